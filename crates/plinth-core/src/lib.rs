@@ -1,0 +1,22 @@
+#![doc = include_str!("../README.md")]
+
+mod handle;
+mod profile;
+mod role;
+mod token;
+
+pub use handle::{DnsName, Handle, WorkspaceHandle, RESERVED_HANDLES};
+pub use profile::{AvatarUrl, DisplayName, Email, Password};
+pub use role::{OrgRole, WorkspaceRole};
+pub use token::{TokenHash, TokenKind, TokenParseError, TokenSecret};
+
+/// A value that failed validation. The message is meant for the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+impl Invalid {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}

@@ -1,0 +1,18 @@
+#![doc = include_str!("../README.md")]
+
+mod error;
+mod migrate;
+mod store;
+mod tokens;
+mod users;
+
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_support;
+
+pub use error::{ConflictOn, StoreError};
+pub use migrate::{MIGRATIONS, Migration};
+pub use store::{Backend, Store, WriteTx, micros_to_time, new_id, time_to_micros};
+pub use tokens::{NewToken, TokenPage, TokenRecord, TokenStatus, TokenUpdate};
+pub use users::{NewUser, UserRecord, UserUpdate};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

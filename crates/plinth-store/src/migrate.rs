@@ -1,0 +1,87 @@
+use sqlx::{Executor, Row};
+
+use crate::store::{Backend, Store, time_to_micros};
+use crate::{Result, StoreError};
+
+/// One schema version, written once per backend.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sqlite: &'static str,
+    pub postgres: &'static str,
+}
+
+macro_rules! migration {
+    ($version:literal, $name:literal, $file:literal) => {
+        Migration {
+            version: $version,
+            name: $name,
+            sqlite: include_str!(concat!("../migrations/sqlite/", $file)),
+            postgres: include_str!(concat!("../migrations/postgres/", $file)),
+        }
+    };
+}
+
+/// Every migration, in order. Append only: a released file is never edited.
+pub const MIGRATIONS: &[Migration] = &[migration!(1, "accounts", "0001_accounts.sql")];
+
+/// An arbitrary constant: the advisory lock that keeps two replicas from migrating at once.
+const PG_MIGRATION_LOCK: i64 = 0x706c_696e_7468;
+
+impl Store {
+    /// Applies every migration not yet applied, each in its own transaction.
+    pub async fn migrate(&self) -> Result<Vec<i64>> {
+        let mut applied_now = Vec::new();
+        for migration in MIGRATIONS {
+            let mut tx = self.begin().await?;
+            if self.backend() == Backend::Postgres {
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(PG_MIGRATION_LOCK)
+                    .execute(&mut *tx.tx)
+                    .await?;
+            }
+            tx.tx
+                .execute(
+                    "CREATE TABLE IF NOT EXISTS plinth_migrations (\
+                       version BIGINT NOT NULL PRIMARY KEY, \
+                       name TEXT NOT NULL, \
+                       applied_at BIGINT NOT NULL)",
+                )
+                .await?;
+            let done: Option<String> =
+                sqlx::query("SELECT name FROM plinth_migrations WHERE version = $1")
+                    .bind(migration.version)
+                    .fetch_optional(&mut *tx.tx)
+                    .await?
+                    .map(|row| row.try_get("name"))
+                    .transpose()?;
+            if let Some(name) = done {
+                if name != migration.name {
+                    return Err(StoreError::Corrupt(format!(
+                        "migration {} is recorded as {name:?}, expected {:?}",
+                        migration.version, migration.name
+                    )));
+                }
+                continue;
+            }
+            let sql = match self.backend() {
+                Backend::Sqlite => migration.sqlite,
+                Backend::Postgres => migration.postgres,
+            };
+            tx.tx.execute(sqlx::raw_sql(sql)).await?;
+            sqlx::query(
+                "INSERT INTO plinth_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+            )
+            .bind(migration.version)
+            .bind(migration.name)
+            .bind(time_to_micros(time::OffsetDateTime::now_utc()))
+            .execute(&mut *tx.tx)
+            .await?;
+            tx.commit().await?;
+            tracing::info!(version = migration.version, name = migration.name, "applied migration");
+            applied_now.push(migration.version);
+        }
+        Ok(applied_now)
+    }
+}

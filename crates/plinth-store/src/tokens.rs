@@ -1,0 +1,280 @@
+use plinth_core::{TokenHash, TokenKind};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+
+use crate::store::{Store, WriteTx, micros_to_time, time_to_micros};
+use crate::{Result, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenStatus {
+    Active,
+    Inactive,
+}
+
+impl TokenStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Inactive => "inactive",
+        }
+    }
+
+    fn from_db(s: &str) -> Result<Self> {
+        match s {
+            "active" => Ok(Self::Active),
+            "inactive" => Ok(Self::Inactive),
+            other => Err(StoreError::Corrupt(format!("token status {other:?}"))),
+        }
+    }
+}
+
+/// A token as stored: never the secret, only facts about it.
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub id: String,
+    pub user_id: String,
+    pub kind: TokenKind,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub status: TokenStatus,
+    pub last4: String,
+    /// When it was issued; compared with `token_min_issued_at`.
+    pub created_at: OffsetDateTime,
+    pub expires_at: Option<OffsetDateTime>,
+    pub last_used_at: Option<OffsetDateTime>,
+    /// Set by logout or delete.
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+pub struct NewToken {
+    pub user_id: String,
+    pub kind: TokenKind,
+    pub hash: TokenHash,
+    pub last4: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+#[derive(Default)]
+pub struct TokenUpdate {
+    pub status: Option<TokenStatus>,
+    pub title: Option<String>,
+    /// `Some(None)` clears the description.
+    pub description: Option<Option<String>>,
+}
+
+/// One page of a keyset-paginated list, newest first.
+#[derive(Debug)]
+pub struct TokenPage {
+    pub items: Vec<TokenRecord>,
+    /// The id to continue after, when there may be more.
+    pub next_after: Option<String>,
+}
+
+const TOKEN_COLUMNS: &str = "id, user_id, kind, title, description, status, last4, created_at, \
+                             expires_at, last_used_at, revoked_at";
+
+fn token_from_row(row: &AnyRow) -> Result<TokenRecord> {
+    let kind: String = row.try_get("kind")?;
+    let status: String = row.try_get("status")?;
+    let opt_time = |col: &str| -> Result<Option<OffsetDateTime>> {
+        Ok(row.try_get::<Option<i64>, _>(col)?.map(micros_to_time))
+    };
+    Ok(TokenRecord {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        kind: TokenKind::from_db(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("token kind {kind:?}")))?,
+        title: row.try_get("title")?,
+        description: row.try_get("description")?,
+        status: TokenStatus::from_db(&status)?,
+        last4: row.try_get("last4")?,
+        created_at: micros_to_time(row.try_get("created_at")?),
+        expires_at: opt_time("expires_at")?,
+        last_used_at: opt_time("last_used_at")?,
+        revoked_at: opt_time("revoked_at")?,
+    })
+}
+
+impl Store {
+    pub async fn token_by_hash(&self, hash: &TokenHash) -> Result<Option<TokenRecord>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {TOKEN_COLUMNS} FROM tokens WHERE token_hash = $1"
+        ));
+        let row = sqlx::query(sql)
+            .bind(hash.to_hex())
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(token_from_row).transpose()
+    }
+
+    /// A user's live (not deleted) user tokens, newest first, `limit` per page.
+    pub async fn list_user_tokens(
+        &self,
+        user_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<TokenPage> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {TOKEN_COLUMNS} FROM tokens \
+             WHERE user_id = $1 AND kind = 'user' AND revoked_at IS NULL AND id < $2 \
+             ORDER BY id DESC LIMIT $3"
+        ));
+        // Every UUIDv7 sorts below "~", so no cursor means "from the newest".
+        let rows = sqlx::query(sql)
+            .bind(user_id)
+            .bind(after.unwrap_or("~"))
+            .bind(i64::from(limit) + 1)
+            .fetch_all(self.pool())
+            .await?;
+        let mut items = rows.iter().map(token_from_row).collect::<Result<Vec<_>>>()?;
+        let next_after = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items.last().map(|t| t.id.clone())
+        } else {
+            None
+        };
+        Ok(TokenPage { items, next_after })
+    }
+
+    pub async fn user_token(&self, user_id: &str, id: &str) -> Result<Option<TokenRecord>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {TOKEN_COLUMNS} FROM tokens \
+             WHERE id = $1 AND user_id = $2 AND kind = 'user' AND revoked_at IS NULL"
+        ));
+        let row = sqlx::query(sql)
+            .bind(id)
+            .bind(user_id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(token_from_row).transpose()
+    }
+
+    /// Records when tokens were last used, in one batch. Called by a background flusher,
+    /// never on the request path.
+    pub async fn touch_tokens(&self, uses: &[(String, OffsetDateTime)]) -> Result<()> {
+        if uses.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin().await?;
+        for (id, at) in uses {
+            sqlx::query(
+                "UPDATE tokens SET last_used_at = $2 \
+                 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)",
+            )
+            .bind(id)
+            .bind(time_to_micros(*at))
+            .execute(&mut *tx.tx)
+            .await?;
+        }
+        tx.commit().await
+    }
+}
+
+impl WriteTx {
+    pub async fn insert_token(&mut self, new: NewToken, now: OffsetDateTime) -> Result<TokenRecord> {
+        let id = crate::new_id();
+        let now_us = time_to_micros(now);
+        sqlx::query(
+            "INSERT INTO tokens (id, user_id, kind, token_hash, title, description, status, \
+             last4, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9)",
+        )
+        .bind(&id)
+        .bind(&new.user_id)
+        .bind(new.kind.as_str())
+        .bind(new.hash.to_hex())
+        .bind(new.title.clone())
+        .bind(new.description.clone())
+        .bind(&new.last4)
+        .bind(now_us)
+        .bind(new.expires_at.map(time_to_micros))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(TokenRecord {
+            id,
+            user_id: new.user_id,
+            kind: new.kind,
+            title: new.title,
+            description: new.description,
+            status: TokenStatus::Active,
+            last4: new.last4,
+            created_at: micros_to_time(now_us),
+            expires_at: new.expires_at.map(|t| micros_to_time(time_to_micros(t))),
+            last_used_at: None,
+            revoked_at: None,
+        })
+    }
+
+    /// Live user tokens of a user. Call after [`WriteTx::user_for_update`] so that the
+    /// count holds until commit.
+    pub async fn count_live_user_tokens(&mut self, user_id: &str) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM tokens \
+             WHERE user_id = $1 AND kind = 'user' AND revoked_at IS NULL",
+        )
+        .bind(user_id)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    pub async fn user_token_for_update(
+        &mut self,
+        user_id: &str,
+        id: &str,
+    ) -> Result<Option<TokenRecord>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {TOKEN_COLUMNS} FROM tokens \
+             WHERE id = $1 AND user_id = $2 AND kind = 'user' AND revoked_at IS NULL"
+        ));
+        let row = sqlx::query(sql)
+            .bind(id)
+            .bind(user_id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(token_from_row).transpose()
+    }
+
+    /// Applies `update` to a live user token; `None` when there is no such token.
+    pub async fn update_user_token(
+        &mut self,
+        user_id: &str,
+        id: &str,
+        update: TokenUpdate,
+    ) -> Result<Option<TokenRecord>> {
+        let Some(mut token) = self.user_token_for_update(user_id, id).await? else {
+            return Ok(None);
+        };
+        if let Some(status) = update.status {
+            token.status = status;
+        }
+        if let Some(title) = update.title {
+            token.title = Some(title);
+        }
+        if let Some(description) = update.description {
+            token.description = description;
+        }
+        sqlx::query("UPDATE tokens SET status = $2, title = $3, description = $4 WHERE id = $1")
+            .bind(id)
+            .bind(token.status.as_str())
+            .bind(token.title.clone())
+            .bind(token.description.clone())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(Some(token))
+    }
+
+    /// Marks a token revoked (logout, delete). Returns whether a live token was revoked.
+    pub async fn revoke_token(&mut self, id: &str, now: OffsetDateTime) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+        )
+        .bind(id)
+        .bind(time_to_micros(now))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

@@ -1,0 +1,188 @@
+use plinth_core::{Email, Handle};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+
+use crate::store::{Store, WriteTx, micros_to_time, time_to_micros};
+use crate::{Backend, Result};
+
+/// A user as stored. `password_hash` is a PHC string; it never leaves the server.
+#[derive(Clone)]
+pub struct UserRecord {
+    pub id: String,
+    pub handle: Handle,
+    pub email: Email,
+    pub display_name: String,
+    pub avatar_url: Option<String>,
+    pub password_hash: String,
+    /// Tokens issued at or before this instant (unix µs) are refused: "sign out everywhere".
+    pub token_min_issued_at: i64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("id", &self.id)
+            .field("handle", &self.handle)
+            .finish_non_exhaustive()
+    }
+}
+
+pub struct NewUser {
+    pub handle: Handle,
+    pub email: Email,
+    pub display_name: String,
+    pub password_hash: String,
+}
+
+/// Fields to change; `None` leaves a field as it is.
+#[derive(Default)]
+pub struct UserUpdate {
+    pub display_name: Option<String>,
+    /// `Some(None)` clears the avatar.
+    pub avatar_url: Option<Option<String>>,
+    pub email: Option<Email>,
+}
+
+const USER_COLUMNS: &str = "id, handle, email, display_name, avatar_url, password_hash, \
+                            token_min_issued_at, created_at, updated_at";
+
+fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
+    Ok(UserRecord {
+        id: row.try_get("id")?,
+        handle: Handle::from_trusted(row.try_get("handle")?),
+        email: Email::from_trusted(row.try_get("email")?),
+        display_name: row.try_get("display_name")?,
+        avatar_url: row.try_get("avatar_url")?,
+        password_hash: row.try_get("password_hash")?,
+        token_min_issued_at: row.try_get("token_min_issued_at")?,
+        created_at: micros_to_time(row.try_get("created_at")?),
+        updated_at: micros_to_time(row.try_get("updated_at")?),
+    })
+}
+
+impl Store {
+    pub async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>> {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"));
+        let row = sqlx::query(sql).bind(id).fetch_optional(self.pool()).await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// Finds a user by handle or email, whichever `login` looks like.
+    pub async fn user_by_login(&self, login: &str) -> Result<Option<UserRecord>> {
+        let column = if login.contains('@') { "email" } else { "handle" };
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE {column} = $1"
+        ));
+        let row = sqlx::query(sql)
+            .bind(login.trim().to_lowercase())
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// Whether a handle is taken by anyone (user, org, or an org's grace reservation).
+    pub async fn handle_taken(&self, handle: &Handle) -> Result<bool> {
+        let row = sqlx::query("SELECT 1 AS one FROM handles WHERE handle = $1")
+            .bind(handle.as_str())
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.is_some())
+    }
+}
+
+impl WriteTx {
+    /// Creates a user and claims its handle in the shared namespace.
+    pub async fn insert_user(&mut self, new: NewUser, now: OffsetDateTime) -> Result<UserRecord> {
+        let id = crate::new_id();
+        let now_us = time_to_micros(now);
+        sqlx::query("INSERT INTO handles (handle, owner_kind, owner_id) VALUES ($1, 'user', $2)")
+            .bind(new.handle.as_str())
+            .bind(&id)
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO users (id, handle, email, display_name, avatar_url, password_hash, \
+             token_min_issued_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, NULL, $5, 0, $6, $6)",
+        )
+        .bind(&id)
+        .bind(new.handle.as_str())
+        .bind(new.email.as_str())
+        .bind(&new.display_name)
+        .bind(&new.password_hash)
+        .bind(now_us)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(UserRecord {
+            id,
+            handle: new.handle,
+            email: new.email,
+            display_name: new.display_name,
+            avatar_url: None,
+            password_hash: new.password_hash,
+            token_min_issued_at: 0,
+            created_at: micros_to_time(now_us),
+            updated_at: micros_to_time(now_us),
+        })
+    }
+
+    /// Reads a user inside the transaction, locking its row on PostgreSQL so that
+    /// checks made on it (token counts, profile before/after) hold until commit.
+    pub async fn user_for_update(&mut self, id: &str) -> Result<Option<UserRecord>> {
+        let lock = match self.backend {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        };
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE id = $1{lock}"
+        ));
+        let row = sqlx::query(sql).bind(id).fetch_optional(&mut *self.tx).await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    pub async fn update_user(
+        &mut self,
+        id: &str,
+        update: UserUpdate,
+        now: OffsetDateTime,
+    ) -> Result<Option<UserRecord>> {
+        let Some(mut user) = self.user_for_update(id).await? else {
+            return Ok(None);
+        };
+        if let Some(name) = update.display_name {
+            user.display_name = name;
+        }
+        if let Some(avatar) = update.avatar_url {
+            user.avatar_url = avatar;
+        }
+        if let Some(email) = update.email {
+            user.email = email;
+        }
+        user.updated_at = micros_to_time(time_to_micros(now));
+        sqlx::query(
+            "UPDATE users SET display_name = $2, avatar_url = $3, email = $4, updated_at = $5 \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(&user.display_name)
+        .bind(user.avatar_url.clone())
+        .bind(user.email.as_str())
+        .bind(time_to_micros(now))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(Some(user))
+    }
+
+    /// Refuses every token of this user issued at or before `at` (unix µs).
+    pub async fn set_user_token_min_issued_at(&mut self, id: &str, at: i64) -> Result<bool> {
+        let done = sqlx::query("UPDATE users SET token_min_issued_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(at)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
