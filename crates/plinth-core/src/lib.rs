@@ -5,7 +5,7 @@ mod profile;
 mod role;
 mod token;
 
-pub use handle::{DnsName, Handle, WorkspaceHandle, RESERVED_HANDLES};
+pub use handle::{DnsName, Handle, RESERVED_HANDLES, WorkspaceHandle};
 pub use profile::{AvatarUrl, DisplayName, Email, Password};
 pub use role::{OrgRole, WorkspaceRole};
 pub use token::{TokenHash, TokenKind, TokenParseError, TokenSecret};

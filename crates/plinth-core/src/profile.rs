@@ -25,7 +25,9 @@ impl Email {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains("..");
-        if local.is_empty() || !domain_ok || email.chars().any(|c| c.is_whitespace() || c.is_control())
+        if local.is_empty()
+            || !domain_ok
+            || email.chars().any(|c| c.is_whitespace() || c.is_control())
         {
             return Err(Invalid::new("must be an email address"));
         }
@@ -116,8 +118,13 @@ impl AvatarUrl {
         if host.is_empty() || host.starts_with(':') || host.starts_with('@') {
             return Err(Invalid::new("must be an http or https URL with a host"));
         }
-        if url.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>') {
-            return Err(Invalid::new("must not contain spaces, quotes or angle brackets"));
+        if url
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>')
+        {
+            return Err(Invalid::new(
+                "must not contain spaces, quotes or angle brackets",
+            ));
         }
         Ok(Some(Self(url.to_owned())))
     }
@@ -179,8 +186,13 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(Email::parse(" Ann@Example.COM ").unwrap().as_str(), "ann@example.com");
-        for bad in ["", "ann", "@x.io", "ann@", "ann@x", "a b@x.io", "a@@x.io", "a@x..io"] {
+        assert_eq!(
+            Email::parse(" Ann@Example.COM ").unwrap().as_str(),
+            "ann@example.com"
+        );
+        for bad in [
+            "", "ann", "@x.io", "ann@", "ann@x", "a b@x.io", "a@@x.io", "a@x..io",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
         }
     }
@@ -188,8 +200,18 @@ mod tests {
     #[test]
     fn avatar_urls() {
         assert_eq!(AvatarUrl::parse("").unwrap(), None);
-        assert!(AvatarUrl::parse("https://img.example/a.png").unwrap().is_some());
-        for bad in ["javascript:alert(1)", "ftp://x/a", "https://", "http:///x", "https://a b"] {
+        assert!(
+            AvatarUrl::parse("https://img.example/a.png")
+                .unwrap()
+                .is_some()
+        );
+        for bad in [
+            "javascript:alert(1)",
+            "ftp://x/a",
+            "https://",
+            "http:///x",
+            "https://a b",
+        ] {
             assert!(AvatarUrl::parse(bad).is_err(), "{bad:?}");
         }
         let long = format!("https://x.io/{}", "a".repeat(2048));

@@ -4,7 +4,9 @@ use std::str::FromStr;
 use crate::Invalid;
 
 /// A member's role in an organization.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum OrgRole {
     Member,
@@ -38,7 +40,9 @@ impl fmt::Display for OrgRole {
 }
 
 /// A user's role on one workspace. Ordered: a higher role can do all a lower one can.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum WorkspaceRole {
     Reader,
@@ -63,7 +67,9 @@ impl FromStr for WorkspaceRole {
             "reader" => Ok(Self::Reader),
             "operator" => Ok(Self::Operator),
             "owner" => Ok(Self::Owner),
-            _ => Err(Invalid::new("must be \"reader\", \"operator\" or \"owner\"")),
+            _ => Err(Invalid::new(
+                "must be \"reader\", \"operator\" or \"owner\"",
+            )),
         }
     }
 }

@@ -88,7 +88,11 @@ impl TokenSecret {
         } else {
             return Err(TokenParseError::Prefix);
         };
-        if input.len() != TOKEN_LEN || !input[PREFIX_LEN..].bytes().all(|b| b.is_ascii_alphanumeric()) {
+        if input.len() != TOKEN_LEN
+            || !input[PREFIX_LEN..]
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric())
+        {
             return Err(TokenParseError::Shape);
         }
         let (body, checksum) = input.split_at(TOKEN_LEN - CHECKSUM_LEN);
@@ -186,7 +190,11 @@ mod tests {
         assert_eq!(TokenSecret::parse("hello"), Err(TokenParseError::Prefix));
         assert_eq!(TokenSecret::parse("plu_short"), Err(TokenParseError::Shape));
         let mut flipped = token.expose().to_owned();
-        let c = if flipped.as_bytes()[10] == b'a' { "b" } else { "a" };
+        let c = if flipped.as_bytes()[10] == b'a' {
+            "b"
+        } else {
+            "a"
+        };
         flipped.replace_range(10..11, c);
         assert_eq!(TokenSecret::parse(&flipped), Err(TokenParseError::Checksum));
         let non_ascii = format!("plu_{}", "é".repeat(18));

@@ -1,1 +1,21 @@
 #![doc = include_str!("../README.md")]
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod cache;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod invalidate;
+pub mod last_used;
+pub mod metrics;
+pub mod pagination;
+pub mod server;
+pub mod service;
+pub mod state;
+pub mod views;
+
+pub use config::{Settings, SignupMode};
+pub use server::{Running, start};
+pub use state::AppState;

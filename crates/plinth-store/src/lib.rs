@@ -2,6 +2,7 @@
 
 mod error;
 mod migrate;
+mod notify;
 mod store;
 mod tokens;
 mod users;
@@ -11,6 +12,8 @@ pub mod test_support;
 
 pub use error::{ConflictOn, StoreError};
 pub use migrate::{MIGRATIONS, Migration};
+pub use notify::INVALIDATION_CHANNEL;
+pub use sqlx::postgres::PgListener;
 pub use store::{Backend, Store, WriteTx, micros_to_time, new_id, time_to_micros};
 pub use tokens::{NewToken, TokenPage, TokenRecord, TokenStatus, TokenUpdate};
 pub use users::{NewUser, UserRecord, UserUpdate};

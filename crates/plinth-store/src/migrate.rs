@@ -79,7 +79,11 @@ impl Store {
             .execute(&mut *tx.tx)
             .await?;
             tx.commit().await?;
-            tracing::info!(version = migration.version, name = migration.name, "applied migration");
+            tracing::info!(
+                version = migration.version,
+                name = migration.name,
+                "applied migration"
+            );
             applied_now.push(migration.version);
         }
         Ok(applied_now)

@@ -51,20 +51,18 @@ impl Store {
         let connect_url = match backend {
             Backend::Sqlite => {
                 let url = sqlite_url_with_create(url)?;
-                options = options
-                    .max_connections(8)
-                    .after_connect(|conn, _meta| {
-                        Box::pin(async move {
-                            // WAL lets readers run beside the one writer; foreign keys are
-                            // off by default in SQLite; busy_timeout makes writers queue.
-                            conn.execute(
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                options = options.max_connections(8).after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        // WAL lets readers run beside the one writer; foreign keys are
+                        // off by default in SQLite; busy_timeout makes writers queue.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                                  PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
-                            )
-                            .await?;
-                            Ok(())
-                        })
-                    });
+                        )
+                        .await?;
+                        Ok(())
+                    })
+                });
                 url
             }
             Backend::Postgres => {

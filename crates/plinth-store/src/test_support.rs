@@ -37,7 +37,9 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = std::env::temp_dir().join(format!("plinth-test-{suffix}"));
                 let url = format!("sqlite://{}/plinth.db", dir.display());
-                let store = Store::connect(&url).await.expect("open a temp SQLite database");
+                let store = Store::connect(&url)
+                    .await
+                    .expect("open a temp SQLite database");
                 Self {
                     store,
                     url,
@@ -54,11 +56,16 @@ impl TestDb {
                 });
                 let schema = format!("plinth_test_{suffix}");
                 let create = sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"));
-                sqlx::query(create).execute(admin.pool()).await.expect("create schema");
+                sqlx::query(create)
+                    .execute(admin.pool())
+                    .await
+                    .expect("create schema");
                 admin.close().await;
                 let sep = if base_url.contains('?') { '&' } else { '?' };
                 let url = format!("{base_url}{sep}options=-c%20search_path%3D{schema}");
-                let store = Store::connect(&url).await.expect("connect to the test schema");
+                let store = Store::connect(&url)
+                    .await
+                    .expect("connect to the test schema");
                 Self {
                     store,
                     url,

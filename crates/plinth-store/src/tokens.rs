@@ -129,7 +129,10 @@ impl Store {
             .bind(i64::from(limit) + 1)
             .fetch_all(self.pool())
             .await?;
-        let mut items = rows.iter().map(token_from_row).collect::<Result<Vec<_>>>()?;
+        let mut items = rows
+            .iter()
+            .map(token_from_row)
+            .collect::<Result<Vec<_>>>()?;
         let next_after = if items.len() > limit as usize {
             items.truncate(limit as usize);
             items.last().map(|t| t.id.clone())
@@ -174,7 +177,11 @@ impl Store {
 }
 
 impl WriteTx {
-    pub async fn insert_token(&mut self, new: NewToken, now: OffsetDateTime) -> Result<TokenRecord> {
+    pub async fn insert_token(
+        &mut self,
+        new: NewToken,
+        now: OffsetDateTime,
+    ) -> Result<TokenRecord> {
         let id = crate::new_id();
         let now_us = time_to_micros(now);
         sqlx::query(
@@ -268,13 +275,12 @@ impl WriteTx {
 
     /// Marks a token revoked (logout, delete). Returns whether a live token was revoked.
     pub async fn revoke_token(&mut self, id: &str, now: OffsetDateTime) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-        )
-        .bind(id)
-        .bind(time_to_micros(now))
-        .execute(&mut *self.tx)
-        .await?;
+        let done =
+            sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                .bind(id)
+                .bind(time_to_micros(now))
+                .execute(&mut *self.tx)
+                .await?;
         Ok(done.rows_affected() == 1)
     }
 }

@@ -66,13 +66,20 @@ fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
 impl Store {
     pub async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>> {
         let sql = sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"));
-        let row = sqlx::query(sql).bind(id).fetch_optional(self.pool()).await?;
+        let row = sqlx::query(sql)
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
     /// Finds a user by handle or email, whichever `login` looks like.
     pub async fn user_by_login(&self, login: &str) -> Result<Option<UserRecord>> {
-        let column = if login.contains('@') { "email" } else { "handle" };
+        let column = if login.contains('@') {
+            "email"
+        } else {
+            "handle"
+        };
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {USER_COLUMNS} FROM users WHERE {column} = $1"
         ));
@@ -139,7 +146,10 @@ impl WriteTx {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {USER_COLUMNS} FROM users WHERE id = $1{lock}"
         ));
-        let row = sqlx::query(sql).bind(id).fetch_optional(&mut *self.tx).await?;
+        let row = sqlx::query(sql)
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
         row.as_ref().map(user_from_row).transpose()
     }
 

@@ -1,1 +1,127 @@
-fn main() {}
+#![doc = include_str!("../README.md")]
+
+mod config;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use plinth_store::Store;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "plinth",
+    version,
+    about = "A self-hostable control plane for organizations and their workspaces"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server: API, docs, health and metrics.
+    Serve(config::ServeArgs),
+    /// Apply database migrations, then exit.
+    Migrate(config::DatabaseArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => serve(args).await,
+            Command::Migrate(args) => migrate(args).await,
+        }
+    })
+}
+
+/// Logs go to stderr; `PLINTH_LOG` filters (default `info`), `PLINTH_LOG_FORMAT=json`
+/// gives one JSON object per line.
+fn init_logging() {
+    let filter = EnvFilter::try_from_env("PLINTH_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("PLINTH_LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn connect_and_migrate(url: &str) -> anyhow::Result<Store> {
+    let store = Store::connect(url)
+        .await
+        .with_context(|| format!("opening the database {}", redact_url(url)))?;
+    store.migrate().await.context("migrating the database")?;
+    Ok(store)
+}
+
+async fn migrate(args: config::DatabaseArgs) -> anyhow::Result<()> {
+    let url = config::database_url(&args)?;
+    connect_and_migrate(&url).await?;
+    println!("database {} is up to date", redact_url(&url));
+    Ok(())
+}
+
+async fn serve(args: config::ServeArgs) -> anyhow::Result<()> {
+    let settings = config::resolve(&args)?;
+    let store = connect_and_migrate(&settings.database_url).await?;
+    let running = plinth_server::start(store, settings.clone())
+        .await
+        .with_context(|| format!("listening on {}", settings.bind))?;
+    let host = if running.addr.ip().is_loopback() {
+        format!("localhost:{}", running.addr.port())
+    } else {
+        running.addr.to_string()
+    };
+    tracing::info!(addr = %running.addr, database = %redact_url(&settings.database_url), "plinth is ready");
+    println!(
+        "Plinth is ready: console http://{host}/  API http://{host}/api/v1  docs http://{host}/api/docs"
+    );
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    running.shutdown().await.context("serving HTTP")?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+/// A database URL without its password, for logs.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,21 @@
+use axum::extract::State;
+use axum::http::StatusCode;
+use plinth_api::Problem;
+
+use crate::auth::Actor;
+use crate::error::ApiResult;
+use crate::service;
+use crate::state::AppState;
+
+/// End the login session of the token presented.
+#[utoipa::path(post, path = "/logout", tag = "account",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Logged out; the token no longer works"),
+        (status = 400, description = "The token is a user token", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+    ))]
+pub async fn logout(State(state): State<AppState>, actor: Actor) -> ApiResult<StatusCode> {
+    service::accounts::logout(&state, &actor).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

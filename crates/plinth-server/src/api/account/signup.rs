@@ -1,0 +1,26 @@
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use plinth_api::{Problem, SignupRequest, User};
+
+use crate::error::ApiResult;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use crate::{service, views};
+
+/// Create an account.
+#[utoipa::path(post, path = "/signup", tag = "account",
+    request_body = SignupRequest,
+    responses(
+        (status = 201, description = "The new user", body = User),
+        (status = 400, description = "Invalid handle, email or password", body = Problem),
+        (status = 403, description = "Sign-up is closed", body = Problem),
+        (status = 409, description = "Handle or email taken", body = Problem),
+    ))]
+pub async fn signup(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<SignupRequest>,
+) -> ApiResult<(StatusCode, Json<User>)> {
+    let user = service::accounts::signup(&state, req).await?;
+    Ok((StatusCode::CREATED, Json(views::user(&user))))
+}

@@ -1,0 +1,58 @@
+//! The REST API under `/api/v1`: one folder per resource, one file per action, each
+//! handler annotated for the OpenAPI document.
+
+mod account;
+pub mod docs;
+pub mod system;
+mod tokens;
+mod user;
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Plinth API",
+        description = "Organizations, members, workspaces, tokens, usage and audit log. \
+                       Errors are RFC 9457 problems (`application/problem+json`).",
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "account", description = "Sign up, log in, log out"),
+        (name = "user", description = "The caller's own profile"),
+        (name = "tokens", description = "The caller's user tokens"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A temporary token (`plt_…`) from login, or a user token (`plu_…`)",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Every API route, nested under `/api/v1`, with the OpenAPI document they make up.
+pub fn routes() -> OpenApiRouter<AppState> {
+    let v1 = OpenApiRouter::new()
+        .merge(account::routes())
+        .merge(user::routes())
+        .merge(tokens::routes());
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1)
+}

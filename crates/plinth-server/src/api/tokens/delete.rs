@@ -1,0 +1,26 @@
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use plinth_api::Problem;
+
+use crate::auth::Actor;
+use crate::error::ApiResult;
+use crate::service;
+use crate::state::AppState;
+
+/// Delete a user token; it is refused from now on as revoked.
+#[utoipa::path(delete, path = "/user/tokens/{id}", tag = "tokens",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Token id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 404, description = "No such token", body = Problem),
+    ))]
+pub async fn delete(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    service::tokens::delete(&state, &actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

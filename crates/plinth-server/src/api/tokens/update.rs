@@ -1,0 +1,30 @@
+use axum::Json;
+use axum::extract::{Path, State};
+use plinth_api::{Problem, Token, UpdateTokenRequest};
+
+use crate::auth::Actor;
+use crate::error::ApiResult;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use crate::{service, views};
+
+/// Change a user token's title, description or status (`inactive` stops it at once).
+#[utoipa::path(patch, path = "/user/tokens/{id}", tag = "tokens",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Token id")),
+    request_body = UpdateTokenRequest,
+    responses(
+        (status = 200, description = "The updated token", body = Token),
+        (status = 400, description = "Invalid field", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 404, description = "No such token", body = Problem),
+    ))]
+pub async fn update(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<UpdateTokenRequest>,
+) -> ApiResult<Json<Token>> {
+    let token = service::tokens::update(&state, &actor, &id, req).await?;
+    Ok(Json(views::token(&token)))
+}

@@ -1,0 +1,21 @@
+use axum::extract::State;
+use axum::http::StatusCode;
+use plinth_api::Problem;
+
+use crate::auth::Actor;
+use crate::error::ApiResult;
+use crate::service;
+use crate::state::AppState;
+
+/// Sign out everywhere: every token issued to the caller until now stops working,
+/// including the one used for this call.
+#[utoipa::path(post, path = "/user/reset-auth", tag = "user",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "All the caller's tokens are refused from now on"),
+        (status = 401, description = "Not authenticated", body = Problem),
+    ))]
+pub async fn reset_auth(State(state): State<AppState>, actor: Actor) -> ApiResult<StatusCode> {
+    service::accounts::reset_auth(&state, &actor).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

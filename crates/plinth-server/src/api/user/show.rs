@@ -1,0 +1,16 @@
+use axum::Json;
+use plinth_api::{Problem, User};
+
+use crate::auth::Actor;
+use crate::views;
+
+/// The caller's profile. Answered from memory on a warm token.
+#[utoipa::path(get, path = "/user", tag = "user",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = User),
+        (status = 401, description = "Not authenticated", body = Problem),
+    ))]
+pub async fn show(actor: Actor) -> Json<User> {
+    Json(views::user(&actor.user))
+}

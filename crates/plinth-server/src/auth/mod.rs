@@ -1,0 +1,119 @@
+//! Who is calling: the guard every authenticated route declares by taking an [`Actor`].
+
+pub mod password;
+pub mod rate_limit;
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use plinth_core::{TokenKind, TokenSecret};
+use plinth_store::{TokenRecord, TokenStatus, UserRecord, time_to_micros};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// An authenticated caller: the user and the token they presented.
+///
+/// Taking an `Actor` is how a handler says it needs authentication; it cannot forget.
+/// A warm request (token and user in the caches) reads nothing from the database.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub user: Arc<UserRecord>,
+    pub token: Arc<TokenRecord>,
+}
+
+impl Actor {
+    /// Refuses callers holding a user (API) token: some actions need a login session.
+    pub fn require_login_session(&self, what: &str) -> Result<(), ApiError> {
+        match self.token.kind {
+            TokenKind::Temporary => Ok(()),
+            TokenKind::User => Err(ApiError::forbidden(format!(
+                "{what} needs a login session (console or `plinth login`), not a user token"
+            ))),
+        }
+    }
+
+    /// Issue time of the presented token, in unix µs: what resets compare with.
+    pub fn token_issued_at_us(&self) -> i64 {
+        time_to_micros(self.token.created_at)
+    }
+}
+
+impl FromRequestParts<AppState> for Actor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let secret = bearer_token(parts)?;
+        authenticate(state, &secret).await
+    }
+}
+
+fn bearer_token(parts: &Parts) -> Result<TokenSecret, ApiError> {
+    let header = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthenticated("send an Authorization: Bearer <token> header"))?;
+    let value = header
+        .to_str()
+        .map_err(|_| ApiError::unauthenticated("the Authorization header is not valid"))?;
+    let (scheme, token) = value
+        .split_once(' ')
+        .ok_or_else(|| ApiError::unauthenticated("expected Authorization: Bearer <token>"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(ApiError::unauthenticated(
+            "expected Authorization: Bearer <token>",
+        ));
+    }
+    // The checksum rejects garbage here, before any look-up.
+    TokenSecret::parse(token.trim())
+        .map_err(|e| ApiError::unauthenticated(format!("not a valid Plinth token: {e}")))
+}
+
+/// Resolves a token to an actor: caches first, the database on a miss.
+pub async fn authenticate(state: &AppState, secret: &TokenSecret) -> Result<Actor, ApiError> {
+    let hash = secret.hash();
+    let token = match state.cache.token(&hash) {
+        Some(token) => token,
+        None => {
+            state.metrics.auth_cache_misses.inc();
+            let token = state
+                .store
+                .token_by_hash(&hash)
+                .await?
+                .ok_or_else(|| ApiError::unauthenticated("this token is not known"))?;
+            state.cache.put_token(hash, token)
+        }
+    };
+    if token.kind != secret.kind() {
+        return Err(ApiError::unauthenticated("this token is not known"));
+    }
+    if token.revoked_at.is_some() || token.status == TokenStatus::Inactive {
+        return Err(ApiError::token_revoked());
+    }
+    let now = state.now();
+    if token.expires_at.is_some_and(|at| at <= now) {
+        return Err(ApiError::token_expired());
+    }
+    let user = match state.cache.user(&token.user_id) {
+        Some(user) => {
+            state.metrics.auth_cache_hits.inc();
+            user
+        }
+        None => {
+            state.metrics.auth_cache_misses.inc();
+            let user = state
+                .store
+                .user_by_id(&token.user_id)
+                .await?
+                .ok_or_else(|| ApiError::unauthenticated("this token's user no longer exists"))?;
+            state.cache.put_user(user)
+        }
+    };
+    if time_to_micros(token.created_at) <= user.token_min_issued_at {
+        return Err(ApiError::auth_reset("your account"));
+    }
+    state.last_used.note(&token.id, now);
+    Ok(Actor { user, token })
+}

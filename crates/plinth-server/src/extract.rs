@@ -1,0 +1,134 @@
+//! Extractors that turn every malformed input into a clear `validation` problem.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// The largest request body accepted anywhere: 64 KiB.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// A JSON body. Malformed JSON, wrong types and unknown fields become 400 `validation`
+/// naming the field; an oversized body 413 `payload-too-large`.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|mime| {
+                let mime = mime.trim().to_ascii_lowercase();
+                mime == "application/json" || mime.ends_with("+json")
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(ApiError::unsupported_media_type());
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| match rejection {
+                BytesRejection::FailedToBufferBody(_) => ApiError::payload_too_large(BODY_LIMIT),
+                other => ApiError::bad_request(other.body_text()),
+            })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        let message = clean_serde_message(&inner.to_string());
+        if path == "." || path.is_empty() {
+            ApiError::bad_request(format!("the body is not valid: {message}"))
+        } else {
+            ApiError::validation(path, message)
+        }
+    })?;
+    de.end()
+        .map_err(|_| ApiError::bad_request("the body has trailing characters after the JSON"))?;
+    Ok(value)
+}
+
+/// serde's messages end with " at line 1 column 17", which says nothing to an API user
+/// once the field is named.
+fn clean_serde_message(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// Query parameters, with the same kind of errors as [`ApiJson`].
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(ApiQuery)
+            .map_err(|err| {
+                let path = err.path().to_string();
+                let message = err.into_inner().to_string();
+                if path == "." || path.is_empty() {
+                    ApiError::bad_request(format!("the query string is not valid: {message}"))
+                } else {
+                    ApiError::validation(path, message)
+                }
+            })
+    }
+}
+
+/// Who is calling from where: recorded in audit entries and used by rate limits.
+#[derive(Debug, Clone)]
+pub struct ClientMeta {
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientMeta {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
+        let text = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.chars().take(512).collect::<String>())
+        };
+        Ok(Self {
+            ip,
+            user_agent: text("user-agent"),
+            request_id: text("x-request-id"),
+        })
+    }
+}

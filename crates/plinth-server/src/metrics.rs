@@ -1,0 +1,77 @@
+//! Prometheus metrics, served at `/metrics`.
+
+use std::sync::Mutex;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub method: String,
+    /// The matched route (`/api/v1/user/tokens/{id}`), never the raw path.
+    pub route: String,
+    pub status: u16,
+}
+
+pub struct Metrics {
+    registry: Mutex<Registry>,
+    pub http_requests: Family<RequestLabels, Counter>,
+    pub http_duration: Histogram,
+    /// Authenticated requests answered from the caches, and those that had to read.
+    pub auth_cache_hits: Counter,
+    pub auth_cache_misses: Counter,
+    pub logins_failed: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let http_requests = Family::<RequestLabels, Counter>::default();
+        let http_duration = Histogram::new(exponential_buckets(0.0005, 2.0, 14));
+        let auth_cache_hits = Counter::default();
+        let auth_cache_misses = Counter::default();
+        let logins_failed = Counter::default();
+        let mut registry = Registry::with_prefix("plinth");
+        registry.register(
+            "http_requests",
+            "HTTP requests answered",
+            http_requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            http_duration.clone(),
+        );
+        registry.register(
+            "auth_cache_hits",
+            "Authentications answered from memory",
+            auth_cache_hits.clone(),
+        );
+        registry.register(
+            "auth_cache_misses",
+            "Authentications that read the database",
+            auth_cache_misses.clone(),
+        );
+        registry.register("logins_failed", "Failed logins", logins_failed.clone());
+        Self {
+            registry: Mutex::new(registry),
+            http_requests,
+            http_duration,
+            auth_cache_hits,
+            auth_cache_misses,
+            logins_failed,
+        }
+    }
+}
+
+impl Metrics {
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        let registry = self.registry.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = encode(&mut out, &registry);
+        out
+    }
+}

@@ -1,0 +1,47 @@
+//! `?limit=&cursor=` for keyset-paginated lists. A cursor is the last item's id,
+//! base64url-encoded so clients treat it as opaque.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use plinth_api::PageQuery;
+
+use crate::error::{ApiError, ApiResult};
+
+pub const DEFAULT_LIMIT: u32 = 25;
+pub const MAX_LIMIT: u32 = 100;
+
+pub struct PageRequest {
+    pub limit: u32,
+    /// The id to continue after.
+    pub after: Option<String>,
+}
+
+impl PageRequest {
+    pub fn from_query(query: &PageQuery) -> ApiResult<Self> {
+        let limit = match query.limit {
+            None => DEFAULT_LIMIT,
+            Some(n @ 1..=MAX_LIMIT) => n,
+            Some(_) => {
+                return Err(ApiError::validation(
+                    "limit",
+                    format!("must be between 1 and {MAX_LIMIT}"),
+                ));
+            }
+        };
+        let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
+        Ok(Self { limit, after })
+    }
+}
+
+pub fn encode_cursor(id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(id)
+}
+
+fn decode_cursor(cursor: &str) -> ApiResult<String> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .filter(|id| !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| ApiError::validation("cursor", "is not a cursor this server issued"))
+}

@@ -1,0 +1,100 @@
+//! Starting and stopping a server: the listener, the background tasks, the shutdown.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use plinth_store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::app::router;
+use crate::config::Settings;
+use crate::invalidate::run_listener;
+use crate::state::AppState;
+
+/// How often noted token uses are written.
+const FLUSH_EVERY: Duration = Duration::from_secs(10);
+
+/// A server that is accepting connections.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: watch::Sender<bool>,
+    http: JoinHandle<std::io::Result<()>>,
+    background: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets requests in flight finish, then flushes what is kept in
+    /// memory (token uses) to the database.
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        let _ = self.shutdown.send(true);
+        let served = self.http.await.map_err(std::io::Error::other)?;
+        for task in self.background {
+            let _ = task.await;
+        }
+        flush_token_uses(&self.state).await;
+        served
+    }
+}
+
+/// Binds `settings.bind` (port 0 picks a free one) and starts serving `store`.
+pub async fn start(store: Store, settings: Settings) -> std::io::Result<Running> {
+    let listener = TcpListener::bind(settings.bind).await?;
+    let addr = listener.local_addr()?;
+    let state = AppState::new(store, settings);
+    let (shutdown, shutdown_rx) = watch::channel(false);
+
+    let app = router(state.clone());
+    let mut http_shutdown = shutdown_rx.clone();
+    let http = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = http_shutdown.wait_for(|stop| *stop).await;
+        })
+        .await
+    });
+
+    let background = vec![
+        tokio::spawn(run_listener(state.clone(), shutdown_rx.clone())),
+        tokio::spawn(flush_token_uses_every(state.clone(), shutdown_rx)),
+    ];
+    Ok(Running {
+        addr,
+        state,
+        shutdown,
+        http,
+        background,
+    })
+}
+
+async fn flush_token_uses_every(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(FLUSH_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        flush_token_uses(&state).await;
+    }
+}
+
+/// Writes the token uses noted since the last flush, in one transaction.
+pub async fn flush_token_uses(state: &AppState) {
+    let uses = state.last_used.take();
+    if uses.is_empty() {
+        return;
+    }
+    if let Err(err) = state.store.touch_tokens(&uses).await {
+        tracing::warn!(error = %err, count = uses.len(), "could not record token uses");
+    }
+}

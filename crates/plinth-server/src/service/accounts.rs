@@ -1,0 +1,206 @@
+use plinth_api::{LoginRequest, SignupRequest, UpdateUserRequest};
+use plinth_core::{AvatarUrl, DisplayName, Email, Handle, Password, TokenKind, TokenSecret};
+use plinth_store::{NewToken, NewUser, TokenRecord, UserRecord, UserUpdate, time_to_micros};
+
+use crate::auth::Actor;
+use crate::config::SignupMode;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ClientMeta;
+use crate::invalidate::Invalidation;
+use crate::state::AppState;
+
+pub async fn signup(state: &AppState, req: SignupRequest) -> ApiResult<UserRecord> {
+    if state.settings.signup == SignupMode::Closed {
+        return Err(ApiError::forbidden(
+            "sign-up is closed on this server; ask an administrator for an account",
+        ));
+    }
+    let handle = Handle::parse(&req.handle).map_err(|e| ApiError::validation("handle", e.0))?;
+    let email = Email::parse(&req.email).map_err(|e| ApiError::validation("email", e.0))?;
+    let password =
+        Password::parse_new(&req.password).map_err(|e| ApiError::validation("password", e.0))?;
+    let display_name = match &req.display_name {
+        Some(name) => DisplayName::parse(name)
+            .map_err(|e| ApiError::validation("display_name", e.0))?
+            .into_string(),
+        None => handle.to_string(),
+    };
+    // Cheap checks first, so a taken handle costs no password hash.
+    if state.store.handle_taken(&handle).await? {
+        return Err(ApiError::handle_taken(handle.as_str()));
+    }
+    let password_hash = state.passwords.hash(password).await?;
+    let mut tx = state.store.begin().await?;
+    let user = tx
+        .insert_user(
+            NewUser {
+                handle: handle.clone(),
+                email,
+                display_name,
+                password_hash,
+            },
+            state.now(),
+        )
+        .await
+        .map_err(|e| match ApiError::from(e) {
+            err if err.problem_type == "handle-taken" => ApiError::handle_taken(handle.as_str()),
+            err => err,
+        })?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// A successful login: the temporary token (shown once) and its user.
+pub struct LoginOutcome {
+    pub secret: TokenSecret,
+    pub token: TokenRecord,
+    pub user: UserRecord,
+}
+
+pub async fn login(
+    state: &AppState,
+    meta: &ClientMeta,
+    req: LoginRequest,
+) -> ApiResult<LoginOutcome> {
+    let login = req.login.trim().to_lowercase();
+    if login.is_empty() {
+        return Err(ApiError::validation("login", "must not be empty"));
+    }
+    if login.len() > 254 {
+        return Err(ApiError::validation(
+            "login",
+            "must be at most 254 characters",
+        ));
+    }
+    let password = Password::parse_attempt(&req.password)
+        .map_err(|e| ApiError::validation("password", e.0))?;
+    let mut limit_keys = vec![format!("account:{login}")];
+    if let Some(ip) = meta.ip {
+        limit_keys.push(format!("ip:{ip}"));
+    }
+    state
+        .login_limiter
+        .check(&limit_keys)
+        .map_err(ApiError::rate_limited)?;
+
+    let user = state.store.user_by_login(&login).await?;
+    let ok = state
+        .passwords
+        .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
+        .await?;
+    let user = match (ok, user) {
+        (true, Some(user)) => user,
+        _ => {
+            state.login_limiter.record_failure(&limit_keys);
+            state.metrics.logins_failed.inc();
+            return Err(ApiError::unauthenticated("wrong login or password"));
+        }
+    };
+    let (secret, token) = issue_temporary_token(state, &user).await?;
+    Ok(LoginOutcome {
+        secret,
+        token,
+        user,
+    })
+}
+
+/// Issues a `plt_` token for `user`, valid for the configured number of days.
+pub async fn issue_temporary_token(
+    state: &AppState,
+    user: &UserRecord,
+) -> ApiResult<(TokenSecret, TokenRecord)> {
+    let secret = TokenSecret::generate(TokenKind::Temporary);
+    let now = issue_time(state, user);
+    let expires_at = now + time::Duration::days(i64::from(state.settings.temporary_token_days));
+    let mut tx = state.store.begin().await?;
+    let token = tx
+        .insert_token(
+            NewToken {
+                user_id: user.id.clone(),
+                kind: TokenKind::Temporary,
+                hash: secret.hash(),
+                last4: secret.last4(),
+                title: None,
+                description: None,
+                expires_at: Some(expires_at),
+            },
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok((secret, token))
+}
+
+/// Now, but strictly after the user's last reset: a token issued in the same microsecond
+/// as a reset must not be refused by it.
+pub fn issue_time(state: &AppState, user: &UserRecord) -> time::OffsetDateTime {
+    let now = state.now();
+    if time_to_micros(now) <= user.token_min_issued_at {
+        plinth_store::micros_to_time(user.token_min_issued_at + 1)
+    } else {
+        now
+    }
+}
+
+pub async fn logout(state: &AppState, actor: &Actor) -> ApiResult<()> {
+    if actor.token.kind != TokenKind::Temporary {
+        return Err(ApiError::bad_request(
+            "logout ends a login session; delete a user token with DELETE /api/v1/user/tokens/{id}",
+        ));
+    }
+    let inv = Invalidation::Token(actor.token.id.clone());
+    let mut tx = state.store.begin().await?;
+    tx.revoke_token(&actor.token.id, state.now()).await?;
+    state.queue_invalidation(&mut tx, &inv).await?;
+    tx.commit().await?;
+    state.apply_invalidation(&inv);
+    Ok(())
+}
+
+pub async fn update_profile(
+    state: &AppState,
+    actor: &Actor,
+    req: UpdateUserRequest,
+) -> ApiResult<UserRecord> {
+    let mut update = UserUpdate::default();
+    if let Some(name) = &req.display_name {
+        update.display_name = Some(
+            DisplayName::parse(name)
+                .map_err(|e| ApiError::validation("display_name", e.0))?
+                .into_string(),
+        );
+    }
+    if let Some(url) = &req.avatar_url {
+        update.avatar_url = Some(
+            AvatarUrl::parse(url)
+                .map_err(|e| ApiError::validation("avatar_url", e.0))?
+                .map(AvatarUrl::into_string),
+        );
+    }
+    if let Some(email) = &req.email {
+        update.email = Some(Email::parse(email).map_err(|e| ApiError::validation("email", e.0))?);
+    }
+    let inv = Invalidation::User(actor.user.id.clone());
+    let mut tx = state.store.begin().await?;
+    let user = tx
+        .update_user(&actor.user.id, update, state.now())
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    state.queue_invalidation(&mut tx, &inv).await?;
+    tx.commit().await?;
+    state.apply_invalidation(&inv);
+    Ok(user)
+}
+
+/// Sign out everywhere: every token of the caller issued until now stops working, the
+/// one used for this call included. O(1): one column, however many tokens there are.
+pub async fn reset_auth(state: &AppState, actor: &Actor) -> ApiResult<()> {
+    let inv = Invalidation::User(actor.user.id.clone());
+    let mut tx = state.store.begin().await?;
+    tx.set_user_token_min_issued_at(&actor.user.id, time_to_micros(state.now()))
+        .await?;
+    state.queue_invalidation(&mut tx, &inv).await?;
+    tx.commit().await?;
+    state.apply_invalidation(&inv);
+    Ok(())
+}

@@ -1,0 +1,67 @@
+use std::ops::Deref;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use plinth_store::Store;
+use time::OffsetDateTime;
+
+use crate::auth::password::PasswordHashing;
+use crate::auth::rate_limit::LoginLimiter;
+use crate::cache::AuthCache;
+use crate::config::Settings;
+use crate::last_used::LastUsed;
+use crate::metrics::Metrics;
+
+/// Everything a request can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Store,
+    pub settings: Settings,
+    pub cache: AuthCache,
+    pub login_limiter: LoginLimiter,
+    pub passwords: PasswordHashing,
+    pub metrics: Metrics,
+    pub last_used: LastUsed,
+    /// Added to the wall clock: lets tests move time forward (expiry, grace periods).
+    clock_offset_us: AtomicI64,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(store: Store, settings: Settings) -> Self {
+        let login_limiter =
+            LoginLimiter::new(settings.login_failures_per_minute, Duration::from_secs(60));
+        Self(Arc::new(Inner {
+            store,
+            settings,
+            cache: AuthCache::default(),
+            login_limiter,
+            passwords: PasswordHashing::default(),
+            metrics: Metrics::default(),
+            last_used: LastUsed::default(),
+            clock_offset_us: AtomicI64::new(0),
+        }))
+    }
+}
+
+impl Inner {
+    pub fn now(&self) -> OffsetDateTime {
+        let offset = self.clock_offset_us.load(Ordering::Relaxed);
+        OffsetDateTime::now_utc() + time::Duration::microseconds(offset)
+    }
+
+    /// Moves this server's clock forward (tests only use this).
+    pub fn advance_clock(&self, by: Duration) {
+        self.clock_offset_us
+            .fetch_add(by.as_micros() as i64, Ordering::Relaxed);
+    }
+}
