@@ -14,6 +14,8 @@ pub mod pagination;
 pub mod server;
 pub mod service;
 pub mod state;
+#[cfg(feature = "test-support")]
+pub mod testing;
 pub mod views;
 
 pub use config::{Settings, SignupMode};

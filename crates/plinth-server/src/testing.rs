@@ -1,0 +1,217 @@
+//! `TestApp`: the real server on a real, isolated database, and one helper per endpoint.
+//! Used by this crate's integration tests and by later crates' (feature `test-support`).
+
+use std::time::Duration;
+
+use plinth_store::test_support::{Backend, TestDb};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::config::Settings;
+use crate::server::{Running, start};
+use crate::state::AppState;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub server: Running,
+    pub db: TestDb,
+    pub client: reqwest::Client,
+    pub base: String,
+}
+
+/// An answer, read whole.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl TestResponse {
+    /// The problem `type` of an error answer.
+    pub fn problem(&self) -> &str {
+        self.body["type"].as_str().unwrap_or("<not a problem>")
+    }
+
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Self {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected answer: {}",
+            self.text
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, problem: &str) -> &Self {
+        self.assert_status(status);
+        assert_eq!(self.problem(), problem, "unexpected problem: {}", self.text);
+        let content_type = self
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok());
+        assert_eq!(content_type, Some("application/problem+json"));
+        self
+    }
+}
+
+impl TestApp {
+    pub async fn new(backend: Backend) -> Self {
+        Self::with_settings(backend, |_| {}).await
+    }
+
+    pub async fn with_settings(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Self {
+        let db = TestDb::new(backend).await;
+        let mut settings = Settings {
+            bind: "127.0.0.1:0".parse().expect("static address"),
+            database_url: db.url.clone(),
+            ..Settings::default()
+        };
+        adjust(&mut settings);
+        let server = start(db.store.clone(), settings)
+            .await
+            .expect("server starts");
+        let base = server.url();
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("http client");
+        Self {
+            server,
+            db,
+            client,
+            base,
+        }
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.server.state
+    }
+
+    pub async fn cleanup(self) {
+        let _ = self.server.shutdown().await;
+        self.db.cleanup().await;
+    }
+
+    /// Any request; `path` is relative to the server (`/api/v1/user`).
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> TestResponse {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        read(req.send().await.expect("request reaches the server")).await
+    }
+
+    /// A request with a raw body and content type, for malformed-input tests.
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> TestResponse {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .body(body);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        read(req.send().await.expect("request reaches the server")).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> TestResponse {
+        self.request(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> TestResponse {
+        self.request(Method::POST, path, Some(token), Some(body))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> TestResponse {
+        self.request(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> TestResponse {
+        self.request(Method::DELETE, path, Some(token), None).await
+    }
+
+    // --- one helper per account endpoint ---
+
+    pub async fn signup(&self, handle: &str, email: &str, password: &str) -> TestResponse {
+        let body = json!({"handle": handle, "email": email, "password": password});
+        self.request(Method::POST, "/api/v1/signup", None, Some(body))
+            .await
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> TestResponse {
+        let body = json!({"login": login, "password": password});
+        self.request(Method::POST, "/api/v1/login", None, Some(body))
+            .await
+    }
+
+    /// Signs `handle` up (email `{handle}@example.com`) and logs in: a temporary token.
+    pub async fn user(&self, handle: &str) -> String {
+        self.signup(handle, &format!("{handle}@example.com"), PASSWORD)
+            .await
+            .assert_status(201);
+        self.token_for(handle).await
+    }
+
+    /// A fresh temporary token for an existing user.
+    pub async fn token_for(&self, handle: &str) -> String {
+        let login = self.login(handle, PASSWORD).await;
+        login.assert_status(200);
+        login.body["token"].as_str().expect("a token").to_owned()
+    }
+
+    /// Creates a user token with `title`; answers `(id, secret)`.
+    pub async fn user_token(&self, session: &str, title: &str) -> (String, String) {
+        let created = self
+            .post("/api/v1/user/tokens", session, json!({"title": title}))
+            .await;
+        created.assert_status(201);
+        (
+            created.body["id"].as_str().expect("id").to_owned(),
+            created.body["token"].as_str().expect("token").to_owned(),
+        )
+    }
+
+    /// Lets the server write what it keeps in memory (token uses) now.
+    pub async fn flush(&self) {
+        crate::server::flush_token_uses(self.state()).await;
+    }
+}
+
+async fn read(response: reqwest::Response) -> TestResponse {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    TestResponse {
+        status,
+        headers,
+        body,
+        text,
+    }
+}
