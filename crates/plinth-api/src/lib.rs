@@ -2,8 +2,10 @@
 
 mod account;
 mod common;
+mod orgs;
 mod tokens;
 
 pub use account::*;
 pub use common::*;
+pub use orgs::*;
 pub use tokens::*;

@@ -7,7 +7,7 @@ mod token;
 
 pub use handle::{DnsName, Handle, RESERVED_HANDLES, WorkspaceHandle};
 pub use profile::{AvatarUrl, DisplayName, Email, Password};
-pub use role::{OrgRole, WorkspaceRole};
+pub use role::{OrgPermission, OrgRole, WorkspaceRole};
 pub use token::{TokenHash, TokenKind, TokenParseError, TokenSecret};
 
 /// A value that failed validation. The message is meant for the person who typed it.

@@ -79,3 +79,61 @@ impl fmt::Display for WorkspaceRole {
         f.write_str(self.as_str())
     }
 }
+
+/// What a caller wants to do in an org: the rows of DESIGN.md §2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrgPermission {
+    /// See the org, its profile and its member list.
+    View,
+    /// Edit the profile, manage members, create and delete workspaces.
+    Manage,
+    /// Usage figures and the audit log.
+    Inspect,
+    /// Change the handle, reset authentication, delete the org.
+    Administer,
+}
+
+impl OrgRole {
+    /// Whether an active member with this role may do `permission`. Only viewing is open
+    /// to plain members; everything else is for owners.
+    pub fn can(self, permission: OrgPermission) -> bool {
+        match permission {
+            OrgPermission::View => true,
+            OrgPermission::Manage | OrgPermission::Inspect | OrgPermission::Administer => {
+                self == Self::Owner
+            }
+        }
+    }
+
+    /// The role an org member has on every workspace without an explicit one: owners
+    /// own them all, members have none.
+    pub fn implicit_workspace_role(self) -> Option<WorkspaceRole> {
+        match self {
+            Self::Owner => Some(WorkspaceRole::Owner),
+            Self::Member => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_only_view() {
+        for p in [
+            OrgPermission::View,
+            OrgPermission::Manage,
+            OrgPermission::Inspect,
+            OrgPermission::Administer,
+        ] {
+            assert!(OrgRole::Owner.can(p));
+            assert_eq!(OrgRole::Member.can(p), p == OrgPermission::View);
+        }
+        assert_eq!(
+            OrgRole::Owner.implicit_workspace_role(),
+            Some(WorkspaceRole::Owner)
+        );
+        assert_eq!(OrgRole::Member.implicit_workspace_role(), None);
+    }
+}

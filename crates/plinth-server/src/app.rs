@@ -18,6 +18,7 @@ use crate::error::ApiError;
 use crate::extract::BODY_LIMIT;
 use crate::metrics::RequestLabels;
 use crate::state::AppState;
+use crate::workspace_host::serve_workspace_hosts;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -41,7 +42,13 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone())
         .merge(docs_router)
-        .layer(middleware::from_fn_with_state(state, record_metrics))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            record_metrics,
+        ))
+        // Wraps every route and the fallback: a request for a workspace name is answered
+        // here and never reaches an API or console route; any other host passes through.
+        .layer(middleware::from_fn_with_state(state, serve_workspace_hosts))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(|_panic| {
             ApiError::internal("a handler panicked").into_response()

@@ -1,4 +1,5 @@
-//! The caches that let a warm authenticated request answer without the database.
+//! The caches that let a warm authenticated request answer without the database:
+//! tokens, users, orgs by handle and memberships (the org guard's two look-ups).
 //!
 //! Entries live at most [`CACHE_TTL`]; every change that could make one wrong (logout,
 //! token update or delete, profile change, sign out everywhere) drops it at once, on
@@ -9,8 +10,8 @@ use std::hash::Hash;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use plinth_core::TokenHash;
-use plinth_store::{TokenRecord, UserRecord};
+use plinth_core::{Handle, TokenHash};
+use plinth_store::{MembershipRecord, OrgRecord, TokenRecord, UserRecord};
 
 /// The backstop for a missed invalidation (a replica's listener reconnecting).
 pub const CACHE_TTL: Duration = Duration::from_secs(30);
@@ -57,14 +58,25 @@ impl<K: Eq + Hash + Clone, V> TtlMap<K, V> {
             .unwrap_or_else(|e| e.into_inner())
             .clear();
     }
+
+    fn retain(&self, keep: impl Fn(&K, &V) -> bool) {
+        self.entries
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|k, (_, v)| keep(k, v));
+    }
 }
 
-/// Tokens by hash, and users by id.
+/// Tokens by hash, users by id, live orgs by handle, and memberships by (org, user).
 pub struct AuthCache {
     tokens: TtlMap<TokenHash, TokenRecord>,
     /// token id → hash, so a token can be dropped by id (that is what revocations name).
     token_hashes: RwLock<HashMap<String, TokenHash>>,
     users: TtlMap<String, UserRecord>,
+    orgs: TtlMap<Handle, OrgRecord>,
+    /// `None` is cached too: a non-member's repeated requests must not reach the database
+    /// either. Creating a membership drops the entry, like any other change of it.
+    memberships: TtlMap<(String, String), Option<MembershipRecord>>,
 }
 
 impl Default for AuthCache {
@@ -73,6 +85,8 @@ impl Default for AuthCache {
             tokens: TtlMap::new(),
             token_hashes: RwLock::new(HashMap::new()),
             users: TtlMap::new(),
+            orgs: TtlMap::new(),
+            memberships: TtlMap::new(),
         }
     }
 }
@@ -120,10 +134,51 @@ impl AuthCache {
         self.users.remove(&id.to_owned());
     }
 
+    pub fn org(&self, handle: &Handle) -> Option<Arc<OrgRecord>> {
+        self.orgs.get(handle)
+    }
+
+    pub fn put_org(&self, org: OrgRecord) -> Arc<OrgRecord> {
+        let org = Arc::new(org);
+        self.orgs.insert(org.handle.clone(), org.clone());
+        org
+    }
+
+    /// Drops an org (whatever handle it is cached under: a rename changes it) and every
+    /// membership cached for it.
+    pub fn drop_org(&self, id: &str) {
+        self.orgs.retain(|_, org| org.id != id);
+        self.memberships.retain(|(org_id, _), _| org_id != id);
+    }
+
+    pub fn membership(&self, org_id: &str, user_id: &str) -> Option<Arc<Option<MembershipRecord>>> {
+        self.memberships
+            .get(&(org_id.to_owned(), user_id.to_owned()))
+    }
+
+    pub fn put_membership(
+        &self,
+        org_id: &str,
+        user_id: &str,
+        membership: Option<MembershipRecord>,
+    ) -> Arc<Option<MembershipRecord>> {
+        let membership = Arc::new(membership);
+        self.memberships
+            .insert((org_id.to_owned(), user_id.to_owned()), membership.clone());
+        membership
+    }
+
+    pub fn drop_membership(&self, org_id: &str, user_id: &str) {
+        self.memberships
+            .remove(&(org_id.to_owned(), user_id.to_owned()));
+    }
+
     /// Drops everything: after a replica may have missed invalidations.
     pub fn clear(&self) {
         self.tokens.clear();
         self.users.clear();
+        self.orgs.clear();
+        self.memberships.clear();
         self.token_hashes
             .write()
             .unwrap_or_else(|e| e.into_inner())

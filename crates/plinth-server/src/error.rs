@@ -117,6 +117,13 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, "conflict", "Conflict").detail(detail)
     }
 
+    /// 409 `last-owner`: the change would leave the org without an active owner.
+    pub fn last_owner() -> Self {
+        Self::new(StatusCode::CONFLICT, "last-owner", "Last owner").detail(
+            "an organization must keep at least one active owner; make someone else owner first",
+        )
+    }
+
     pub fn rate_limited(retry_after_secs: u64) -> Self {
         let mut err = Self::new(
             StatusCode::TOO_MANY_REQUESTS,

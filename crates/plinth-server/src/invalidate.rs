@@ -15,6 +15,15 @@ use crate::state::AppState;
 pub enum Invalidation {
     Token(String),
     User(String),
+    /// An org's profile, handle, auth epoch or existence changed (by org id).
+    Org(String),
+    /// A membership or invitation changed.
+    Membership {
+        org_id: String,
+        user_id: String,
+    },
+    /// The set of live workspace names changed: DNS and workspace hosts reload.
+    Workspaces,
 }
 
 impl Invalidation {
@@ -22,6 +31,9 @@ impl Invalidation {
         match self {
             Self::Token(id) => format!("token:{id}"),
             Self::User(id) => format!("user:{id}"),
+            Self::Org(id) => format!("org:{id}"),
+            Self::Membership { org_id, user_id } => format!("membership:{org_id}/{user_id}"),
+            Self::Workspaces => "workspaces:".to_owned(),
         }
     }
 
@@ -30,6 +42,15 @@ impl Invalidation {
         match kind {
             "token" => Some(Self::Token(id.to_owned())),
             "user" => Some(Self::User(id.to_owned())),
+            "org" => Some(Self::Org(id.to_owned())),
+            "membership" => {
+                let (org_id, user_id) = id.split_once('/')?;
+                Some(Self::Membership {
+                    org_id: org_id.to_owned(),
+                    user_id: user_id.to_owned(),
+                })
+            }
+            "workspaces" => Some(Self::Workspaces),
             _ => None,
         }
     }
@@ -45,11 +66,27 @@ impl AppState {
         tx.notify(&inv.payload()).await
     }
 
-    /// Drops the cached facts `inv` names on this replica.
+    /// Drops the cached facts `inv` names on this replica. The workspace directory is
+    /// not touched here: the service that changed it updates it in place, and other
+    /// replicas reload it in [`run_listener`].
     pub fn apply_invalidation(&self, inv: &Invalidation) {
         match inv {
             Invalidation::Token(id) => self.cache.drop_token(id),
             Invalidation::User(id) => self.cache.drop_user(id),
+            Invalidation::Org(id) => self.cache.drop_org(id),
+            Invalidation::Membership { org_id, user_id } => {
+                self.cache.drop_membership(org_id, user_id)
+            }
+            Invalidation::Workspaces => {}
+        }
+    }
+
+    /// Applies an invalidation sent by another replica.
+    async fn apply_remote(&self, inv: &Invalidation) {
+        self.apply_invalidation(inv);
+        // An org's rename or deletion changes its workspaces' names too.
+        if matches!(inv, Invalidation::Workspaces | Invalidation::Org(_)) {
+            self.directory.reload_logged(&self.store).await;
         }
     }
 }
@@ -70,12 +107,13 @@ pub async fn run_listener(state: AppState, mut shutdown: watch::Receiver<bool>) 
             }
         };
         state.cache.clear();
+        state.directory.reload_logged(&state.store).await;
         loop {
             tokio::select! {
                 message = listener.recv() => match message {
                     Ok(note) => {
                         if let Some(inv) = Invalidation::parse(note.payload()) {
-                            state.apply_invalidation(&inv);
+                            state.apply_remote(&inv).await;
                         }
                     }
                     Err(err) => {
@@ -85,6 +123,27 @@ pub async fn run_listener(state: AppState, mut shutdown: watch::Receiver<bool>) 
                 },
                 _ = shutdown.changed() => return,
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Invalidation;
+
+    #[test]
+    fn payloads_round_trip() {
+        for inv in [
+            Invalidation::Token("t".into()),
+            Invalidation::User("u".into()),
+            Invalidation::Org("o".into()),
+            Invalidation::Membership {
+                org_id: "o".into(),
+                user_id: "u".into(),
+            },
+            Invalidation::Workspaces,
+        ] {
+            assert_eq!(Invalidation::parse(&inv.payload()), Some(inv));
         }
     }
 }

@@ -5,6 +5,8 @@ pub mod app;
 pub mod auth;
 pub mod cache;
 pub mod config;
+pub mod directory;
+pub mod dns;
 pub mod error;
 pub mod extract;
 pub mod invalidate;
@@ -17,6 +19,7 @@ pub mod state;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod views;
+pub mod workspace_host;
 
 pub use config::{Settings, SignupMode};
 pub use server::{Running, start};

@@ -10,16 +10,24 @@ use tokio::task::JoinHandle;
 
 use crate::app::router;
 use crate::config::Settings;
+use crate::dns::DnsServer;
 use crate::invalidate::run_listener;
 use crate::state::AppState;
 
 /// How often noted token uses are written.
 const FLUSH_EVERY: Duration = Duration::from_secs(10);
+/// How often the workspace names are reloaded whole: the backstop for a missed
+/// invalidation, like the caches' TTL.
+const DIRECTORY_REFRESH_EVERY: Duration = Duration::from_secs(30);
 
 /// A server that is accepting connections.
 pub struct Running {
     pub addr: SocketAddr,
+    /// Where the DNS server answers (the same port on both, unless it was taken on TCP).
+    pub dns_udp_addr: SocketAddr,
+    pub dns_tcp_addr: SocketAddr,
     pub state: AppState,
+    dns: DnsServer,
     shutdown: watch::Sender<bool>,
     http: JoinHandle<std::io::Result<()>>,
     background: Vec<JoinHandle<()>>,
@@ -35,6 +43,7 @@ impl Running {
     pub async fn shutdown(self) -> std::io::Result<()> {
         let _ = self.shutdown.send(true);
         let served = self.http.await.map_err(std::io::Error::other)?;
+        self.dns.shutdown().await;
         for task in self.background {
             let _ = task.await;
         }
@@ -43,11 +52,21 @@ impl Running {
     }
 }
 
-/// Binds `settings.bind` (port 0 picks a free one) and starts serving `store`.
-pub async fn start(store: Store, settings: Settings) -> std::io::Result<Running> {
+/// Binds `settings.bind` for HTTP and `settings.dns_bind` for DNS (port 0 picks a free
+/// one) and starts serving `store`.
+pub async fn start(store: Store, mut settings: Settings) -> std::io::Result<Running> {
     let listener = TcpListener::bind(settings.bind).await?;
     let addr = listener.local_addr()?;
+    // Workspace URLs carry the port actually bound.
+    settings.bind = addr;
+    let dns_bind = settings.dns_bind;
     let state = AppState::new(store, settings);
+    state
+        .directory
+        .reload(&state.store)
+        .await
+        .map_err(|e| std::io::Error::other(format!("loading workspace names: {e}")))?;
+    let dns = DnsServer::start(state.clone(), dns_bind).await?;
     let (shutdown, shutdown_rx) = watch::channel(false);
 
     let app = router(state.clone());
@@ -65,15 +84,32 @@ pub async fn start(store: Store, settings: Settings) -> std::io::Result<Running>
 
     let background = vec![
         tokio::spawn(run_listener(state.clone(), shutdown_rx.clone())),
+        tokio::spawn(refresh_directory_every(state.clone(), shutdown_rx.clone())),
         tokio::spawn(flush_token_uses_every(state.clone(), shutdown_rx)),
     ];
     Ok(Running {
         addr,
+        dns_udp_addr: dns.udp_addr,
+        dns_tcp_addr: dns.tcp_addr,
+        dns,
         state,
         shutdown,
         http,
         background,
     })
+}
+
+async fn refresh_directory_every(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(DIRECTORY_REFRESH_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        state.directory.reload_logged(&state.store).await;
+    }
 }
 
 async fn flush_token_uses_every(state: AppState, mut shutdown: watch::Receiver<bool>) {

@@ -10,6 +10,7 @@ use crate::auth::password::PasswordHashing;
 use crate::auth::rate_limit::LoginLimiter;
 use crate::cache::AuthCache;
 use crate::config::Settings;
+use crate::directory::WorkspaceDirectory;
 use crate::last_used::LastUsed;
 use crate::metrics::Metrics;
 
@@ -21,6 +22,8 @@ pub struct Inner {
     pub store: Store,
     pub settings: Settings,
     pub cache: AuthCache,
+    /// Live workspace names, for DNS and workspace hosts.
+    pub directory: WorkspaceDirectory,
     pub login_limiter: LoginLimiter,
     pub passwords: PasswordHashing,
     pub metrics: Metrics,
@@ -44,6 +47,7 @@ impl AppState {
             store,
             settings,
             cache: AuthCache::default(),
+            directory: WorkspaceDirectory::default(),
             login_limiter,
             passwords: PasswordHashing::default(),
             metrics: Metrics::default(),

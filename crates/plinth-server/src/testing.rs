@@ -68,6 +68,7 @@ impl TestApp {
         let db = TestDb::new(backend).await;
         let mut settings = Settings {
             bind: "127.0.0.1:0".parse().expect("static address"),
+            dns_bind: "127.0.0.1:0".parse().expect("static address"),
             database_url: db.url.clone(),
             ..Settings::default()
         };
@@ -195,6 +196,96 @@ impl TestApp {
             created.body["id"].as_str().expect("id").to_owned(),
             created.body["token"].as_str().expect("token").to_owned(),
         )
+    }
+
+    // --- orgs, members, workspaces ---
+
+    /// Creates org `handle` as `owner`; answers 201 or the test fails.
+    pub async fn create_org(&self, owner: &str, handle: &str) -> Value {
+        let created = self
+            .post("/api/v1/orgs", owner, json!({"handle": handle}))
+            .await;
+        created.assert_status(201);
+        created.body
+    }
+
+    pub async fn invite(&self, owner: &str, org: &str, user: &str, role: &str) -> TestResponse {
+        self.post(
+            &format!("/api/v1/orgs/{org}/members"),
+            owner,
+            json!({"user": user, "role": role}),
+        )
+        .await
+    }
+
+    pub async fn accept(&self, token: &str, org: &str) -> TestResponse {
+        self.request(
+            Method::POST,
+            &format!("/api/v1/user/invitations/{org}/accept"),
+            Some(token),
+            None,
+        )
+        .await
+    }
+
+    pub async fn decline(&self, token: &str, org: &str) -> TestResponse {
+        self.request(
+            Method::POST,
+            &format!("/api/v1/user/invitations/{org}/decline"),
+            Some(token),
+            None,
+        )
+        .await
+    }
+
+    /// Signs `handle` up and makes them an active `role` of `org`: their token.
+    pub async fn member(&self, owner: &str, org: &str, handle: &str, role: &str) -> String {
+        let token = self.user(handle).await;
+        self.invite(owner, org, handle, role)
+            .await
+            .assert_status(201);
+        self.accept(&token, org).await.assert_status(200);
+        token
+    }
+
+    pub async fn create_workspace(&self, owner: &str, org: &str, ws: &str) -> Value {
+        let created = self
+            .post(
+                &format!("/api/v1/orgs/{org}/workspaces"),
+                owner,
+                json!({"handle": ws}),
+            )
+            .await;
+        created.assert_status(201);
+        created.body
+    }
+
+    pub async fn add_workspace_member(
+        &self,
+        owner: &str,
+        org: &str,
+        ws: &str,
+        user: &str,
+        role: &str,
+    ) -> TestResponse {
+        self.post(
+            &format!("/api/v1/orgs/{org}/workspaces/{ws}/members"),
+            owner,
+            json!({"user": user, "role": role}),
+        )
+        .await
+    }
+
+    /// A GET with a Host header, as a browser visiting a workspace name would send.
+    pub async fn get_host(&self, host: &str, path: &str, accept: Option<&str>) -> TestResponse {
+        let mut req = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("host", host);
+        if let Some(accept) = accept {
+            req = req.header("accept", accept);
+        }
+        read(req.send().await.expect("request reaches the server")).await
     }
 
     /// Lets the server write what it keeps in memory (token uses) now.

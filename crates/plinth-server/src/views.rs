@@ -1,6 +1,13 @@
 //! Domain records → API bodies.
 
-use plinth_store::{TokenRecord, TokenStatus, UserRecord};
+use plinth_core::{DnsName, Handle, OrgRole, WorkspaceHandle, WorkspaceRole};
+use plinth_store::{
+    InvitationRecord, MemberRecord, MembershipStatus, OrgRecord, TokenRecord, TokenStatus,
+    UserRecord, WorkspaceMemberRecord,
+};
+
+use crate::config::Settings;
+use crate::service::workspaces::VisibleWorkspace;
 
 pub fn user(user: &UserRecord) -> plinth_api::User {
     plinth_api::User {
@@ -31,5 +38,106 @@ pub fn token(token: &TokenRecord) -> plinth_api::Token {
         expires_at: token.expires_at,
         last_used_at: token.last_used_at,
         created_at: token.created_at,
+    }
+}
+
+pub fn org_role(role: OrgRole) -> plinth_api::OrgRole {
+    match role {
+        OrgRole::Member => plinth_api::OrgRole::Member,
+        OrgRole::Owner => plinth_api::OrgRole::Owner,
+    }
+}
+
+pub fn workspace_role(role: WorkspaceRole) -> plinth_api::WorkspaceRole {
+    match role {
+        WorkspaceRole::Reader => plinth_api::WorkspaceRole::Reader,
+        WorkspaceRole::Operator => plinth_api::WorkspaceRole::Operator,
+        WorkspaceRole::Owner => plinth_api::WorkspaceRole::Owner,
+    }
+}
+
+pub fn org(org: &OrgRecord, role: OrgRole) -> plinth_api::Org {
+    plinth_api::Org {
+        id: org.id.clone(),
+        handle: org.handle.to_string(),
+        display_name: org.display_name.clone(),
+        avatar_url: org.avatar_url.clone(),
+        role: org_role(role),
+        created_at: org.created_at,
+        updated_at: org.updated_at,
+    }
+}
+
+pub fn member(m: &MemberRecord) -> plinth_api::Member {
+    plinth_api::Member {
+        user: plinth_api::MemberUser {
+            id: m.membership.user_id.clone(),
+            handle: m.handle.to_string(),
+            display_name: m.display_name.clone(),
+            avatar_url: m.avatar_url.clone(),
+        },
+        role: org_role(m.membership.role),
+        status: match m.membership.status {
+            MembershipStatus::Invited => plinth_api::MembershipStatus::Invited,
+            MembershipStatus::Active => plinth_api::MembershipStatus::Active,
+        },
+        created_at: m.membership.created_at,
+    }
+}
+
+pub fn invitation(i: &InvitationRecord) -> plinth_api::Invitation {
+    plinth_api::Invitation {
+        org: plinth_api::InvitationOrg {
+            handle: i.org.handle.to_string(),
+            display_name: i.org.display_name.clone(),
+            avatar_url: i.org.avatar_url.clone(),
+        },
+        role: org_role(i.membership.role),
+        invited_by: i.invited_by_handle.as_ref().map(ToString::to_string),
+        created_at: i.membership.created_at,
+    }
+}
+
+/// The DNS name and URL of a workspace: derived from the handles every time.
+pub fn workspace_address(
+    settings: &Settings,
+    org: &Handle,
+    workspace: &WorkspaceHandle,
+) -> (String, String) {
+    let name = DnsName::new(org, workspace, &settings.base_domain);
+    let url = format!("http://{name}:{}/", settings.bind.port());
+    (name.to_string(), url)
+}
+
+pub fn workspace(
+    settings: &Settings,
+    org: &Handle,
+    ws: &VisibleWorkspace,
+) -> plinth_api::Workspace {
+    let w = &ws.workspace;
+    let (dns_name, url) = workspace_address(settings, org, &w.handle);
+    plinth_api::Workspace {
+        id: w.id.clone(),
+        org: org.to_string(),
+        handle: w.handle.to_string(),
+        display_name: w.display_name.clone(),
+        dns_name,
+        url,
+        role: workspace_role(ws.role),
+        created_at: w.created_at,
+        updated_at: w.updated_at,
+    }
+}
+
+pub fn workspace_member(m: &WorkspaceMemberRecord) -> plinth_api::WorkspaceMember {
+    plinth_api::WorkspaceMember {
+        user: plinth_api::MemberUser {
+            id: m.user_id.clone(),
+            handle: m.handle.to_string(),
+            display_name: m.display_name.clone(),
+            avatar_url: m.avatar_url.clone(),
+        },
+        role: workspace_role(m.role),
+        created_at: m.created_at,
     }
 }

@@ -1,21 +1,29 @@
 #![doc = include_str!("../README.md")]
 
 mod error;
+mod members;
 mod migrate;
 mod notify;
+mod orgs;
+mod page;
 mod store;
 mod tokens;
 mod users;
+mod workspaces;
 
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;
 
 pub use error::{ConflictOn, StoreError};
+pub use members::{InvitationRecord, MemberRecord, MembershipRecord, MembershipStatus};
 pub use migrate::{MIGRATIONS, Migration};
 pub use notify::INVALIDATION_CHANNEL;
+pub use orgs::{NewOrg, OrgRecord, OrgUpdate, UserOrg};
+pub use page::Page;
 pub use sqlx::postgres::PgListener;
 pub use store::{Backend, Store, WriteTx, micros_to_time, new_id, time_to_micros};
 pub use tokens::{NewToken, TokenPage, TokenRecord, TokenStatus, TokenUpdate};
 pub use users::{NewUser, UserRecord, UserUpdate};
+pub use workspaces::{WorkspaceMemberRecord, WorkspaceName, WorkspaceRecord};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

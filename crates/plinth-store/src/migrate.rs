@@ -24,7 +24,14 @@ macro_rules! migration {
 }
 
 /// Every migration, in order. Append only: a released file is never edited.
-pub const MIGRATIONS: &[Migration] = &[migration!(1, "accounts", "0001_accounts.sql")];
+///
+/// Versions need not be contiguous: each is applied when its own version is missing from
+/// `plinth_migrations`, so branches can claim numbers in parallel (version 2 is the audit
+/// log's) and a database that got 3 before 2 simply gets 2 when it appears.
+pub const MIGRATIONS: &[Migration] = &[
+    migration!(1, "accounts", "0001_accounts.sql"),
+    migration!(3, "orgs", "0003_orgs.sql"),
+];
 
 /// An arbitrary constant: the advisory lock that keeps two replicas from migrating at once.
 const PG_MIGRATION_LOCK: i64 = 0x706c_696e_7468;
@@ -87,5 +94,40 @@ impl Store {
             applied_now.push(migration.version);
         }
         Ok(applied_now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MIGRATIONS;
+
+    fn sql_files(backend: &str) -> Vec<String> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/");
+        let mut names: Vec<String> = std::fs::read_dir(format!("{dir}{backend}"))
+            .expect("migrations folder")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".sql"))
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn both_backends_have_the_same_files_and_all_are_listed() {
+        let sqlite = sql_files("sqlite");
+        assert_eq!(sqlite, sql_files("postgres"), "migration sets differ");
+        let listed: Vec<String> = MIGRATIONS
+            .iter()
+            .map(|m| format!("{:04}_{}.sql", m.version, m.name))
+            .collect();
+        assert_eq!(
+            sqlite, listed,
+            "every file is listed in MIGRATIONS, in order"
+        );
+    }
+
+    #[test]
+    fn versions_increase() {
+        assert!(MIGRATIONS.windows(2).all(|w| w[0].version < w[1].version));
     }
 }

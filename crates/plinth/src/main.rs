@@ -20,7 +20,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the server: API, docs, health and metrics.
+    /// Run the server: API, docs, health, metrics, workspace hosts and DNS.
     Serve(config::ServeArgs),
     /// Apply database migrations, then exit.
     Migrate(config::DatabaseArgs),
@@ -81,9 +81,22 @@ async fn serve(args: config::ServeArgs) -> anyhow::Result<()> {
     } else {
         running.addr.to_string()
     };
-    tracing::info!(addr = %running.addr, database = %redact_url(&settings.database_url), "plinth is ready");
+    tracing::info!(
+        addr = %running.addr,
+        dns_udp = %running.dns_udp_addr,
+        dns_tcp = %running.dns_tcp_addr,
+        database = %redact_url(&settings.database_url),
+        "plinth is ready"
+    );
     println!(
         "Plinth is ready: console http://{host}/  API http://{host}/api/v1  docs http://{host}/api/docs"
+    );
+    println!(
+        "Workspaces answer at http://{{org}}-{{workspace}}.{}:{}/ ; DNS for {} on {} (UDP and TCP)",
+        settings.base_domain,
+        running.addr.port(),
+        settings.base_domain,
+        running.dns_udp_addr
     );
     shutdown_signal().await;
     tracing::info!("shutting down");

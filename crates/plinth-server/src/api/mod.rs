@@ -3,9 +3,14 @@
 
 mod account;
 pub mod docs;
+mod invitations;
+mod members;
+mod orgs;
 pub mod system;
 mod tokens;
 mod user;
+mod workspace_members;
+mod workspaces;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -25,6 +30,10 @@ use crate::state::AppState;
         (name = "account", description = "Sign up, log in, log out"),
         (name = "user", description = "The caller's own profile"),
         (name = "tokens", description = "The caller's user tokens"),
+        (name = "invitations", description = "The caller's invitations to orgs"),
+        (name = "orgs", description = "Organizations"),
+        (name = "members", description = "Org members and invitations"),
+        (name = "workspaces", description = "Workspaces and their members"),
     )
 )]
 struct ApiDoc;
@@ -53,6 +62,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
     let v1 = OpenApiRouter::new()
         .merge(account::routes())
         .merge(user::routes())
-        .merge(tokens::routes());
+        .merge(tokens::routes())
+        .merge(invitations::routes())
+        .merge(orgs::routes())
+        .merge(members::routes())
+        .merge(workspaces::routes())
+        .merge(workspace_members::routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1)
 }

@@ -1,5 +1,6 @@
 //! Who is calling: the guard every authenticated route declares by taking an [`Actor`].
 
+pub mod org;
 pub mod password;
 pub mod rate_limit;
 

@@ -1,5 +1,11 @@
 //! The one service layer under the API and the console: each function checks the
 //! permission, runs the transaction, updates caches, and returns domain records.
+//!
+//! Every mutating function runs exactly one `WriteTx`, so its audit entry can be written
+//! inside the same transaction as the change.
 
 pub mod accounts;
+pub mod members;
+pub mod orgs;
 pub mod tokens;
+pub mod workspaces;

@@ -1,0 +1,26 @@
+use axum::Json;
+use axum::extract::{Path, State};
+use plinth_api::{Org, Problem};
+
+use crate::auth::Actor;
+use crate::error::ApiResult;
+use crate::state::AppState;
+use crate::{service, views};
+
+/// Accept an invitation: the caller becomes an active member with the invited role.
+#[utoipa::path(post, path = "/user/invitations/{org}/accept", tag = "invitations",
+    security(("bearer" = [])),
+    params(("org" = String, Path, description = "Handle of the inviting org")),
+    responses(
+        (status = 200, description = "The org just joined", body = Org),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 404, description = "No pending invitation from this org", body = Problem),
+    ))]
+pub async fn accept(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(org): Path<String>,
+) -> ApiResult<Json<Org>> {
+    let (org, role) = service::members::accept(&state, &actor, &org).await?;
+    Ok(Json(views::org(&org, role)))
+}

@@ -1,0 +1,26 @@
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use plinth_api::Problem;
+
+use crate::auth::Actor;
+use crate::error::ApiResult;
+use crate::service;
+use crate::state::AppState;
+
+/// Decline an invitation. The org may invite the caller again later.
+#[utoipa::path(post, path = "/user/invitations/{org}/decline", tag = "invitations",
+    security(("bearer" = [])),
+    params(("org" = String, Path, description = "Handle of the inviting org")),
+    responses(
+        (status = 204, description = "Declined"),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 404, description = "No pending invitation from this org", body = Problem),
+    ))]
+pub async fn decline(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(org): Path<String>,
+) -> ApiResult<StatusCode> {
+    service::members::decline(&state, &actor, &org).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,32 @@
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use plinth_api::{InviteMemberRequest, Member, Problem};
+
+use crate::auth::org::OrgOwner;
+use crate::error::ApiResult;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use crate::{service, views};
+
+/// Invite an existing user (by handle or email); they join when they accept.
+#[utoipa::path(post, path = "/orgs/{org}/members", tag = "members",
+    security(("bearer" = [])),
+    params(("org" = String, Path, description = "Org handle")),
+    request_body = InviteMemberRequest,
+    responses(
+        (status = 201, description = "The invitation", body = Member),
+        (status = 400, description = "Invalid field", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an owner", body = Problem),
+        (status = 404, description = "No such org, or no such user", body = Problem),
+        (status = 409, description = "Already a member or invited", body = Problem),
+    ))]
+pub async fn invite(
+    State(state): State<AppState>,
+    owner: OrgOwner,
+    ApiJson(req): ApiJson<InviteMemberRequest>,
+) -> ApiResult<(StatusCode, Json<Member>)> {
+    let member = service::members::invite(&state, &owner, req).await?;
+    Ok((StatusCode::CREATED, Json(views::member(&member))))
+}

@@ -1,0 +1,31 @@
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use plinth_api::Problem;
+
+use crate::auth::org::OrgMember;
+use crate::error::ApiResult;
+use crate::service;
+use crate::state::AppState;
+
+/// Remove a member or withdraw an invitation (owners), or leave the org (yourself).
+#[utoipa::path(delete, path = "/orgs/{org}/members/{user}", tag = "members",
+    security(("bearer" = [])),
+    params(
+        ("org" = String, Path, description = "Org handle"),
+        ("user" = String, Path, description = "The member's handle"),
+    ),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an owner, and not yourself", body = Problem),
+        (status = 404, description = "No such org or member", body = Problem),
+        (status = 409, description = "The last owner", body = Problem),
+    ))]
+pub async fn remove(
+    State(state): State<AppState>,
+    member: OrgMember,
+    Path((_org, user)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    service::members::remove(&state, &member, &user).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,35 @@
+use axum::Json;
+use axum::extract::{Path, State};
+use plinth_api::{Member, Problem, UpdateMemberRequest};
+
+use crate::auth::org::OrgOwner;
+use crate::error::ApiResult;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use crate::{service, views};
+
+/// Change a member's role. The last active owner can't be demoted (409 `last-owner`).
+#[utoipa::path(patch, path = "/orgs/{org}/members/{user}", tag = "members",
+    security(("bearer" = [])),
+    params(
+        ("org" = String, Path, description = "Org handle"),
+        ("user" = String, Path, description = "The member's handle"),
+    ),
+    request_body = UpdateMemberRequest,
+    responses(
+        (status = 200, description = "The updated member", body = Member),
+        (status = 400, description = "Invalid field", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an owner", body = Problem),
+        (status = 404, description = "No such org or member", body = Problem),
+        (status = 409, description = "The last owner", body = Problem),
+    ))]
+pub async fn update(
+    State(state): State<AppState>,
+    owner: OrgOwner,
+    Path((_org, user)): Path<(String, String)>,
+    ApiJson(req): ApiJson<UpdateMemberRequest>,
+) -> ApiResult<Json<Member>> {
+    let member = service::members::update(&state, &owner, &user, req).await?;
+    Ok(Json(views::member(&member)))
+}

@@ -1,0 +1,36 @@
+use axum::Json;
+use axum::extract::State;
+use plinth_api::{Org, Page, PageQuery, Problem};
+
+use crate::auth::Actor;
+use crate::error::ApiResult;
+use crate::extract::ApiQuery;
+use crate::pagination::{PageRequest, encode_cursor};
+use crate::state::AppState;
+use crate::{service, views};
+
+/// The orgs the caller is an active member of, newest first.
+#[utoipa::path(get, path = "/orgs", tag = "orgs",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of orgs", body = Page<Org>),
+        (status = 400, description = "Bad limit or cursor", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+    ))]
+pub async fn list(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Page<Org>>> {
+    let page = PageRequest::from_query(&query)?;
+    let orgs = service::orgs::list(&state, &actor, page.after.as_deref(), page.limit).await?;
+    Ok(Json(Page {
+        items: orgs
+            .items
+            .iter()
+            .map(|o| views::org(&o.org, o.role))
+            .collect(),
+        next_cursor: orgs.next_after.as_deref().map(encode_cursor),
+    }))
+}

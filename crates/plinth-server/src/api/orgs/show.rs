@@ -1,0 +1,18 @@
+use axum::Json;
+use plinth_api::{Org, Problem};
+
+use crate::auth::org::OrgMember;
+use crate::views;
+
+/// An org's profile, with the caller's role. Answered from memory on a warm request.
+#[utoipa::path(get, path = "/orgs/{org}", tag = "orgs",
+    security(("bearer" = [])),
+    params(("org" = String, Path, description = "Org handle")),
+    responses(
+        (status = 200, description = "The org", body = Org),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 404, description = "No such org, or not a member", body = Problem),
+    ))]
+pub async fn show(member: OrgMember) -> Json<Org> {
+    Json(views::org(&member.org, member.role()))
+}

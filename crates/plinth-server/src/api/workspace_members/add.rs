@@ -1,0 +1,36 @@
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use plinth_api::{AddWorkspaceMemberRequest, Problem, WorkspaceMember};
+
+use crate::auth::org::OrgMember;
+use crate::error::ApiResult;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use crate::{service, views};
+
+/// Give an org member a role on the workspace (workspace owners only).
+#[utoipa::path(post, path = "/orgs/{org}/workspaces/{ws}/members", tag = "workspaces",
+    security(("bearer" = [])),
+    params(
+        ("org" = String, Path, description = "Org handle"),
+        ("ws" = String, Path, description = "Workspace handle"),
+    ),
+    request_body = AddWorkspaceMemberRequest,
+    responses(
+        (status = 201, description = "The workspace member", body = WorkspaceMember),
+        (status = 400, description = "Invalid field, or not an org member", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an owner of the workspace", body = Problem),
+        (status = 404, description = "No such org, workspace or user", body = Problem),
+        (status = 409, description = "Already has a role", body = Problem),
+    ))]
+pub async fn add(
+    State(state): State<AppState>,
+    member: OrgMember,
+    Path((_org, ws)): Path<(String, String)>,
+    ApiJson(req): ApiJson<AddWorkspaceMemberRequest>,
+) -> ApiResult<(StatusCode, Json<WorkspaceMember>)> {
+    let added = service::workspaces::add_member(&state, &member, &ws, req).await?;
+    Ok((StatusCode::CREATED, Json(views::workspace_member(&added))))
+}

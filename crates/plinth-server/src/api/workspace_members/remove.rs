@@ -1,0 +1,31 @@
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use plinth_api::Problem;
+
+use crate::auth::org::OrgMember;
+use crate::error::ApiResult;
+use crate::service;
+use crate::state::AppState;
+
+/// Take a user's role on the workspace away (workspace owners), or give up your own.
+#[utoipa::path(delete, path = "/orgs/{org}/workspaces/{ws}/members/{user}", tag = "workspaces",
+    security(("bearer" = [])),
+    params(
+        ("org" = String, Path, description = "Org handle"),
+        ("ws" = String, Path, description = "Workspace handle"),
+        ("user" = String, Path, description = "The member's handle"),
+    ),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an owner of the workspace", body = Problem),
+        (status = 404, description = "No such org, workspace or member", body = Problem),
+    ))]
+pub async fn remove(
+    State(state): State<AppState>,
+    member: OrgMember,
+    Path((_org, ws, user)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    service::workspaces::remove_member(&state, &member, &ws, &user).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,35 @@
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use plinth_api::{CreateWorkspaceRequest, Problem, Workspace};
+
+use crate::auth::org::OrgOwner;
+use crate::error::ApiResult;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use crate::{service, views};
+
+/// Create a workspace (owners only). Its DNS name answers at once.
+#[utoipa::path(post, path = "/orgs/{org}/workspaces", tag = "workspaces",
+    security(("bearer" = [])),
+    params(("org" = String, Path, description = "Org handle")),
+    request_body = CreateWorkspaceRequest,
+    responses(
+        (status = 201, description = "The new workspace", body = Workspace),
+        (status = 400, description = "Invalid field", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an owner", body = Problem),
+        (status = 404, description = "No such org, or not a member", body = Problem),
+        (status = 409, description = "Handle taken in this org", body = Problem),
+    ))]
+pub async fn create(
+    State(state): State<AppState>,
+    owner: OrgOwner,
+    ApiJson(req): ApiJson<CreateWorkspaceRequest>,
+) -> ApiResult<(StatusCode, Json<Workspace>)> {
+    let ws = service::workspaces::create(&state, &owner, req).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(views::workspace(&state.settings, &owner.org.handle, &ws)),
+    ))
+}

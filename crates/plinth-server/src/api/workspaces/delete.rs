@@ -1,0 +1,30 @@
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use plinth_api::Problem;
+
+use crate::auth::org::OrgOwner;
+use crate::error::ApiResult;
+use crate::service;
+use crate::state::AppState;
+
+/// Delete a workspace (org owners only). Its DNS name stops answering at once.
+#[utoipa::path(delete, path = "/orgs/{org}/workspaces/{ws}", tag = "workspaces",
+    security(("bearer" = [])),
+    params(
+        ("org" = String, Path, description = "Org handle"),
+        ("ws" = String, Path, description = "Workspace handle"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an owner", body = Problem),
+        (status = 404, description = "No such org or workspace", body = Problem),
+    ))]
+pub async fn delete(
+    State(state): State<AppState>,
+    owner: OrgOwner,
+    Path((_org, ws)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    service::workspaces::delete(&state, &owner, &ws).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,33 @@
+use axum::Json;
+use axum::extract::{Path, State};
+use plinth_api::{Problem, Workspace};
+
+use crate::auth::org::OrgMember;
+use crate::error::ApiResult;
+use crate::state::AppState;
+use crate::{service, views};
+
+/// A workspace, with its DNS name and URL.
+#[utoipa::path(get, path = "/orgs/{org}/workspaces/{ws}", tag = "workspaces",
+    security(("bearer" = [])),
+    params(
+        ("org" = String, Path, description = "Org handle"),
+        ("ws" = String, Path, description = "Workspace handle"),
+    ),
+    responses(
+        (status = 200, description = "The workspace", body = Workspace),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 404, description = "No such org or workspace, or no role on it", body = Problem),
+    ))]
+pub async fn show(
+    State(state): State<AppState>,
+    member: OrgMember,
+    Path((_org, ws)): Path<(String, String)>,
+) -> ApiResult<Json<Workspace>> {
+    let ws = service::workspaces::show(&state, &member, &ws).await?;
+    Ok(Json(views::workspace(
+        &state.settings,
+        &member.org.handle,
+        &ws,
+    )))
+}

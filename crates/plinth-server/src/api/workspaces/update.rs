@@ -1,0 +1,38 @@
+use axum::Json;
+use axum::extract::{Path, State};
+use plinth_api::{Problem, UpdateWorkspaceRequest, Workspace};
+
+use crate::auth::org::OrgMember;
+use crate::error::ApiResult;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use crate::{service, views};
+
+/// Change a workspace's display name (workspace owners, org owners included).
+#[utoipa::path(patch, path = "/orgs/{org}/workspaces/{ws}", tag = "workspaces",
+    security(("bearer" = [])),
+    params(
+        ("org" = String, Path, description = "Org handle"),
+        ("ws" = String, Path, description = "Workspace handle"),
+    ),
+    request_body = UpdateWorkspaceRequest,
+    responses(
+        (status = 200, description = "The updated workspace", body = Workspace),
+        (status = 400, description = "Invalid field", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an owner of the workspace", body = Problem),
+        (status = 404, description = "No such org or workspace, or no role on it", body = Problem),
+    ))]
+pub async fn update(
+    State(state): State<AppState>,
+    member: OrgMember,
+    Path((_org, ws)): Path<(String, String)>,
+    ApiJson(req): ApiJson<UpdateWorkspaceRequest>,
+) -> ApiResult<Json<Workspace>> {
+    let ws = service::workspaces::update(&state, &member, &ws, req).await?;
+    Ok(Json(views::workspace(
+        &state.settings,
+        &member.org.handle,
+        &ws,
+    )))
+}

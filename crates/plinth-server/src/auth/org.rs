@@ -1,0 +1,153 @@
+//! The org guard: every route under `/orgs/{org}` declares one of [`OrgMember`] or
+//! [`OrgOwner`] (or takes an [`OrgAccess`] and calls [`OrgAccess::require`]).
+//!
+//! It answers DESIGN.md §2 in one place: anonymous 401, non-member (an invitee too) 404
+//! so an org's existence does not leak, member 403 where owners only, and 401
+//! `auth-reset` for a token issued at or before the org's `token_min_issued_at`.
+//! Both look-ups (org by handle, membership) come from [`crate::cache::AuthCache`], so a
+//! warm request reads nothing from the database.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, RawPathParams};
+use axum::http::request::Parts;
+use plinth_core::{Handle, OrgPermission, OrgRole};
+use plinth_store::{MembershipRecord, MembershipStatus, OrgRecord};
+
+use super::Actor;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// An authenticated caller who is an active member of the org the path names.
+#[derive(Clone, Debug)]
+pub struct OrgAccess {
+    pub actor: Actor,
+    pub org: Arc<OrgRecord>,
+    pub membership: Arc<MembershipRecord>,
+}
+
+impl OrgAccess {
+    /// Resolves `org_handle` for `actor`: the guard's whole logic, shared with any other
+    /// interface (the console) that needs it.
+    pub async fn resolve(state: &AppState, actor: Actor, org_handle: &str) -> ApiResult<Self> {
+        // An invalid handle cannot name an org: the same answer as an unknown one.
+        let handle = Handle::parse(org_handle).map_err(|_| no_such_org())?;
+        let org = match state.cache.org(&handle) {
+            Some(org) => org,
+            None => {
+                state.metrics.auth_cache_misses.inc();
+                let org = state
+                    .store
+                    .org_by_handle(&handle)
+                    .await?
+                    .ok_or_else(no_such_org)?;
+                state.cache.put_org(org)
+            }
+        };
+        let membership = match state.cache.membership(&org.id, &actor.user.id) {
+            Some(m) => m,
+            None => {
+                state.metrics.auth_cache_misses.inc();
+                let m = state.store.membership(&org.id, &actor.user.id).await?;
+                state.cache.put_membership(&org.id, &actor.user.id, m)
+            }
+        };
+        let membership = match membership.as_ref() {
+            Some(m) if m.status == MembershipStatus::Active => Arc::new(m.clone()),
+            _ => return Err(no_such_org()),
+        };
+        // After the membership check, so a non-member learns nothing from it either.
+        if actor.token_issued_at_us() <= org.token_min_issued_at {
+            return Err(ApiError::auth_reset(&format!(
+                "the organization \"{}\"",
+                org.handle
+            )));
+        }
+        Ok(Self {
+            actor,
+            org,
+            membership,
+        })
+    }
+
+    pub fn role(&self) -> OrgRole {
+        self.membership.role
+    }
+
+    /// 403 unless the caller's role allows `permission`.
+    pub fn require(&self, permission: OrgPermission) -> ApiResult<()> {
+        if self.role().can(permission) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "only owners of \"{}\" may do this",
+                self.org.handle
+            )))
+        }
+    }
+}
+
+fn no_such_org() -> ApiError {
+    ApiError::not_found().detail("no such organization, or you are not a member of it")
+}
+
+impl FromRequestParts<AppState> for OrgAccess {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // Authentication first: anonymous callers get 401 whatever the org.
+        let actor = Actor::from_request_parts(parts, state).await?;
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::internal("org guard on a route without path parameters"))?;
+        let org = params
+            .iter()
+            .find(|(key, _)| *key == "org")
+            .map(|(_, value)| value.to_owned())
+            .ok_or_else(|| ApiError::internal("org guard on a route without {org}"))?;
+        Self::resolve(state, actor, &org).await
+    }
+}
+
+/// An active member of the org in the path: may view it.
+#[derive(Clone, Debug)]
+pub struct OrgMember(pub OrgAccess);
+
+/// An active owner of the org in the path: may manage it.
+#[derive(Clone, Debug)]
+pub struct OrgOwner(pub OrgAccess);
+
+impl Deref for OrgMember {
+    type Target = OrgAccess;
+    fn deref(&self) -> &OrgAccess {
+        &self.0
+    }
+}
+
+impl Deref for OrgOwner {
+    type Target = OrgAccess;
+    fn deref(&self) -> &OrgAccess {
+        &self.0
+    }
+}
+
+impl FromRequestParts<AppState> for OrgMember {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let access = OrgAccess::from_request_parts(parts, state).await?;
+        access.require(OrgPermission::View)?;
+        Ok(Self(access))
+    }
+}
+
+impl FromRequestParts<AppState> for OrgOwner {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let access = OrgAccess::from_request_parts(parts, state).await?;
+        access.require(OrgPermission::Manage)?;
+        Ok(Self(access))
+    }
+}

@@ -1,0 +1,114 @@
+//! Every live workspace name, in memory: what the DNS server and the workspace hosts
+//! answer from, so neither ever queries the database per request.
+//!
+//! Services update it in place right after their commit; other replicas reload it on
+//! an [`crate::invalidate::Invalidation::Workspaces`] notification, and every replica
+//! reloads it periodically as the backstop for a missed one.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use plinth_store::{Store, StoreError, WorkspaceName};
+
+/// A workspace as DNS and workspace hosts see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub org_id: String,
+    pub org_handle: String,
+    pub org_display_name: String,
+    pub workspace_id: String,
+    pub workspace_handle: String,
+    pub workspace_display_name: String,
+}
+
+impl From<&WorkspaceName> for Entry {
+    fn from(name: &WorkspaceName) -> Self {
+        Self {
+            org_id: name.org_id.clone(),
+            org_handle: name.org_handle.to_string(),
+            org_display_name: name.org_display_name.clone(),
+            workspace_id: name.workspace.id.clone(),
+            workspace_handle: name.workspace.handle.to_string(),
+            workspace_display_name: name.workspace.display_name.clone(),
+        }
+    }
+}
+
+impl Entry {
+    /// `{org}-{workspace}`, the first label of the DNS name.
+    pub fn label(&self) -> String {
+        format!("{}-{}", self.org_handle, self.workspace_handle)
+    }
+}
+
+#[derive(Default)]
+pub struct WorkspaceDirectory {
+    /// label → entry.
+    names: RwLock<HashMap<String, Arc<Entry>>>,
+    /// Bumped by every change in place, so a reload that read the database before a
+    /// change committed cannot overwrite it with its older snapshot.
+    generation: AtomicU64,
+}
+
+impl WorkspaceDirectory {
+    /// The workspace a label (`acme-prod`, any case) names.
+    pub fn get(&self, label: &str) -> Option<Arc<Entry>> {
+        let names = self.names.read().unwrap_or_else(|e| e.into_inner());
+        names.get(&label.to_ascii_lowercase()).cloned()
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A counter that changes with every change: the SOA serial.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    pub fn insert(&self, entry: Entry) {
+        let mut names = self.names.write().unwrap_or_else(|e| e.into_inner());
+        names.insert(entry.label(), Arc::new(entry));
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    pub fn remove_workspace(&self, workspace_id: &str) {
+        let mut names = self.names.write().unwrap_or_else(|e| e.into_inner());
+        names.retain(|_, e| e.workspace_id != workspace_id);
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Replaces everything with what the database holds now.
+    pub async fn reload(&self, store: &Store) -> Result<(), StoreError> {
+        loop {
+            let seen = self.generation();
+            let rows = store.live_workspace_names().await?;
+            let fresh: HashMap<String, Arc<Entry>> = rows
+                .iter()
+                .map(|row| {
+                    let entry = Entry::from(row);
+                    (entry.label(), Arc::new(entry))
+                })
+                .collect();
+            let mut names = self.names.write().unwrap_or_else(|e| e.into_inner());
+            // A change landed while we read: our snapshot may predate it. Read again.
+            if self.generation() != seen {
+                continue;
+            }
+            *names = fresh;
+            self.generation.fetch_add(1, Ordering::AcqRel);
+            return Ok(());
+        }
+    }
+
+    pub async fn reload_logged(&self, store: &Store) {
+        if let Err(err) = self.reload(store).await {
+            tracing::warn!(error = %err, "could not reload the workspace names");
+        }
+    }
+}

@@ -1,0 +1,312 @@
+use plinth_api::{
+    AddWorkspaceMemberRequest, CreateWorkspaceRequest, UpdateWorkspaceMemberRequest,
+    UpdateWorkspaceRequest,
+};
+use plinth_core::{OrgPermission, WorkspaceHandle, WorkspaceRole};
+use plinth_store::{MembershipStatus, Page, WorkspaceMemberRecord, WorkspaceRecord};
+
+use crate::auth::org::{OrgAccess, OrgMember, OrgOwner};
+use crate::directory::Entry;
+use crate::error::{ApiError, ApiResult};
+use crate::invalidate::Invalidation;
+use crate::service::members::resolve_user;
+use crate::service::orgs::parse_display_name;
+use crate::state::AppState;
+
+/// A workspace and the caller's effective role on it.
+pub struct VisibleWorkspace {
+    pub workspace: WorkspaceRecord,
+    pub role: WorkspaceRole,
+}
+
+pub(crate) fn workspace_role(role: plinth_api::WorkspaceRole) -> WorkspaceRole {
+    match role {
+        plinth_api::WorkspaceRole::Reader => WorkspaceRole::Reader,
+        plinth_api::WorkspaceRole::Operator => WorkspaceRole::Operator,
+        plinth_api::WorkspaceRole::Owner => WorkspaceRole::Owner,
+    }
+}
+
+fn no_such_workspace() -> ApiError {
+    ApiError::not_found().detail("no such workspace, or you have no role on it")
+}
+
+fn entry(access: &OrgAccess, workspace: &WorkspaceRecord) -> Entry {
+    Entry {
+        org_id: access.org.id.clone(),
+        org_handle: access.org.handle.to_string(),
+        org_display_name: access.org.display_name.clone(),
+        workspace_id: workspace.id.clone(),
+        workspace_handle: workspace.handle.to_string(),
+        workspace_display_name: workspace.display_name.clone(),
+    }
+}
+
+/// The workspace `handle` names if the caller may see it: org owners see all, members
+/// only those they have a role on; anything else is 404, like a missing one.
+async fn visible(
+    state: &AppState,
+    access: &OrgAccess,
+    handle: &str,
+) -> ApiResult<VisibleWorkspace> {
+    access.require(OrgPermission::View)?;
+    let handle = WorkspaceHandle::parse(handle).map_err(|_| no_such_workspace())?;
+    let workspace = state
+        .store
+        .workspace(&access.org.id, &handle)
+        .await?
+        .ok_or_else(no_such_workspace)?;
+    let role = match access.role().implicit_workspace_role() {
+        Some(role) => role,
+        None => state
+            .store
+            .workspace_role(&workspace.id, &access.actor.user.id)
+            .await?
+            .ok_or_else(no_such_workspace)?,
+    };
+    Ok(VisibleWorkspace { workspace, role })
+}
+
+/// Like [`visible`], then 403 unless the caller owns the workspace.
+async fn owned(state: &AppState, access: &OrgAccess, handle: &str) -> ApiResult<VisibleWorkspace> {
+    let ws = visible(state, access, handle).await?;
+    if ws.role != WorkspaceRole::Owner {
+        return Err(ApiError::forbidden(format!(
+            "only owners of the workspace \"{}\" may do this",
+            ws.workspace.handle
+        )));
+    }
+    Ok(ws)
+}
+
+pub async fn list(
+    state: &AppState,
+    member: &OrgMember,
+    after: Option<&str>,
+    limit: u32,
+) -> ApiResult<Page<VisibleWorkspace>> {
+    member.require(OrgPermission::View)?;
+    let implicit = member.role().implicit_workspace_role();
+    let only_for = match implicit {
+        Some(_) => None,
+        None => Some(member.actor.user.id.as_str()),
+    };
+    let page = state
+        .store
+        .list_workspaces(&member.org.id, only_for, after, limit)
+        .await?;
+    let items = page
+        .items
+        .into_iter()
+        .filter_map(|(workspace, explicit)| {
+            let role = implicit.or(explicit)?;
+            Some(VisibleWorkspace { workspace, role })
+        })
+        .collect();
+    Ok(Page {
+        items,
+        next_after: page.next_after,
+    })
+}
+
+pub async fn create(
+    state: &AppState,
+    owner: &OrgOwner,
+    req: CreateWorkspaceRequest,
+) -> ApiResult<VisibleWorkspace> {
+    owner.require(OrgPermission::Manage)?;
+    let handle =
+        WorkspaceHandle::parse(&req.handle).map_err(|e| ApiError::validation("handle", e.0))?;
+    let display_name = match &req.display_name {
+        Some(name) => parse_display_name(name)?,
+        None => handle.to_string(),
+    };
+    let mut tx = state.store.begin().await?;
+    let workspace = tx
+        .insert_workspace(&owner.org.id, handle.clone(), display_name, state.now())
+        .await
+        .map_err(|e| match ApiError::from(e) {
+            err if err.problem_type == "handle-taken" => ApiError::handle_taken(handle.as_str())
+                .detail(format!(
+                    "this organization already has a workspace named \"{handle}\""
+                )),
+            err => err,
+        })?;
+    state
+        .queue_invalidation(&mut tx, &Invalidation::Workspaces)
+        .await?;
+    tx.commit().await?;
+    // Its DNS name answers from this moment on.
+    state.directory.insert(entry(owner, &workspace));
+    Ok(VisibleWorkspace {
+        workspace,
+        role: WorkspaceRole::Owner,
+    })
+}
+
+pub async fn show(state: &AppState, member: &OrgMember, ws: &str) -> ApiResult<VisibleWorkspace> {
+    visible(state, member, ws).await
+}
+
+pub async fn update(
+    state: &AppState,
+    member: &OrgMember,
+    ws: &str,
+    req: UpdateWorkspaceRequest,
+) -> ApiResult<VisibleWorkspace> {
+    let VisibleWorkspace {
+        mut workspace,
+        role,
+    } = owned(state, member, ws).await?;
+    let Some(name) = req.display_name.as_deref() else {
+        return Ok(VisibleWorkspace { workspace, role });
+    };
+    let name = parse_display_name(name)?;
+    let now = state.now();
+    let mut tx = state.store.begin().await?;
+    if !tx
+        .set_workspace_display_name(&workspace.id, &name, now)
+        .await?
+    {
+        return Err(no_such_workspace());
+    }
+    state
+        .queue_invalidation(&mut tx, &Invalidation::Workspaces)
+        .await?;
+    tx.commit().await?;
+    workspace.display_name = name;
+    workspace.updated_at = plinth_store::micros_to_time(plinth_store::time_to_micros(now));
+    state.directory.insert(entry(member, &workspace));
+    Ok(VisibleWorkspace { workspace, role })
+}
+
+pub async fn delete(state: &AppState, owner: &OrgOwner, ws: &str) -> ApiResult<()> {
+    owner.require(OrgPermission::Manage)?;
+    let handle = WorkspaceHandle::parse(ws).map_err(|_| no_such_workspace())?;
+    let mut tx = state.store.begin().await?;
+    let workspace = tx
+        .workspace_for_update(&owner.org.id, &handle)
+        .await?
+        .ok_or_else(no_such_workspace)?;
+    tx.delete_workspace(&workspace.id).await?;
+    state
+        .queue_invalidation(&mut tx, &Invalidation::Workspaces)
+        .await?;
+    tx.commit().await?;
+    // Its DNS name stops answering from this moment on.
+    state.directory.remove_workspace(&workspace.id);
+    Ok(())
+}
+
+pub async fn list_members(
+    state: &AppState,
+    member: &OrgMember,
+    ws: &str,
+    after: Option<&str>,
+    limit: u32,
+) -> ApiResult<Page<WorkspaceMemberRecord>> {
+    let ws = visible(state, member, ws).await?;
+    Ok(state
+        .store
+        .list_workspace_members(&ws.workspace.id, after, limit)
+        .await?)
+}
+
+/// Gives an active member of the org a role on the workspace.
+pub async fn add_member(
+    state: &AppState,
+    member: &OrgMember,
+    ws: &str,
+    req: AddWorkspaceMemberRequest,
+) -> ApiResult<WorkspaceMemberRecord> {
+    let ws = owned(state, member, ws).await?;
+    let user = resolve_user(state, &req.user, "user").await?;
+    let mut tx = state.store.begin().await?;
+    let in_org = tx
+        .membership_for_update(&member.org.id, &user.id)
+        .await?
+        .is_some_and(|m| m.status == MembershipStatus::Active);
+    if !in_org {
+        return Err(ApiError::validation(
+            "user",
+            format!(
+                "\"{}\" must be an active member of the organization first",
+                user.handle
+            ),
+        ));
+    }
+    if tx
+        .workspace_member_for_update(&ws.workspace.id, &user.id)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::conflict(format!(
+            "\"{}\" already has a role on this workspace; change it with PATCH",
+            user.handle
+        )));
+    }
+    tx.insert_workspace_member(
+        &ws.workspace.id,
+        &user.id,
+        workspace_role(req.role),
+        state.now(),
+    )
+    .await?;
+    let added = tx
+        .workspace_member_for_update(&ws.workspace.id, &user.id)
+        .await?
+        .ok_or_else(|| ApiError::internal("workspace member vanished inside its transaction"))?;
+    tx.commit().await?;
+    Ok(added)
+}
+
+fn not_a_workspace_member(handle: &str) -> ApiError {
+    ApiError::not_found().detail(format!("\"{handle}\" has no role on this workspace"))
+}
+
+pub async fn update_member(
+    state: &AppState,
+    member: &OrgMember,
+    ws: &str,
+    user: &str,
+    req: UpdateWorkspaceMemberRequest,
+) -> ApiResult<WorkspaceMemberRecord> {
+    let ws = owned(state, member, ws).await?;
+    let user = resolve_user(state, user, "user").await?;
+    let role = workspace_role(req.role);
+    let mut tx = state.store.begin().await?;
+    let mut record = tx
+        .workspace_member_for_update(&ws.workspace.id, &user.id)
+        .await?
+        .ok_or_else(|| not_a_workspace_member(user.handle.as_str()))?;
+    tx.set_workspace_member_role(&ws.workspace.id, &user.id, role)
+        .await?;
+    tx.commit().await?;
+    record.role = role;
+    Ok(record)
+}
+
+/// Takes a user's role on the workspace away. Workspace owners remove anyone; anyone
+/// may give up their own role.
+pub async fn remove_member(
+    state: &AppState,
+    member: &OrgMember,
+    ws: &str,
+    user: &str,
+) -> ApiResult<()> {
+    let user = resolve_user(state, user, "user").await?;
+    let ws = if user.id == member.actor.user.id {
+        visible(state, member, ws).await?
+    } else {
+        owned(state, member, ws).await?
+    };
+    let mut tx = state.store.begin().await?;
+    if !tx
+        .delete_workspace_member(&ws.workspace.id, &user.id)
+        .await?
+    {
+        return Err(not_a_workspace_member(user.handle.as_str()));
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! Workspace hosts: a request whose Host is `{org}-{ws}.{base_domain}` (any port)
+//! reaches that workspace instead of the console and API.
+//!
+//! A middleware in front of the router, so it only takes requests for workspace names
+//! and API paths on the server's own host are never shadowed. Answers come from the
+//! in-memory directory, like DNS.
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::directory::Entry;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The first label of `host` when it is a name directly under `base_domain`.
+fn workspace_label<'h>(host: &'h str, base_domain: &str) -> Option<&'h str> {
+    let name = match host.rsplit_once(':') {
+        // An IPv6 literal ends in `]`; anything else after the last colon is a port.
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    let name = name.trim_end_matches('.');
+    let (label, rest) = name.split_once('.')?;
+    (rest.eq_ignore_ascii_case(base_domain) && !label.is_empty()).then_some(label)
+}
+
+fn host_of(req: &Request) -> Option<String> {
+    req.headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| req.uri().host().map(str::to_owned))
+}
+
+pub async fn serve_workspace_hosts(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let Some(host) = host_of(&req) else {
+        return next.run(req).await;
+    };
+    let Some(label) = workspace_label(&host, &state.settings.base_domain) else {
+        return next.run(req).await;
+    };
+    let Some(entry) = state.directory.get(label) else {
+        return ApiError::not_found()
+            .detail(format!(
+                "no workspace is named {}",
+                host.to_ascii_lowercase()
+            ))
+            .into_response();
+    };
+    let dns_name = format!("{}.{}", entry.label(), state.settings.base_domain);
+    let wants_json = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("application/json"));
+    let mut response = if wants_json {
+        Json(plinth_api::WorkspaceHost {
+            workspace: entry.workspace_handle.clone(),
+            workspace_display_name: entry.workspace_display_name.clone(),
+            org: entry.org_handle.clone(),
+            org_display_name: entry.org_display_name.clone(),
+            dns_name,
+        })
+        .into_response()
+    } else {
+        Html(page(&entry, &dns_name)).into_response()
+    };
+    // The answer depends on Accept: caches must keep the two apart.
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept"));
+    response
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn page(entry: &Entry, dns_name: &str) -> String {
+    format!(
+        "<!doctype html><html lang=en><head><meta charset=utf-8>\
+         <meta name=viewport content=\"width=device-width, initial-scale=1\">\
+         <title>{ws} · {org}</title>\
+         <style>body{{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1b1f24}}\
+         code{{font-family:ui-monospace,monospace}}</style></head><body>\
+         <h1>{ws_name}</h1>\
+         <p>Workspace <code>{ws}</code> of the organization <strong>{org_name}</strong> (<code>{org}</code>).</p>\
+         <p>Served by Plinth at <code>{dns}</code>.</p></body></html>",
+        ws = esc(&entry.workspace_handle),
+        ws_name = esc(&entry.workspace_display_name),
+        org = esc(&entry.org_handle),
+        org_name = esc(&entry.org_display_name),
+        dns = esc(dns_name),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::workspace_label;
+
+    #[test]
+    fn labels_under_the_base_domain() {
+        let base = "plinth.localhost";
+        assert_eq!(
+            workspace_label("acme-prod.plinth.localhost", base),
+            Some("acme-prod")
+        );
+        assert_eq!(
+            workspace_label("Acme-Prod.Plinth.Localhost:8080", base),
+            Some("Acme-Prod")
+        );
+        assert_eq!(
+            workspace_label("acme-prod.plinth.localhost.", base),
+            Some("acme-prod")
+        );
+        assert_eq!(workspace_label("plinth.localhost", base), None);
+        assert_eq!(workspace_label("localhost:8080", base), None);
+        assert_eq!(workspace_label("127.0.0.1:8080", base), None);
+        assert_eq!(workspace_label("a.b.plinth.localhost", base), None);
+        assert_eq!(workspace_label("[::1]:8080", base), None);
+    }
+}

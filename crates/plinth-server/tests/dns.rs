@@ -1,0 +1,202 @@
+//! The real DNS server, over UDP and TCP, as workspaces come and go.
+
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
+
+use hickory_server::proto::op::{Message, Query, ResponseCode};
+use hickory_server::proto::rr::{Name, RData, RecordType};
+use plinth_server::testing::TestApp;
+use plinth_store::test_support::Backend;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+
+async fn app(backend: Backend) -> TestApp {
+    TestApp::new(backend).await
+}
+
+plinth_store::on_both_backends!(app =>
+    names_follow_workspaces_over_udp_and_tcp,
+    apex_records_nxdomain_and_refused,
+);
+
+/// Answered when a test starts its own server with an IPv6 workspace address.
+mod ipv6 {
+    use super::*;
+
+    async fn app(backend: Backend) -> TestApp {
+        TestApp::with_settings(backend, |s| {
+            s.workspace_address = IpAddr::V6(Ipv6Addr::LOCALHOST);
+        })
+        .await
+    }
+
+    plinth_store::on_both_backends!(app => ipv6_addresses_answer_aaaa);
+
+    async fn ipv6_addresses_answer_aaaa(app: &TestApp) {
+        let ann = app.user("ann").await;
+        app.create_org(&ann, "acme").await;
+        app.create_workspace(&ann, "acme", "prod").await;
+        let udp = app.server.dns_udp_addr;
+        let aaaa = udp_query(udp, "acme-prod.plinth.localhost.", RecordType::AAAA).await;
+        assert_eq!(aaaa.metadata.response_code, ResponseCode::NoError);
+        assert_eq!(addresses(&aaaa), [IpAddr::V6(Ipv6Addr::LOCALHOST)]);
+        // The name exists, with no A record: NOERROR, empty, SOA in authority.
+        let a = udp_query(udp, "acme-prod.plinth.localhost.", RecordType::A).await;
+        assert_eq!(a.metadata.response_code, ResponseCode::NoError);
+        assert!(a.answers.is_empty());
+        assert!(has_soa_authority(&a));
+    }
+}
+
+fn query_bytes(name: &str, qtype: RecordType) -> Vec<u8> {
+    let mut message = Message::query();
+    message.add_query(Query::query(Name::from_ascii(name).expect("a name"), qtype));
+    message.to_vec().expect("a query encodes")
+}
+
+async fn udp_query(server: SocketAddr, name: &str, qtype: RecordType) -> Message {
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let query = query_bytes(name, qtype);
+    socket.send_to(&query, server).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let (len, _) = tokio::time::timeout(Duration::from_secs(5), socket.recv_from(&mut buf))
+        .await
+        .expect("a UDP answer within 5 s")
+        .unwrap();
+    let answer = Message::from_vec(&buf[..len]).expect("a DNS message");
+    assert_eq!(
+        answer.metadata.id,
+        Message::from_vec(&query).unwrap().metadata.id
+    );
+    answer
+}
+
+async fn tcp_query(server: SocketAddr, name: &str, qtype: RecordType) -> Message {
+    let mut stream = TcpStream::connect(server).await.unwrap();
+    let query = query_bytes(name, qtype);
+    // DNS over TCP: every message is preceded by its length, two bytes big-endian.
+    stream
+        .write_all(&(query.len() as u16).to_be_bytes())
+        .await
+        .unwrap();
+    stream.write_all(&query).await.unwrap();
+    let read = async {
+        let len = stream.read_u16().await.unwrap();
+        let mut buf = vec![0u8; usize::from(len)];
+        stream.read_exact(&mut buf).await.unwrap();
+        buf
+    };
+    let buf = tokio::time::timeout(Duration::from_secs(5), read)
+        .await
+        .expect("a TCP answer within 5 s");
+    Message::from_vec(&buf).expect("a DNS message")
+}
+
+fn addresses(message: &Message) -> Vec<IpAddr> {
+    message
+        .answers
+        .iter()
+        .filter_map(|r| match &r.data {
+            RData::A(a) => Some(IpAddr::V4(a.0)),
+            RData::AAAA(a) => Some(IpAddr::V6(a.0)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn has_soa_authority(message: &Message) -> bool {
+    message
+        .authorities
+        .iter()
+        .any(|r| matches!(r.data, RData::SOA(_)))
+}
+
+async fn names_follow_workspaces_over_udp_and_tcp(app: &TestApp) {
+    let udp = app.server.dns_udp_addr;
+    let tcp = app.server.dns_tcp_addr;
+    let name = "acme-prod.plinth.localhost.";
+    let ann = app.user("ann").await;
+    app.create_org(&ann, "acme").await;
+
+    for answer in [
+        udp_query(udp, name, RecordType::A).await,
+        tcp_query(tcp, name, RecordType::A).await,
+    ] {
+        assert_eq!(answer.metadata.response_code, ResponseCode::NXDomain);
+        assert!(answer.metadata.authoritative);
+        assert!(has_soa_authority(&answer));
+    }
+
+    app.create_workspace(&ann, "acme", "prod").await;
+    let expected = [IpAddr::from([127, 0, 0, 1])];
+    for answer in [
+        udp_query(udp, name, RecordType::A).await,
+        tcp_query(tcp, name, RecordType::A).await,
+        // Names compare case-insensitively.
+        udp_query(udp, "ACME-Prod.Plinth.Localhost.", RecordType::A).await,
+    ] {
+        assert_eq!(answer.metadata.response_code, ResponseCode::NoError);
+        assert!(answer.metadata.authoritative);
+        assert_eq!(addresses(&answer), expected);
+    }
+    // No IPv6 address is configured: AAAA is an empty NOERROR.
+    let aaaa = tcp_query(tcp, name, RecordType::AAAA).await;
+    assert_eq!(aaaa.metadata.response_code, ResponseCode::NoError);
+    assert!(aaaa.answers.is_empty());
+
+    app.delete("/api/v1/orgs/acme/workspaces/prod", &ann)
+        .await
+        .assert_status(204);
+    for answer in [
+        udp_query(udp, name, RecordType::A).await,
+        tcp_query(tcp, name, RecordType::A).await,
+    ] {
+        assert_eq!(answer.metadata.response_code, ResponseCode::NXDomain);
+        assert!(answer.answers.is_empty());
+    }
+}
+
+async fn apex_records_nxdomain_and_refused(app: &TestApp) {
+    let udp = app.server.dns_udp_addr;
+    let tcp = app.server.dns_tcp_addr;
+
+    let soa = udp_query(udp, "plinth.localhost.", RecordType::SOA).await;
+    assert_eq!(soa.metadata.response_code, ResponseCode::NoError);
+    assert!(soa.metadata.authoritative);
+    assert!(matches!(soa.answers[0].data, RData::SOA(_)), "{soa:?}");
+
+    let ns = tcp_query(tcp, "plinth.localhost.", RecordType::NS).await;
+    assert_eq!(ns.metadata.response_code, ResponseCode::NoError);
+    match &ns.answers[0].data {
+        RData::NS(target) => assert_eq!(target.0.to_ascii(), "ns1.plinth.localhost."),
+        other => panic!("expected NS, got {other:?}"),
+    }
+
+    for unknown in [
+        "nobody-here.plinth.localhost.",
+        "deep.acme-prod.plinth.localhost.",
+        "no-hyphen-ws-.plinth.localhost.",
+    ] {
+        let answer = udp_query(udp, unknown, RecordType::A).await;
+        assert_eq!(
+            answer.metadata.response_code,
+            ResponseCode::NXDomain,
+            "{unknown}"
+        );
+        assert!(has_soa_authority(&answer), "{unknown}");
+    }
+
+    for outside in ["example.com.", "localhost.", "plinth.localhost.evil.test."] {
+        for answer in [
+            udp_query(udp, outside, RecordType::A).await,
+            tcp_query(tcp, outside, RecordType::A).await,
+        ] {
+            assert_eq!(
+                answer.metadata.response_code,
+                ResponseCode::Refused,
+                "{outside}"
+            );
+            assert!(answer.answers.is_empty());
+        }
+    }
+}

@@ -1,0 +1,213 @@
+use plinth_core::{Handle, OrgRole};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+
+use crate::members::MembershipStatus;
+use crate::page::{AFTER_ALL, Page};
+use crate::store::{Store, WriteTx, micros_to_time, time_to_micros};
+use crate::{Backend, Result, StoreError};
+
+/// A live organization as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgRecord {
+    pub id: String,
+    pub handle: Handle,
+    pub display_name: String,
+    pub avatar_url: Option<String>,
+    /// Tokens issued at or before this instant (unix µs) are refused on this org.
+    pub token_min_issued_at: i64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+pub struct NewOrg {
+    pub handle: Handle,
+    pub display_name: String,
+    pub avatar_url: Option<String>,
+}
+
+/// Fields to change; `None` leaves a field as it is.
+#[derive(Default)]
+pub struct OrgUpdate {
+    pub display_name: Option<String>,
+    /// `Some(None)` clears the avatar.
+    pub avatar_url: Option<Option<String>>,
+}
+
+/// One of a user's orgs, with the user's role in it.
+#[derive(Debug, Clone)]
+pub struct UserOrg {
+    pub org: OrgRecord,
+    pub role: OrgRole,
+}
+
+const ORG_COLUMNS: &str = "o.id, o.handle, o.display_name, o.avatar_url, o.token_min_issued_at, \
+                           o.created_at, o.updated_at";
+
+pub(crate) fn org_from_row(row: &AnyRow) -> Result<OrgRecord> {
+    Ok(OrgRecord {
+        id: row.try_get("id")?,
+        handle: Handle::from_trusted(row.try_get("handle")?),
+        display_name: row.try_get("display_name")?,
+        avatar_url: row.try_get("avatar_url")?,
+        token_min_issued_at: row.try_get("token_min_issued_at")?,
+        created_at: micros_to_time(row.try_get("created_at")?),
+        updated_at: micros_to_time(row.try_get("updated_at")?),
+    })
+}
+
+pub(crate) fn org_role_from_db(s: &str) -> Result<OrgRole> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("org role {s:?}")))
+}
+
+impl Store {
+    /// A live org by handle.
+    pub async fn org_by_handle(&self, handle: &Handle) -> Result<Option<OrgRecord>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {ORG_COLUMNS} FROM orgs o WHERE o.handle = $1 AND o.deleted_at IS NULL"
+        ));
+        let row = sqlx::query(sql)
+            .bind(handle.as_str())
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(org_from_row).transpose()
+    }
+
+    /// The live orgs where `user_id` is an active member, newest first.
+    pub async fn list_user_orgs(
+        &self,
+        user_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<UserOrg>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {ORG_COLUMNS}, m.role FROM memberships m JOIN orgs o ON o.id = m.org_id \
+             WHERE m.user_id = $1 AND m.status = $2 AND o.deleted_at IS NULL AND o.id < $3 \
+             ORDER BY o.id DESC LIMIT $4"
+        ));
+        let rows = sqlx::query(sql)
+            .bind(user_id)
+            .bind(MembershipStatus::Active.as_str())
+            .bind(after.unwrap_or(AFTER_ALL))
+            .bind(i64::from(limit) + 1)
+            .fetch_all(self.pool())
+            .await?;
+        let items = rows
+            .iter()
+            .map(|row| {
+                Ok(UserOrg {
+                    org: org_from_row(row)?,
+                    role: org_role_from_db(&row.try_get::<String, _>("role")?)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(items, limit, |o| o.org.id.clone()))
+    }
+}
+
+impl WriteTx {
+    /// Creates an org, claims its handle in the shared namespace, and makes `owner_id`
+    /// its first active owner.
+    pub async fn insert_org(
+        &mut self,
+        new: NewOrg,
+        owner_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<OrgRecord> {
+        let id = crate::new_id();
+        let now_us = time_to_micros(now);
+        sqlx::query("INSERT INTO handles (handle, owner_kind, owner_id) VALUES ($1, 'org', $2)")
+            .bind(new.handle.as_str())
+            .bind(&id)
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO orgs (id, handle, display_name, avatar_url, token_min_issued_at, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, 0, $5, $5)",
+        )
+        .bind(&id)
+        .bind(new.handle.as_str())
+        .bind(&new.display_name)
+        .bind(new.avatar_url.clone())
+        .bind(now_us)
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO memberships (id, org_id, user_id, role, status, invited_by, created_at) \
+             VALUES ($1, $2, $3, 'owner', 'active', NULL, $4)",
+        )
+        .bind(crate::new_id())
+        .bind(&id)
+        .bind(owner_id)
+        .bind(now_us)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(OrgRecord {
+            id,
+            handle: new.handle,
+            display_name: new.display_name,
+            avatar_url: new.avatar_url,
+            token_min_issued_at: 0,
+            created_at: micros_to_time(now_us),
+            updated_at: micros_to_time(now_us),
+        })
+    }
+
+    /// Reads a live org, locking its row on PostgreSQL: every check of an org-wide
+    /// invariant (its last owner) takes this lock first, so two such changes serialize.
+    /// SQLite needs no lock: its write transactions already run one at a time.
+    pub async fn org_for_update(&mut self, id: &str) -> Result<Option<OrgRecord>> {
+        let lock = match self.backend {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        };
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {ORG_COLUMNS} FROM orgs o WHERE o.id = $1 AND o.deleted_at IS NULL{lock}"
+        ));
+        let row = sqlx::query(sql)
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(org_from_row).transpose()
+    }
+
+    pub async fn update_org(
+        &mut self,
+        id: &str,
+        update: OrgUpdate,
+        now: OffsetDateTime,
+    ) -> Result<Option<OrgRecord>> {
+        let Some(mut org) = self.org_for_update(id).await? else {
+            return Ok(None);
+        };
+        if let Some(name) = update.display_name {
+            org.display_name = name;
+        }
+        if let Some(avatar) = update.avatar_url {
+            org.avatar_url = avatar;
+        }
+        org.updated_at = micros_to_time(time_to_micros(now));
+        sqlx::query(
+            "UPDATE orgs SET display_name = $2, avatar_url = $3, updated_at = $4 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(&org.display_name)
+        .bind(org.avatar_url.clone())
+        .bind(time_to_micros(now))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(Some(org))
+    }
+
+    /// Refuses every token issued at or before `at` (unix µs) on this org's resources.
+    pub async fn set_org_token_min_issued_at(&mut self, id: &str, at: i64) -> Result<bool> {
+        let done = sqlx::query("UPDATE orgs SET token_min_issued_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(at)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

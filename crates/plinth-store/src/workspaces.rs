@@ -1,0 +1,335 @@
+use plinth_core::{Handle, WorkspaceHandle, WorkspaceRole};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+
+use crate::page::Page;
+use crate::store::{Store, WriteTx, micros_to_time, time_to_micros};
+use crate::{Result, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceRecord {
+    pub id: String,
+    pub org_id: String,
+    pub handle: WorkspaceHandle,
+    pub display_name: String,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// A live workspace with its org's handle: what DNS and workspace hosts serve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceName {
+    pub org_id: String,
+    pub org_handle: Handle,
+    pub org_display_name: String,
+    pub workspace: WorkspaceRecord,
+}
+
+/// A user's explicit role on a workspace, with the facts member lists show.
+#[derive(Debug, Clone)]
+pub struct WorkspaceMemberRecord {
+    pub id: String,
+    pub workspace_id: String,
+    pub user_id: String,
+    pub handle: Handle,
+    pub display_name: String,
+    pub avatar_url: Option<String>,
+    pub role: WorkspaceRole,
+    pub created_at: OffsetDateTime,
+}
+
+const WS_COLUMNS: &str = "w.id, w.org_id, w.handle, w.display_name, w.created_at, w.updated_at";
+
+fn workspace_from_row(row: &AnyRow) -> Result<WorkspaceRecord> {
+    Ok(WorkspaceRecord {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        handle: WorkspaceHandle::from_trusted(row.try_get("handle")?),
+        display_name: row.try_get("display_name")?,
+        created_at: micros_to_time(row.try_get("created_at")?),
+        updated_at: micros_to_time(row.try_get("updated_at")?),
+    })
+}
+
+fn ws_role_from_db(s: &str) -> Result<WorkspaceRole> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("workspace role {s:?}")))
+}
+
+fn ws_member_from_row(row: &AnyRow) -> Result<WorkspaceMemberRecord> {
+    Ok(WorkspaceMemberRecord {
+        id: row.try_get("id")?,
+        workspace_id: row.try_get("workspace_id")?,
+        user_id: row.try_get("user_id")?,
+        handle: Handle::from_trusted(row.try_get("handle")?),
+        display_name: row.try_get("display_name")?,
+        avatar_url: row.try_get("avatar_url")?,
+        role: ws_role_from_db(&row.try_get::<String, _>("role")?)?,
+        created_at: micros_to_time(row.try_get("created_at")?),
+    })
+}
+
+impl Store {
+    pub async fn workspace(
+        &self,
+        org_id: &str,
+        handle: &WorkspaceHandle,
+    ) -> Result<Option<WorkspaceRecord>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {WS_COLUMNS} FROM workspaces w WHERE w.org_id = $1 AND w.handle = $2"
+        ));
+        let row = sqlx::query(sql)
+            .bind(org_id)
+            .bind(handle.as_str())
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(workspace_from_row).transpose()
+    }
+
+    /// An org's workspaces by handle; with `member` set, only those where that user has
+    /// an explicit role. Paged by handle, which is unique within the org.
+    pub async fn list_workspaces(
+        &self,
+        org_id: &str,
+        member: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<(WorkspaceRecord, Option<WorkspaceRole>)>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {WS_COLUMNS}, wm.role FROM workspaces w \
+             LEFT JOIN workspace_members wm ON wm.workspace_id = w.id AND wm.user_id = $2 \
+             WHERE w.org_id = $1 AND w.handle > $3 AND ($4 = 0 OR wm.role IS NOT NULL) \
+             ORDER BY w.handle LIMIT $5"
+        ));
+        let rows = sqlx::query(sql)
+            .bind(org_id)
+            .bind(member.unwrap_or(""))
+            .bind(after.unwrap_or(""))
+            .bind(i64::from(member.is_some()))
+            .bind(i64::from(limit) + 1)
+            .fetch_all(self.pool())
+            .await?;
+        let items = rows
+            .iter()
+            .map(|row| {
+                let role = row
+                    .try_get::<Option<String>, _>("role")?
+                    .as_deref()
+                    .map(ws_role_from_db)
+                    .transpose()?;
+                Ok((workspace_from_row(row)?, role))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(items, limit, |(w, _)| {
+            w.handle.as_str().to_owned()
+        }))
+    }
+
+    /// A user's explicit role on a workspace.
+    pub async fn workspace_role(
+        &self,
+        workspace_id: &str,
+        user_id: &str,
+    ) -> Result<Option<WorkspaceRole>> {
+        let row = sqlx::query(
+            "SELECT role FROM workspace_members WHERE workspace_id = $1 AND user_id = $2",
+        )
+        .bind(workspace_id)
+        .bind(user_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| ws_role_from_db(&r.try_get::<String, _>("role")?))
+            .transpose()
+    }
+
+    /// A workspace's explicit members, by handle.
+    pub async fn list_workspace_members(
+        &self,
+        workspace_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<WorkspaceMemberRecord>> {
+        let rows = sqlx::query(
+            "SELECT wm.id, wm.workspace_id, wm.user_id, wm.role, wm.created_at, \
+             u.handle, u.display_name, u.avatar_url \
+             FROM workspace_members wm JOIN users u ON u.id = wm.user_id \
+             WHERE wm.workspace_id = $1 AND u.handle > $2 ORDER BY u.handle LIMIT $3",
+        )
+        .bind(workspace_id)
+        .bind(after.unwrap_or(""))
+        .bind(i64::from(limit) + 1)
+        .fetch_all(self.pool())
+        .await?;
+        let items = rows
+            .iter()
+            .map(ws_member_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(items, limit, |m| {
+            m.handle.as_str().to_owned()
+        }))
+    }
+
+    /// Every live workspace with its org: loaded into memory for DNS and workspace hosts.
+    pub async fn live_workspace_names(&self) -> Result<Vec<WorkspaceName>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {WS_COLUMNS}, o.handle AS org_handle, o.display_name AS org_display_name \
+             FROM workspaces w JOIN orgs o ON o.id = w.org_id WHERE o.deleted_at IS NULL"
+        ));
+        let rows = sqlx::query(sql).fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|row| {
+                let workspace = workspace_from_row(row)?;
+                Ok(WorkspaceName {
+                    org_id: workspace.org_id.clone(),
+                    org_handle: Handle::from_trusted(row.try_get("org_handle")?),
+                    org_display_name: row.try_get("org_display_name")?,
+                    workspace,
+                })
+            })
+            .collect()
+    }
+}
+
+impl WriteTx {
+    pub async fn insert_workspace(
+        &mut self,
+        org_id: &str,
+        handle: WorkspaceHandle,
+        display_name: String,
+        now: OffsetDateTime,
+    ) -> Result<WorkspaceRecord> {
+        let id = crate::new_id();
+        let now_us = time_to_micros(now);
+        sqlx::query(
+            "INSERT INTO workspaces (id, org_id, handle, display_name, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5)",
+        )
+        .bind(&id)
+        .bind(org_id)
+        .bind(handle.as_str())
+        .bind(&display_name)
+        .bind(now_us)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(WorkspaceRecord {
+            id,
+            org_id: org_id.to_owned(),
+            handle,
+            display_name,
+            created_at: micros_to_time(now_us),
+            updated_at: micros_to_time(now_us),
+        })
+    }
+
+    pub async fn workspace_for_update(
+        &mut self,
+        org_id: &str,
+        handle: &WorkspaceHandle,
+    ) -> Result<Option<WorkspaceRecord>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {WS_COLUMNS} FROM workspaces w WHERE w.org_id = $1 AND w.handle = $2"
+        ));
+        let row = sqlx::query(sql)
+            .bind(org_id)
+            .bind(handle.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(workspace_from_row).transpose()
+    }
+
+    pub async fn set_workspace_display_name(
+        &mut self,
+        id: &str,
+        display_name: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        let done =
+            sqlx::query("UPDATE workspaces SET display_name = $2, updated_at = $3 WHERE id = $1")
+                .bind(id)
+                .bind(display_name)
+                .bind(time_to_micros(now))
+                .execute(&mut *self.tx)
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Deletes a workspace and, by cascade, its members.
+    pub async fn delete_workspace(&mut self, id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM workspaces WHERE id = $1")
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn workspace_member_for_update(
+        &mut self,
+        workspace_id: &str,
+        user_id: &str,
+    ) -> Result<Option<WorkspaceMemberRecord>> {
+        let row = sqlx::query(
+            "SELECT wm.id, wm.workspace_id, wm.user_id, wm.role, wm.created_at, \
+             u.handle, u.display_name, u.avatar_url \
+             FROM workspace_members wm JOIN users u ON u.id = wm.user_id \
+             WHERE wm.workspace_id = $1 AND wm.user_id = $2",
+        )
+        .bind(workspace_id)
+        .bind(user_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.as_ref().map(ws_member_from_row).transpose()
+    }
+
+    pub async fn insert_workspace_member(
+        &mut self,
+        workspace_id: &str,
+        user_id: &str,
+        role: WorkspaceRole,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO workspace_members (id, workspace_id, user_id, role, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(crate::new_id())
+        .bind(workspace_id)
+        .bind(user_id)
+        .bind(role.as_str())
+        .bind(time_to_micros(now))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn set_workspace_member_role(
+        &mut self,
+        workspace_id: &str,
+        user_id: &str,
+        role: WorkspaceRole,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE workspace_members SET role = $3 WHERE workspace_id = $1 AND user_id = $2",
+        )
+        .bind(workspace_id)
+        .bind(user_id)
+        .bind(role.as_str())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn delete_workspace_member(
+        &mut self,
+        workspace_id: &str,
+        user_id: &str,
+    ) -> Result<bool> {
+        let done =
+            sqlx::query("DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2")
+                .bind(workspace_id)
+                .bind(user_id)
+                .execute(&mut *self.tx)
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
