@@ -63,7 +63,12 @@ fn serve(dir: &Path, args: &[&str]) -> Plinth {
     }
 }
 
-async fn call(method: reqwest::Method, url: String, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+async fn call(
+    method: reqwest::Method,
+    url: String,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
     let client = reqwest::Client::new();
     let mut req = client.request(method, url);
     if let Some(t) = token {
@@ -96,8 +101,14 @@ fn sigterm_and_wait(mut plinth: Plinth) -> std::process::ExitStatus {
 #[tokio::test]
 async fn default_serve_runs_the_account_flow_and_stops_on_sigterm() {
     let dir = temp_dir("default");
-    let plinth = serve(&dir, &["--bind", "127.0.0.1:0", "--dns-bind", "127.0.0.1:0"]);
-    assert!(dir.join("plinth-data/plinth.db").exists(), "the default SQLite file is created");
+    let plinth = serve(
+        &dir,
+        &["--bind", "127.0.0.1:0", "--dns-bind", "127.0.0.1:0"],
+    );
+    assert!(
+        dir.join("plinth-data/plinth.db").exists(),
+        "the default SQLite file is created"
+    );
     let api = format!("http://127.0.0.1:{}/api/v1", plinth.port);
     use reqwest::Method;
 
@@ -152,7 +163,11 @@ fn migrate_and_settings_file() {
         .current_dir(&dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(db.exists());
 
     // plinth.toml is read from the working directory; a flag beats it.
@@ -161,9 +176,15 @@ fn migrate_and_settings_file() {
         format!("database_url = \"{url}\"\nbind = \"127.0.0.1:1\"\n"),
     )
     .unwrap();
-    let plinth = serve(&dir, &["--bind", "127.0.0.1:0", "--dns-bind", "127.0.0.1:0"]);
+    let plinth = serve(
+        &dir,
+        &["--bind", "127.0.0.1:0", "--dns-bind", "127.0.0.1:0"],
+    );
     assert_ne!(plinth.port, 1);
-    assert!(!dir.join("plinth-data").exists(), "the file's database_url was used");
+    assert!(
+        !dir.join("plinth-data").exists(),
+        "the file's database_url was used"
+    );
     drop(plinth);
 
     std::fs::write(dir.join("plinth.toml"), "no_such_setting = 1\n").unwrap();
