@@ -13,7 +13,7 @@ use crate::config::Settings;
 use crate::invalidate::run_listener;
 use crate::state::AppState;
 
-/// How often noted token uses are written.
+/// How often noted token uses and usage counts are written.
 const FLUSH_EVERY: Duration = Duration::from_secs(10);
 
 /// A server that is accepting connections.
@@ -39,6 +39,7 @@ impl Running {
             let _ = task.await;
         }
         flush_token_uses(&self.state).await;
+        flush_usage(&self.state).await;
         served
     }
 }
@@ -85,6 +86,14 @@ async fn flush_token_uses_every(state: AppState, mut shutdown: watch::Receiver<b
             _ = shutdown.changed() => return,
         }
         flush_token_uses(&state).await;
+        flush_usage(&state).await;
+    }
+}
+
+/// Writes the usage counted since the last flush.
+pub async fn flush_usage(state: &AppState) {
+    if let Err(err) = state.usage.flush(&state.store).await {
+        tracing::warn!(error = %err, "could not record usage; will retry");
     }
 }
 

@@ -5,6 +5,7 @@ mod migrate;
 mod notify;
 mod store;
 mod tokens;
+mod usage;
 mod users;
 
 #[cfg(any(test, feature = "test-support"))]
@@ -16,6 +17,7 @@ pub use notify::INVALIDATION_CHANNEL;
 pub use sqlx::postgres::PgListener;
 pub use store::{Backend, Store, WriteTx, micros_to_time, new_id, time_to_micros};
 pub use tokens::{NewToken, TokenPage, TokenRecord, TokenStatus, TokenUpdate};
+pub use usage::{UsageKey, UsageKind, UsageRow};
 pub use users::{NewUser, UserRecord, UserUpdate};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -24,7 +24,10 @@ macro_rules! migration {
 }
 
 /// Every migration, in order. Append only: a released file is never edited.
-pub const MIGRATIONS: &[Migration] = &[migration!(1, "accounts", "0001_accounts.sql")];
+pub const MIGRATIONS: &[Migration] = &[
+    migration!(1, "accounts", "0001_accounts.sql"),
+    migration!(4, "usage", "0004_usage.sql"),
+];
 
 /// An arbitrary constant: the advisory lock that keeps two replicas from migrating at once.
 const PG_MIGRATION_LOCK: i64 = 0x706c_696e_7468;
