@@ -3,7 +3,9 @@
 mod account;
 mod common;
 mod tokens;
+mod usage;
 
 pub use account::*;
 pub use common::*;
 pub use tokens::*;
+pub use usage::*;
