@@ -4,8 +4,10 @@ mod account;
 mod common;
 mod orgs;
 mod tokens;
+mod usage;
 
 pub use account::*;
 pub use common::*;
 pub use orgs::*;
 pub use tokens::*;
+pub use usage::*;

@@ -10,7 +10,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use crate::api;
 use crate::api::docs::{ApiDocs, docs_page, openapi_json};
@@ -33,7 +34,8 @@ pub fn router(state: AppState) -> Router {
     let system = Router::new()
         .route("/healthz", get(api::system::healthz))
         .route("/readyz", get(api::system::readyz))
-        .route("/metrics", get(api::system::metrics));
+        .route("/metrics", get(api::system::metrics))
+        .route("/", get(api::system::home));
 
     Router::new()
         .merge(api_router)
@@ -55,19 +57,21 @@ pub fn router(state: AppState) -> Router {
         }))
         .layer(
             // Only method and path are logged: never headers (tokens) nor query strings.
-            TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                let request_id = req
-                    .headers()
-                    .get(&REQUEST_ID)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default();
-                tracing::info_span!(
-                    "request",
-                    request_id = %request_id,
-                    method = %req.method(),
-                    path = %req.uri().path(),
-                )
-            }),
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let request_id = req
+                        .headers()
+                        .get(&REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    tracing::info_span!(
+                        "request",
+                        request_id = %request_id,
+                        method = %req.method(),
+                        path = %req.uri().path(),
+                    )
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

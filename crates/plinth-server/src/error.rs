@@ -12,10 +12,16 @@ pub struct ApiError {
     pub problem_type: &'static str,
     pub title: &'static str,
     pub detail: Option<String>,
-    pub errors: Vec<FieldError>,
-    pub retry_after: Option<u64>,
+    /// Rarely set, so boxed: keeps `Result<T, ApiError>` small on every happy path.
+    extra: Option<Box<Extra>>,
+}
+
+#[derive(Debug, Default)]
+struct Extra {
+    errors: Vec<FieldError>,
+    retry_after: Option<u64>,
     /// Kept for the log line only; never sent to the client.
-    pub internal: Option<String>,
+    internal: Option<String>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -27,10 +33,12 @@ impl ApiError {
             problem_type,
             title,
             detail: None,
-            errors: Vec::new(),
-            retry_after: None,
-            internal: None,
+            extra: None,
         }
+    }
+
+    fn extra(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Default::default)
     }
 
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
@@ -53,7 +61,7 @@ impl ApiError {
     }
 
     pub fn with_field(mut self, field: impl Into<String>, message: impl Into<String>) -> Self {
-        self.errors.push(FieldError {
+        self.extra().errors.push(FieldError {
             field: field.into(),
             message: message.into(),
         });
@@ -131,7 +139,7 @@ impl ApiError {
             "Too many requests",
         )
         .detail(format!("try again in {retry_after_secs} s"));
-        err.retry_after = Some(retry_after_secs);
+        err.extra().retry_after = Some(retry_after_secs);
         err
     }
 
@@ -172,7 +180,7 @@ impl ApiError {
             "Internal error",
         )
         .detail("something went wrong on our side; the request id is in the x-request-id header");
-        err.internal = Some(why.to_string());
+        err.extra().internal = Some(why.to_string());
         err
     }
 
@@ -182,7 +190,11 @@ impl ApiError {
             title: self.title.to_owned(),
             status: self.status.as_u16(),
             detail: self.detail.clone(),
-            errors: self.errors.clone(),
+            errors: self
+                .extra
+                .as_ref()
+                .map(|e| e.errors.clone())
+                .unwrap_or_default(),
         }
     }
 }
@@ -200,7 +212,7 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(ConflictOn::Other) => Self::conflict("this already exists"),
             StoreError::Unavailable(e) => {
                 let mut err = Self::unavailable();
-                err.internal = Some(e.to_string());
+                err.extra().internal = Some(e.to_string());
                 err
             }
             other => Self::internal(other),
@@ -210,7 +222,8 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let Some(why) = &self.internal {
+        let extra = self.extra.as_deref();
+        if let Some(why) = extra.and_then(|e| e.internal.as_ref()) {
             // The request id is on the surrounding span (see `app::trace_layer`).
             if self.status.is_server_error() {
                 tracing::error!(error = %why, status = self.status.as_u16(), "request failed");
@@ -223,7 +236,7 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if let Some(secs) = self.retry_after {
+        if let Some(secs) = extra.and_then(|e| e.retry_after) {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         if self.status == StatusCode::UNAUTHORIZED {

@@ -18,6 +18,7 @@ pub mod service;
 pub mod state;
 #[cfg(feature = "test-support")]
 pub mod testing;
+pub mod usage;
 pub mod views;
 pub mod workspace_host;
 

@@ -14,7 +14,7 @@ use crate::dns::DnsServer;
 use crate::invalidate::run_listener;
 use crate::state::AppState;
 
-/// How often noted token uses are written.
+/// How often noted token uses and usage counts are written.
 const FLUSH_EVERY: Duration = Duration::from_secs(10);
 /// How often the workspace names are reloaded whole: the backstop for a missed
 /// invalidation, like the caches' TTL.
@@ -48,6 +48,7 @@ impl Running {
             let _ = task.await;
         }
         flush_token_uses(&self.state).await;
+        flush_usage(&self.state).await;
         served
     }
 }
@@ -121,6 +122,14 @@ async fn flush_token_uses_every(state: AppState, mut shutdown: watch::Receiver<b
             _ = shutdown.changed() => return,
         }
         flush_token_uses(&state).await;
+        flush_usage(&state).await;
+    }
+}
+
+/// Writes the usage counted since the last flush.
+pub async fn flush_usage(state: &AppState) {
+    if let Err(err) = state.usage.flush(&state.store).await {
+        tracing::warn!(error = %err, "could not record usage; will retry");
     }
 }
 

@@ -13,6 +13,7 @@ use crate::config::Settings;
 use crate::directory::WorkspaceDirectory;
 use crate::last_used::LastUsed;
 use crate::metrics::Metrics;
+use crate::usage::UsageMeter;
 
 /// Everything a request can reach. Cheap to clone.
 #[derive(Clone)]
@@ -28,6 +29,7 @@ pub struct Inner {
     pub passwords: PasswordHashing,
     pub metrics: Metrics,
     pub last_used: LastUsed,
+    pub usage: UsageMeter,
     /// Added to the wall clock: lets tests move time forward (expiry, grace periods).
     clock_offset_us: AtomicI64,
 }
@@ -52,6 +54,7 @@ impl AppState {
             passwords: PasswordHashing::default(),
             metrics: Metrics::default(),
             last_used: LastUsed::default(),
+            usage: UsageMeter::default(),
             clock_offset_us: AtomicI64::new(0),
         }))
     }

@@ -8,6 +8,7 @@ mod orgs;
 mod page;
 mod store;
 mod tokens;
+mod usage;
 mod users;
 mod workspaces;
 
@@ -23,6 +24,7 @@ pub use page::Page;
 pub use sqlx::postgres::PgListener;
 pub use store::{Backend, Store, WriteTx, micros_to_time, new_id, time_to_micros};
 pub use tokens::{NewToken, TokenPage, TokenRecord, TokenStatus, TokenUpdate};
+pub use usage::{UsageKey, UsageKind, UsageRow};
 pub use users::{NewUser, UserRecord, UserUpdate};
 pub use workspaces::{WorkspaceMemberRecord, WorkspaceName, WorkspaceRecord};
 

@@ -27,10 +27,11 @@ macro_rules! migration {
 ///
 /// Versions need not be contiguous: each is applied when its own version is missing from
 /// `plinth_migrations`, so branches can claim numbers in parallel (version 2 is the audit
-/// log's) and a database that got 3 before 2 simply gets 2 when it appears.
+/// log's) and a database that got 3 or 4 before 2 simply gets 2 when it appears.
 pub const MIGRATIONS: &[Migration] = &[
     migration!(1, "accounts", "0001_accounts.sql"),
     migration!(3, "orgs", "0003_orgs.sql"),
+    migration!(4, "usage", "0004_usage.sql"),
 ];
 
 /// An arbitrary constant: the advisory lock that keeps two replicas from migrating at once.

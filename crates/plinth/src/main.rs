@@ -2,6 +2,8 @@
 
 mod config;
 
+use std::io::Write;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use plinth_store::Store;
@@ -88,16 +90,18 @@ async fn serve(args: config::ServeArgs) -> anyhow::Result<()> {
         database = %redact_url(&settings.database_url),
         "plinth is ready"
     );
-    println!(
-        "Plinth is ready: console http://{host}/  API http://{host}/api/v1  docs http://{host}/api/docs"
+    // One line, written without panicking: whoever started us may read just this line
+    // and close the pipe, and a server must not die of that.
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(
+        stdout,
+        "Plinth is ready: console http://{host}/  API http://{host}/api/v1  docs http://{host}/api/docs  \
+         workspaces http://{{org}}-{{workspace}}.{base}:{port}/  DNS {dns} (UDP and TCP)",
+        base = settings.base_domain,
+        port = running.addr.port(),
+        dns = running.dns_udp_addr,
     );
-    println!(
-        "Workspaces answer at http://{{org}}-{{workspace}}.{}:{}/ ; DNS for {} on {} (UDP and TCP)",
-        settings.base_domain,
-        running.addr.port(),
-        settings.base_domain,
-        running.dns_udp_addr
-    );
+    let _ = stdout.flush();
     shutdown_signal().await;
     tracing::info!("shutting down");
     running.shutdown().await.context("serving HTTP")?;

@@ -8,4 +8,5 @@ pub mod accounts;
 pub mod members;
 pub mod orgs;
 pub mod tokens;
+pub mod usage;
 pub mod workspaces;

@@ -1,0 +1,124 @@
+//! Usage metering: counted in memory on the request path, written in batches.
+//!
+//! `count` is a hash-map increment under a mutex: no I/O, no allocation once a key exists.
+//! `flush` swaps the map out and upserts it in one transaction, every
+//! [`FLUSH_EVERY`](crate::server) and at shutdown. If a flush fails, its counts are put back
+//! and retried next time. A `kill -9` loses at most what was counted since the last flush.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use plinth_store::{Store, UsageKey, UsageKind};
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+/// Metric names, as stored and as answered by the usage API.
+pub const API_REQUESTS: &str = "api_requests";
+pub const WORKSPACE_REQUESTS: &str = "workspace_requests";
+pub const DNS_QUERIES: &str = "dns_queries";
+pub const MEMBERS: &str = "members";
+pub const WORKSPACES: &str = "workspaces";
+pub const AUDIT_EVENTS: &str = "audit_events";
+
+/// Every metric, in the order reports list them.
+pub const METRICS: [&str; 6] = [
+    API_REQUESTS,
+    WORKSPACE_REQUESTS,
+    DNS_QUERIES,
+    MEMBERS,
+    WORKSPACES,
+    AUDIT_EVENTS,
+];
+
+pub fn day_of(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .date()
+        .format(format_description!("[year]-[month]-[day]"))
+        .unwrap_or_default()
+}
+
+#[derive(Default)]
+pub struct UsageMeter {
+    counts: Mutex<HashMap<UsageKey, i64>>,
+}
+
+impl UsageMeter {
+    /// Counts `n` events of `metric` for an org (and workspace) on the UTC day of `at`.
+    pub fn count(
+        &self,
+        org_id: &str,
+        workspace_id: Option<&str>,
+        metric: &'static str,
+        at: OffsetDateTime,
+    ) {
+        let key = UsageKey {
+            org_id: org_id.to_owned(),
+            workspace_id: workspace_id.unwrap_or_default().to_owned(),
+            day: day_of(at),
+            metric,
+        };
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        *counts.entry(key).or_insert(0) += 1;
+    }
+
+    /// Writes everything counted so far; on failure keeps it for the next flush.
+    pub async fn flush(&self, store: &Store) -> Result<usize, plinth_store::StoreError> {
+        let taken = std::mem::take(&mut *self.counts.lock().unwrap_or_else(|e| e.into_inner()));
+        if taken.is_empty() {
+            return Ok(0);
+        }
+        let batch: Vec<_> = taken
+            .iter()
+            .map(|(key, n)| (key.clone(), UsageKind::Counter, *n))
+            .collect();
+        match store.record_usage(&batch).await {
+            Ok(()) => Ok(batch.len()),
+            Err(err) => {
+                let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+                for (key, n) in taken {
+                    *counts.entry(key).or_insert(0) += n;
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// Counts not yet written (for tests and metrics).
+    pub fn pending(&self) -> i64 {
+        self.counts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_by_utc_day() {
+        let meter = UsageMeter::default();
+        let late = time::macros::datetime!(2026-11-28 23:59:59.999 UTC);
+        let early = time::macros::datetime!(2026-11-29 00:00:00 UTC);
+        meter.count("o", None, API_REQUESTS, late);
+        meter.count("o", None, API_REQUESTS, late);
+        meter.count("o", None, API_REQUESTS, early);
+        meter.count("o", Some("w"), WORKSPACE_REQUESTS, early);
+        let counts = meter.counts.lock().unwrap();
+        assert_eq!(counts.len(), 3);
+        let key = |day: &str| UsageKey {
+            org_id: "o".into(),
+            workspace_id: String::new(),
+            day: day.into(),
+            metric: API_REQUESTS,
+        };
+        assert_eq!(counts[&key("2026-11-28")], 2);
+        assert_eq!(counts[&key("2026-11-29")], 1);
+        // A non-UTC instant counts on its UTC day.
+        drop(counts);
+        let plus2 = time::macros::datetime!(2026-11-30 01:00 +02:00);
+        assert_eq!(day_of(plus2), "2026-11-29");
+    }
+}

@@ -1,0 +1,199 @@
+//! The real binary: `plinth serve` with no settings, the account flow over HTTP, graceful
+//! shutdown on SIGTERM, `plinth migrate`, and settings from `plinth.toml`.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+struct Plinth {
+    child: Child,
+    port: u16,
+    stderr_path: PathBuf,
+}
+
+impl Drop for Plinth {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "plinth-e2e-{name}-{}-{}",
+        std::process::id(),
+        Instant::now().elapsed().as_nanos()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Starts `plinth serve` in `dir` and waits for its "ready" line.
+fn serve(dir: &Path, args: &[&str]) -> Plinth {
+    let stderr_path = dir.join("stderr.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_plinth"))
+        .arg("serve")
+        .args(args)
+        .current_dir(dir)
+        .env_remove("PLINTH_DATABASE_URL")
+        .env_remove("PLINTH_BIND")
+        .env("PLINTH_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .expect("plinth starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    assert!(line.starts_with("Plinth is ready"), "first line: {line:?}");
+    let port = line
+        .split("http://localhost:")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("a console URL in {line:?}"));
+    Plinth {
+        child,
+        port,
+        stderr_path,
+    }
+}
+
+async fn call(
+    method: reqwest::Method,
+    url: String,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let client = reqwest::Client::new();
+    let mut req = client.request(method, url);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.expect("the server answers");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+fn sigterm_and_wait(mut plinth: Plinth) -> std::process::ExitStatus {
+    let killed = Command::new("kill")
+        .args(["-TERM", &plinth.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = plinth.child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "plinth did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[tokio::test]
+async fn default_serve_runs_the_account_flow_and_stops_on_sigterm() {
+    let dir = temp_dir("default");
+    let plinth = serve(
+        &dir,
+        &["--bind", "127.0.0.1:0", "--dns-bind", "127.0.0.1:0"],
+    );
+    assert!(
+        dir.join("plinth-data/plinth.db").exists(),
+        "the default SQLite file is created"
+    );
+    let api = format!("http://127.0.0.1:{}/api/v1", plinth.port);
+    use reqwest::Method;
+
+    let (status, _) = call(
+        Method::POST,
+        format!("{api}/signup"),
+        None,
+        Some(json!({"handle": "ann", "email": "ann@example.com", "password": "correct horse"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, login) = call(
+        Method::POST,
+        format!("{api}/login"),
+        None,
+        Some(json!({"login": "ann", "password": "correct horse"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let session = login["token"].as_str().unwrap().to_owned();
+    let (status, created) = call(
+        Method::POST,
+        format!("{api}/user/tokens"),
+        Some(&session),
+        Some(json!({"title": "curl"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let api_token = created["token"].as_str().unwrap().to_owned();
+    let (status, me) = call(Method::GET, format!("{api}/user"), Some(&api_token), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(me["handle"], "ann");
+
+    let stderr_path = plinth.stderr_path.clone();
+    let status = sigterm_and_wait(plinth);
+    assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+    let logs = std::fs::read_to_string(stderr_path).unwrap();
+    assert!(logs.contains("shutting down"), "{logs}");
+    for secret in [&session, &api_token, &"correct horse".to_owned()] {
+        assert!(!logs.contains(secret.as_str()), "a secret reached the logs");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn migrate_and_settings_file() {
+    let dir = temp_dir("migrate");
+    let db = dir.join("other.db");
+    let url = format!("sqlite://{}", db.display());
+    let out = Command::new(env!("CARGO_BIN_EXE_plinth"))
+        .args(["migrate", "--database-url", &url])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(db.exists());
+
+    // plinth.toml is read from the working directory; a flag beats it.
+    std::fs::write(
+        dir.join("plinth.toml"),
+        format!("database_url = \"{url}\"\nbind = \"127.0.0.1:1\"\n"),
+    )
+    .unwrap();
+    let plinth = serve(
+        &dir,
+        &["--bind", "127.0.0.1:0", "--dns-bind", "127.0.0.1:0"],
+    );
+    assert_ne!(plinth.port, 1);
+    assert!(
+        !dir.join("plinth-data").exists(),
+        "the file's database_url was used"
+    );
+    drop(plinth);
+
+    std::fs::write(dir.join("plinth.toml"), "no_such_setting = 1\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_plinth"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no_such_setting"));
+    let _ = std::fs::remove_dir_all(dir);
+}
