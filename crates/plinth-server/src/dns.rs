@@ -136,9 +136,19 @@ impl ZoneHandler {
             format!("{text}.")
         };
         let label = text.strip_suffix(&self.suffix).unwrap_or_default();
-        let exists =
-            !label.contains('.') && (label == "ns1" || self.state.directory.get(label).is_some());
-        if !exists {
+        let entry = (!label.contains('.'))
+            .then(|| self.state.directory.get(label))
+            .flatten();
+        if let Some(entry) = &entry {
+            // Answered for this org's name: metered in memory like every other count.
+            self.state.usage.count(
+                &entry.org_id,
+                Some(&entry.workspace_id),
+                crate::usage::DNS_QUERIES,
+                self.state.now(),
+            );
+        }
+        if entry.is_none() && label != "ns1" {
             out.code = ResponseCode::NXDomain;
             out.soa.push(self.soa());
             return out;

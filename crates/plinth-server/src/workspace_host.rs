@@ -54,6 +54,12 @@ pub async fn serve_workspace_hosts(
             ))
             .into_response();
     };
+    state.usage.count(
+        &entry.org_id,
+        Some(&entry.workspace_id),
+        crate::usage::WORKSPACE_REQUESTS,
+        state.now(),
+    );
     let dns_name = format!("{}.{}", entry.label(), state.settings.base_domain);
     let wants_json = req
         .headers()

@@ -127,7 +127,7 @@ async fn names_follow_workspaces_over_udp_and_tcp(app: &TestApp) {
         assert!(has_soa_authority(&answer));
     }
 
-    app.create_workspace(&ann, "acme", "prod").await;
+    let ws = app.create_workspace(&ann, "acme", "prod").await;
     let expected = [IpAddr::from([127, 0, 0, 1])];
     for answer in [
         udp_query(udp, name, RecordType::A).await,
@@ -143,6 +143,22 @@ async fn names_follow_workspaces_over_udp_and_tcp(app: &TestApp) {
     let aaaa = tcp_query(tcp, name, RecordType::AAAA).await;
     assert_eq!(aaaa.metadata.response_code, ResponseCode::NoError);
     assert!(aaaa.answers.is_empty());
+
+    // The four queries for the live name were metered for the org's workspace.
+    let state = app.state();
+    plinth_server::server::flush_usage(state).await;
+    let org_id = app.get("/api/v1/orgs/acme", &ann).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let day = plinth_server::usage::day_of(state.now());
+    let rows = state.store.usage(&org_id, &day, &day).await.unwrap();
+    let dns = rows
+        .iter()
+        .find(|r| r.metric == "dns_queries")
+        .expect("dns_queries counted");
+    assert_eq!(dns.value, 4);
+    assert_eq!(dns.workspace_id, ws["id"].as_str().unwrap());
 
     app.delete("/api/v1/orgs/acme/workspaces/prod", &ann)
         .await

@@ -64,6 +64,10 @@ impl OrgAccess {
                 org.handle
             )));
         }
+        // Metered in memory, flushed in batches: no write on the request path.
+        state
+            .usage
+            .count(&org.id, None, crate::usage::API_REQUESTS, state.now());
         Ok(Self {
             actor,
             org,

@@ -1,0 +1,87 @@
+//! Two replicas on one PostgreSQL database: a change made through one is seen by the
+//! other at once (LISTEN/NOTIFY), for the org guard's caches and for DNS names.
+//!
+//! PostgreSQL only, on purpose: a SQLite database has exactly one server process, so
+//! there is no second replica to tell.
+
+use std::time::{Duration, Instant};
+
+use plinth_server::testing::TestApp;
+use plinth_server::{Running, start};
+use plinth_store::test_support::Backend;
+
+/// Polls `check` for up to 3 s: notifications arrive asynchronously.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !check().await {
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not reach the other replica"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn second_replica(app: &TestApp) -> Running {
+    let mut settings = app.state().settings.clone();
+    settings.bind = "127.0.0.1:0".parse().unwrap();
+    settings.dns_bind = "127.0.0.1:0".parse().unwrap();
+    start(app.db.store.clone(), settings).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_reach_the_other_replica() {
+    let app = TestApp::new(Backend::Postgres).await;
+    let other = second_replica(&app).await;
+    let other_url = other.url();
+    let client = reqwest::Client::new();
+    let get = |path: &str, token: &str| {
+        client
+            .get(format!("{other_url}{path}"))
+            .bearer_auth(token)
+            .send()
+    };
+
+    let ann = app.user("ann").await;
+    app.create_org(&ann, "acme").await;
+    let bob = app.member(&ann, "acme", "bob", "member").await;
+    // Warm replica B's caches with bob's membership.
+    let res = get("/api/v1/orgs/acme", &bob).await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+
+    // Removed through replica A: replica B must stop letting bob in.
+    app.delete("/api/v1/orgs/acme/members/bob", &ann)
+        .await
+        .assert_status(204);
+    eventually("the membership removal", || async {
+        get("/api/v1/orgs/acme", &bob)
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+            == 404
+    })
+    .await;
+
+    // A workspace created through A appears in B's in-memory names (workspace hosts
+    // and DNS answer from the same directory), and disappears when deleted.
+    app.create_workspace(&ann, "acme", "prod").await;
+    eventually("the new workspace", || async {
+        other.state.directory.get("acme-prod").is_some()
+    })
+    .await;
+    app.delete("/api/v1/orgs/acme/workspaces/prod", &ann)
+        .await
+        .assert_status(204);
+    eventually("the workspace deletion", || async {
+        other.state.directory.get("acme-prod").is_none()
+    })
+    .await;
+
+    other.shutdown().await.unwrap();
+    app.cleanup().await;
+}
