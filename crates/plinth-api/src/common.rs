@@ -25,7 +25,8 @@ pub struct FieldError {
     pub message: String,
 }
 
-/// One page of a list, newest first. Pass `next_cursor` as `?cursor=` for the next page.
+/// One page of a list (newest first unless the endpoint says otherwise). Pass
+/// `next_cursor` as `?cursor=` for the next page.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
