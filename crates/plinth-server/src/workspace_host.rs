@@ -10,6 +10,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
+use plinth_core::DnsName;
 
 use crate::directory::Entry;
 use crate::error::ApiError;
@@ -43,7 +44,11 @@ pub async fn serve_workspace_hosts(
     let Some(host) = host_of(&req) else {
         return next.run(req).await;
     };
-    let Some(label) = workspace_label(&host, &state.settings.base_domain) else {
+    // Only `{org}-{ws}` labels are workspace names: another name under the base domain
+    // (a console at `console.{base}`, say) passes through to the router.
+    let Some(label) = workspace_label(&host, &state.settings.base_domain)
+        .filter(|label| DnsName::split_label(&label.to_ascii_lowercase()).is_some())
+    else {
         return next.run(req).await;
     };
     let Some(entry) = state.directory.get(label) else {

@@ -311,6 +311,14 @@ async fn workspace_hosts(app: &TestApp) {
     app.get_host("acme-dev.plinth.localhost", "/", None)
         .await
         .assert_problem(404, "not-found");
+    // A name that can't be a workspace's is left to the router (here: the API).
+    app.get_host(
+        &format!("console.plinth.localhost:{port}"),
+        "/api/v1/user",
+        None,
+    )
+    .await
+    .assert_problem(401, "unauthenticated");
     app.delete("/api/v1/orgs/acme/workspaces/prod", &ann)
         .await
         .assert_status(204);
