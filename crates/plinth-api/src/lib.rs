@@ -1,12 +1,14 @@
 #![doc = include_str!("../README.md")]
 
 mod account;
+mod audit;
 mod common;
 mod orgs;
 mod tokens;
 mod usage;
 
 pub use account::*;
+pub use audit::*;
 pub use common::*;
 pub use orgs::*;
 pub use tokens::*;

@@ -1,10 +1,12 @@
 #![doc = include_str!("../README.md")]
 
+mod audit;
 mod handle;
 mod profile;
 mod role;
 mod token;
 
+pub use audit::{ActionFilter, AuditAction, ChainedFields, GENESIS_HASH};
 pub use handle::{DnsName, Handle, RESERVED_HANDLES, WorkspaceHandle};
 pub use profile::{AvatarUrl, DisplayName, Email, Password};
 pub use role::{OrgPermission, OrgRole, WorkspaceRole};

@@ -25,6 +25,8 @@ pub struct Metrics {
     pub auth_cache_hits: Counter,
     pub auth_cache_misses: Counter,
     pub logins_failed: Counter,
+    /// Audit entries written (committed or not).
+    pub audit_entries: Counter,
 }
 
 impl Default for Metrics {
@@ -34,6 +36,7 @@ impl Default for Metrics {
         let auth_cache_hits = Counter::default();
         let auth_cache_misses = Counter::default();
         let logins_failed = Counter::default();
+        let audit_entries = Counter::default();
         let mut registry = Registry::with_prefix("plinth");
         registry.register(
             "http_requests",
@@ -56,6 +59,11 @@ impl Default for Metrics {
             auth_cache_misses.clone(),
         );
         registry.register("logins_failed", "Failed logins", logins_failed.clone());
+        registry.register(
+            "audit_entries",
+            "Audit entries written",
+            audit_entries.clone(),
+        );
         Self {
             registry: Mutex::new(registry),
             http_requests,
@@ -63,6 +71,7 @@ impl Default for Metrics {
             auth_cache_hits,
             auth_cache_misses,
             logins_failed,
+            audit_entries,
         }
     }
 }

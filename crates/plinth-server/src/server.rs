@@ -15,6 +15,7 @@ use crate::invalidate::run_listener;
 use crate::state::AppState;
 
 /// How often noted token uses and usage counts are written.
+const AUDIT_PURGE_EVERY: Duration = Duration::from_secs(3600);
 const FLUSH_EVERY: Duration = Duration::from_secs(10);
 /// How often the workspace names are reloaded whole: the backstop for a missed
 /// invalidation, like the caches' TTL.
@@ -86,7 +87,8 @@ pub async fn start(store: Store, mut settings: Settings) -> std::io::Result<Runn
     let background = vec![
         tokio::spawn(run_listener(state.clone(), shutdown_rx.clone())),
         tokio::spawn(refresh_directory_every(state.clone(), shutdown_rx.clone())),
-        tokio::spawn(flush_token_uses_every(state.clone(), shutdown_rx)),
+        tokio::spawn(flush_token_uses_every(state.clone(), shutdown_rx.clone())),
+        tokio::spawn(purge_audit_every(state.clone(), shutdown_rx)),
     ];
     Ok(Running {
         addr,
@@ -123,6 +125,26 @@ async fn flush_token_uses_every(state: AppState, mut shutdown: watch::Receiver<b
         }
         flush_token_uses(&state).await;
         flush_usage(&state).await;
+    }
+}
+
+/// Applies the audit retention once at start and then every hour.
+async fn purge_audit_every(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    if state.settings.audit_retention_days.is_none() {
+        return;
+    }
+    let mut tick = tokio::time::interval(AUDIT_PURGE_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        match crate::audit::purge_expired(&state).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "purged audit entries past retention"),
+            Err(err) => tracing::warn!(error = %err, "could not purge old audit entries"),
+        }
     }
 }
 

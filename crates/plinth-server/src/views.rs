@@ -2,8 +2,8 @@
 
 use plinth_core::{DnsName, Handle, OrgRole, WorkspaceHandle, WorkspaceRole};
 use plinth_store::{
-    InvitationRecord, MemberRecord, MembershipStatus, OrgRecord, TokenRecord, TokenStatus,
-    UserRecord, WorkspaceMemberRecord,
+    AuditRecord, ChainVerification, InvitationRecord, MemberRecord, MembershipStatus, OrgRecord,
+    TokenRecord, TokenStatus, UserRecord, WorkspaceMemberRecord,
 };
 
 use crate::config::Settings;
@@ -139,5 +139,41 @@ pub fn workspace_member(m: &WorkspaceMemberRecord) -> plinth_api::WorkspaceMembe
         },
         role: workspace_role(m.role),
         created_at: m.created_at,
+    }
+}
+
+pub fn audit_entry(entry: &AuditRecord) -> plinth_api::AuditEntry {
+    plinth_api::AuditEntry {
+        id: entry.id.clone(),
+        created_at: entry.created_at,
+        org_id: entry.org_id.clone(),
+        org_handle: entry.org_handle.clone(),
+        actor_id: entry.actor_id.clone(),
+        actor_handle: entry.actor_handle.clone(),
+        actor_ip: entry.actor_ip.clone(),
+        user_agent: entry.user_agent.clone(),
+        action: entry.action.clone(),
+        target_type: entry.target_type.clone(),
+        target_id: entry.target_id.clone(),
+        target_handle: entry.target_handle.clone(),
+        data: serde_json::from_str(&entry.data)
+            .unwrap_or_else(|_| serde_json::Value::String(entry.data.clone())),
+        request_id: entry.request_id.clone(),
+        seq: entry.seq,
+        prev_hash: entry.prev_hash.clone(),
+        hash: entry.hash.clone(),
+    }
+}
+
+pub fn audit_verification(v: &ChainVerification) -> plinth_api::AuditVerification {
+    plinth_api::AuditVerification {
+        ok: v.ok,
+        entries: v.entries,
+        head: v.head.clone(),
+        first_broken: v.first_broken.as_ref().map(|b| plinth_api::AuditBreak {
+            seq: b.seq,
+            id: b.id.clone(),
+            reason: b.reason.clone(),
+        }),
     }
 }

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod audit;
 mod error;
 mod members;
 mod migrate;
@@ -15,6 +16,10 @@ mod workspaces;
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;
 
+pub use audit::{
+    AuditPage, AuditQuery, AuditRecord, BrokenLink, ChainVerification, NewAuditEntry, org_chain,
+    user_chain,
+};
 pub use error::{ConflictOn, StoreError};
 pub use members::{InvitationRecord, MemberRecord, MembershipRecord, MembershipStatus};
 pub use migrate::{MIGRATIONS, Migration};

@@ -30,6 +30,7 @@ macro_rules! migration {
 /// log's) and a database that got 3 or 4 before 2 simply gets 2 when it appears.
 pub const MIGRATIONS: &[Migration] = &[
     migration!(1, "accounts", "0001_accounts.sql"),
+    migration!(2, "audit", "0002_audit.sql"),
     migration!(3, "orgs", "0003_orgs.sql"),
     migration!(4, "usage", "0004_usage.sql"),
 ];

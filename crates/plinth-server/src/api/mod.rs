@@ -2,6 +2,7 @@
 //! handler annotated for the OpenAPI document.
 
 mod account;
+mod audit;
 pub mod docs;
 mod invitations;
 mod members;
@@ -34,6 +35,7 @@ use crate::state::AppState;
         (name = "orgs", description = "Organizations"),
         (name = "members", description = "Org members and invitations"),
         (name = "workspaces", description = "Workspaces and their members"),
+        (name = "audit", description = "The audit log of API activity"),
     )
 )]
 struct ApiDoc;
@@ -67,6 +69,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(orgs::routes())
         .merge(members::routes())
         .merge(workspaces::routes())
-        .merge(workspace_members::routes());
+        .merge(workspace_members::routes())
+        .merge(audit::routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1)
 }

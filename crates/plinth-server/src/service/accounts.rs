@@ -1,7 +1,11 @@
 use plinth_api::{LoginRequest, SignupRequest, UpdateUserRequest};
-use plinth_core::{AvatarUrl, DisplayName, Email, Handle, Password, TokenKind, TokenSecret};
+use plinth_core::{
+    AuditAction, AvatarUrl, DisplayName, Email, Handle, Password, TokenKind, TokenSecret,
+};
 use plinth_store::{NewToken, NewUser, TokenRecord, UserRecord, UserUpdate, time_to_micros};
+use serde_json::json;
 
+use crate::audit::{self, AuditContext, AuditEvent, Changes};
 use crate::auth::Actor;
 use crate::config::SignupMode;
 use crate::error::{ApiError, ApiResult};
@@ -9,7 +13,11 @@ use crate::extract::ClientMeta;
 use crate::invalidate::Invalidation;
 use crate::state::AppState;
 
-pub async fn signup(state: &AppState, req: SignupRequest) -> ApiResult<UserRecord> {
+pub async fn signup(
+    state: &AppState,
+    meta: &ClientMeta,
+    req: SignupRequest,
+) -> ApiResult<UserRecord> {
     if state.settings.signup == SignupMode::Closed {
         return Err(ApiError::forbidden(
             "sign-up is closed on this server; ask an administrator for an account",
@@ -46,6 +54,12 @@ pub async fn signup(state: &AppState, req: SignupRequest) -> ApiResult<UserRecor
             err if err.problem_type == "handle-taken" => ApiError::handle_taken(handle.as_str()),
             err => err,
         })?;
+    let event = AuditEvent::user(AuditAction::AuthSignup, &user).data(json!({
+        "handle": user.handle.as_str(),
+        "email": user.email.as_str(),
+        "display_name": user.display_name,
+    }));
+    audit::record(state, &mut tx, &AuditContext::for_user(&user, meta), event).await?;
     tx.commit().await?;
     Ok(user)
 }
@@ -90,13 +104,23 @@ pub async fn login(
         .await?;
     let user = match (ok, user) {
         (true, Some(user)) => user,
-        _ => {
+        (false, known) => {
             state.login_limiter.record_failure(&limit_keys);
             state.metrics.logins_failed.inc();
+            // A wrong password for a real account goes to that account's log; a login
+            // naming nobody has no log to go to.
+            if let Some(user) = known {
+                let mut tx = state.store.begin().await?;
+                let event = AuditEvent::user(AuditAction::AuthLoginFailed, &user);
+                audit::record(state, &mut tx, &AuditContext::anonymous(meta), event).await?;
+                tx.commit().await?;
+            }
             return Err(ApiError::unauthenticated("wrong login or password"));
         }
+        (true, None) => return Err(ApiError::unauthenticated("wrong login or password")),
     };
-    let (secret, token) = issue_temporary_token(state, &user).await?;
+    let ctx = AuditContext::for_user(&user, meta);
+    let (secret, token) = issue_temporary_token(state, &ctx, &user).await?;
     Ok(LoginOutcome {
         secret,
         token,
@@ -107,6 +131,7 @@ pub async fn login(
 /// Issues a `plt_` token for `user`, valid for the configured number of days.
 pub async fn issue_temporary_token(
     state: &AppState,
+    ctx: &AuditContext,
     user: &UserRecord,
 ) -> ApiResult<(TokenSecret, TokenRecord)> {
     let secret = TokenSecret::generate(TokenKind::Temporary);
@@ -127,6 +152,10 @@ pub async fn issue_temporary_token(
             now,
         )
         .await?;
+    let event = AuditEvent::user(AuditAction::AuthLogin, user)
+        .target("token", &token.id, None)
+        .data(json!({ "kind": "temporary", "last4": token.last4, "expires_at": audit::time_value(expires_at) }));
+    audit::record(state, &mut tx, ctx, event).await?;
     tx.commit().await?;
     Ok((secret, token))
 }
@@ -142,7 +171,7 @@ pub fn issue_time(state: &AppState, user: &UserRecord) -> time::OffsetDateTime {
     }
 }
 
-pub async fn logout(state: &AppState, actor: &Actor) -> ApiResult<()> {
+pub async fn logout(state: &AppState, meta: &ClientMeta, actor: &Actor) -> ApiResult<()> {
     if actor.token.kind != TokenKind::Temporary {
         return Err(ApiError::bad_request(
             "logout ends a login session; delete a user token with DELETE /api/v1/user/tokens/{id}",
@@ -151,6 +180,12 @@ pub async fn logout(state: &AppState, actor: &Actor) -> ApiResult<()> {
     let inv = Invalidation::Token(actor.token.id.clone());
     let mut tx = state.store.begin().await?;
     tx.revoke_token(&actor.token.id, state.now()).await?;
+    let event = AuditEvent::user(AuditAction::AuthLogout, &actor.user).target(
+        "token",
+        &actor.token.id,
+        None,
+    );
+    audit::record(state, &mut tx, &AuditContext::new(actor, meta), event).await?;
     state.queue_invalidation(&mut tx, &inv).await?;
     tx.commit().await?;
     state.apply_invalidation(&inv);
@@ -159,6 +194,7 @@ pub async fn logout(state: &AppState, actor: &Actor) -> ApiResult<()> {
 
 pub async fn update_profile(
     state: &AppState,
+    meta: &ClientMeta,
     actor: &Actor,
     req: UpdateUserRequest,
 ) -> ApiResult<UserRecord> {
@@ -186,6 +222,21 @@ pub async fn update_profile(
         .update_user(&actor.user.id, update, state.now())
         .await?
         .ok_or_else(ApiError::not_found)?;
+    let before = &actor.user;
+    let changes = Changes::new()
+        .field(
+            "display_name",
+            before.display_name.as_str(),
+            user.display_name.as_str(),
+        )
+        .field(
+            "avatar_url",
+            before.avatar_url.clone(),
+            user.avatar_url.clone(),
+        )
+        .field("email", before.email.as_str(), user.email.as_str());
+    let event = AuditEvent::user(AuditAction::UserUpdate, &user).changes(changes);
+    audit::record(state, &mut tx, &AuditContext::new(actor, meta), event).await?;
     state.queue_invalidation(&mut tx, &inv).await?;
     tx.commit().await?;
     state.apply_invalidation(&inv);
@@ -194,11 +245,14 @@ pub async fn update_profile(
 
 /// Sign out everywhere: every token of the caller issued until now stops working, the
 /// one used for this call included. O(1): one column, however many tokens there are.
-pub async fn reset_auth(state: &AppState, actor: &Actor) -> ApiResult<()> {
+pub async fn reset_auth(state: &AppState, meta: &ClientMeta, actor: &Actor) -> ApiResult<()> {
     let inv = Invalidation::User(actor.user.id.clone());
     let mut tx = state.store.begin().await?;
-    tx.set_user_token_min_issued_at(&actor.user.id, time_to_micros(state.now()))
-        .await?;
+    let now = time_to_micros(state.now());
+    tx.set_user_token_min_issued_at(&actor.user.id, now).await?;
+    let event = AuditEvent::user(AuditAction::UserAuthReset, &actor.user)
+        .changes(Changes::new().field("token_min_issued_at", actor.user.token_min_issued_at, now));
+    audit::record(state, &mut tx, &AuditContext::new(actor, meta), event).await?;
     state.queue_invalidation(&mut tx, &inv).await?;
     tx.commit().await?;
     state.apply_invalidation(&inv);

@@ -1,12 +1,15 @@
 use plinth_api::{InviteMemberRequest, UpdateMemberRequest};
-use plinth_core::{Email, Handle, OrgPermission, OrgRole};
+use plinth_core::{AuditAction, Email, Handle, OrgPermission, OrgRole};
 use plinth_store::{
     InvitationRecord, MemberRecord, MembershipRecord, MembershipStatus, OrgRecord, Page, UserRecord,
 };
+use serde_json::json;
 
+use crate::audit::{self, AuditContext, AuditEvent, Changes};
 use crate::auth::Actor;
 use crate::auth::org::{OrgMember, OrgOwner};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::ClientMeta;
 use crate::invalidate::Invalidation;
 use crate::state::AppState;
 
@@ -73,6 +76,7 @@ pub async fn list(
 /// Invites an existing user; they become a member when they accept.
 pub async fn invite(
     state: &AppState,
+    meta: &ClientMeta,
     owner: &OrgOwner,
     req: InviteMemberRequest,
 ) -> ApiResult<MemberRecord> {
@@ -102,6 +106,16 @@ pub async fn invite(
             state.now(),
         )
         .await?;
+    let event = AuditEvent::org(AuditAction::OrgMemberInvite, &owner.org)
+        .target("user", &user.id, Some(user.handle.as_str()))
+        .data(json!({ "role": membership.role.as_str() }));
+    audit::record(
+        state,
+        &mut tx,
+        &AuditContext::new(&owner.actor, meta),
+        event,
+    )
+    .await?;
     state.queue_invalidation(&mut tx, &inv).await?;
     tx.commit().await?;
     state.apply_invalidation(&inv);
@@ -111,6 +125,7 @@ pub async fn invite(
 /// Changes a member's (or invitee's) role. The last active owner can't be demoted.
 pub async fn update(
     state: &AppState,
+    meta: &ClientMeta,
     owner: &OrgOwner,
     user: &str,
     req: UpdateMemberRequest,
@@ -140,6 +155,16 @@ pub async fn update(
         return Err(ApiError::last_owner());
     }
     tx.set_membership_role(&org_id, &user.id, role).await?;
+    let event = AuditEvent::org(AuditAction::OrgMemberUpdate, &owner.org)
+        .target("user", &user.id, Some(user.handle.as_str()))
+        .changes(Changes::new().field("role", membership.role.as_str(), role.as_str()));
+    audit::record(
+        state,
+        &mut tx,
+        &AuditContext::new(&owner.actor, meta),
+        event,
+    )
+    .await?;
     membership.role = role;
     state.queue_invalidation(&mut tx, &inv).await?;
     tx.commit().await?;
@@ -149,7 +174,12 @@ pub async fn update(
 
 /// Removes a member or withdraws an invitation. Owners remove anyone; a member may
 /// remove themself (leave). The last active owner can't be removed.
-pub async fn remove(state: &AppState, member: &OrgMember, user: &str) -> ApiResult<()> {
+pub async fn remove(
+    state: &AppState,
+    meta: &ClientMeta,
+    member: &OrgMember,
+    user: &str,
+) -> ApiResult<()> {
     let user = resolve_user(state, user, "user").await?;
     if user.id != member.actor.user.id {
         member.require(OrgPermission::Manage)?;
@@ -171,6 +201,20 @@ pub async fn remove(state: &AppState, member: &OrgMember, user: &str) -> ApiResu
         return Err(ApiError::last_owner());
     }
     tx.delete_membership(&org_id, &user.id).await?;
+    let event = AuditEvent::org(AuditAction::OrgMemberDelete, &member.org)
+        .target("user", &user.id, Some(user.handle.as_str()))
+        .data(json!({
+            "role": membership.role.as_str(),
+            "status": membership.status.as_str(),
+            "left": user.id == member.actor.user.id,
+        }));
+    audit::record(
+        state,
+        &mut tx,
+        &AuditContext::new(&member.actor, meta),
+        event,
+    )
+    .await?;
     state.queue_invalidation(&mut tx, &inv).await?;
     tx.commit().await?;
     state.apply_invalidation(&inv);
@@ -203,7 +247,12 @@ async fn invited_org(state: &AppState, org: &str) -> ApiResult<OrgRecord> {
 }
 
 /// Accepts an invitation: the caller becomes an active member with the invited role.
-pub async fn accept(state: &AppState, actor: &Actor, org: &str) -> ApiResult<(OrgRecord, OrgRole)> {
+pub async fn accept(
+    state: &AppState,
+    meta: &ClientMeta,
+    actor: &Actor,
+    org: &str,
+) -> ApiResult<(OrgRecord, OrgRole)> {
     let org = invited_org(state, org).await?;
     let inv = Invalidation::Membership {
         org_id: org.id.clone(),
@@ -216,6 +265,10 @@ pub async fn accept(state: &AppState, actor: &Actor, org: &str) -> ApiResult<(Or
         .filter(|m| m.status == MembershipStatus::Invited)
         .ok_or_else(no_invitation)?;
     tx.activate_membership(&org.id, &actor.user.id).await?;
+    let event = AuditEvent::org(AuditAction::OrgMemberAccept, &org)
+        .target("user", &actor.user.id, Some(actor.user.handle.as_str()))
+        .data(json!({ "role": membership.role.as_str() }));
+    audit::record(state, &mut tx, &AuditContext::new(actor, meta), event).await?;
     state.queue_invalidation(&mut tx, &inv).await?;
     tx.commit().await?;
     state.apply_invalidation(&inv);
@@ -223,18 +276,28 @@ pub async fn accept(state: &AppState, actor: &Actor, org: &str) -> ApiResult<(Or
 }
 
 /// Declines an invitation; the org may invite again later.
-pub async fn decline(state: &AppState, actor: &Actor, org: &str) -> ApiResult<()> {
+pub async fn decline(
+    state: &AppState,
+    meta: &ClientMeta,
+    actor: &Actor,
+    org: &str,
+) -> ApiResult<()> {
     let org = invited_org(state, org).await?;
     let inv = Invalidation::Membership {
         org_id: org.id.clone(),
         user_id: actor.user.id.clone(),
     };
     let mut tx = state.store.begin().await?;
-    tx.membership_for_update(&org.id, &actor.user.id)
+    let membership = tx
+        .membership_for_update(&org.id, &actor.user.id)
         .await?
         .filter(|m| m.status == MembershipStatus::Invited)
         .ok_or_else(no_invitation)?;
     tx.delete_membership(&org.id, &actor.user.id).await?;
+    let event = AuditEvent::org(AuditAction::OrgMemberDecline, &org)
+        .target("user", &actor.user.id, Some(actor.user.handle.as_str()))
+        .data(json!({ "role": membership.role.as_str() }));
+    audit::record(state, &mut tx, &AuditContext::new(actor, meta), event).await?;
     state.queue_invalidation(&mut tx, &inv).await?;
     tx.commit().await?;
     state.apply_invalidation(&inv);

@@ -1,10 +1,13 @@
 use plinth_api::{CreateOrgRequest, UpdateOrgRequest};
-use plinth_core::{AvatarUrl, DisplayName, Handle, OrgPermission};
+use plinth_core::{AuditAction, AvatarUrl, DisplayName, Handle, OrgPermission};
 use plinth_store::{NewOrg, OrgRecord, OrgUpdate, Page, UserOrg};
+use serde_json::json;
 
+use crate::audit::{self, AuditContext, AuditEvent, Changes};
 use crate::auth::Actor;
 use crate::auth::org::OrgOwner;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::ClientMeta;
 use crate::invalidate::Invalidation;
 use crate::state::AppState;
 
@@ -23,6 +26,7 @@ pub(crate) fn parse_avatar_url(input: &str) -> ApiResult<Option<String>> {
 /// Creates an org with the caller as its first active owner.
 pub async fn create(
     state: &AppState,
+    meta: &ClientMeta,
     actor: &Actor,
     req: CreateOrgRequest,
 ) -> ApiResult<OrgRecord> {
@@ -53,6 +57,12 @@ pub async fn create(
             err if err.problem_type == "handle-taken" => ApiError::handle_taken(handle.as_str()),
             err => err,
         })?;
+    let event = AuditEvent::org(AuditAction::OrgCreate, &org).data(json!({
+        "handle": org.handle.as_str(),
+        "display_name": org.display_name,
+        "avatar_url": org.avatar_url,
+    }));
+    audit::record(state, &mut tx, &AuditContext::new(actor, meta), event).await?;
     tx.commit().await?;
     Ok(org)
 }
@@ -72,6 +82,7 @@ pub async fn list(
 /// Changes the org's display name or avatar.
 pub async fn update(
     state: &AppState,
+    meta: &ClientMeta,
     owner: &OrgOwner,
     req: UpdateOrgRequest,
 ) -> ApiResult<OrgRecord> {
@@ -90,10 +101,33 @@ pub async fn update(
     };
     let inv = Invalidation::Org(owner.org.id.clone());
     let mut tx = state.store.begin().await?;
+    let before = tx
+        .org_for_update(&owner.org.id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     let org = tx
         .update_org(&owner.org.id, update, state.now())
         .await?
         .ok_or_else(ApiError::not_found)?;
+    let changes = Changes::new()
+        .field(
+            "display_name",
+            before.display_name.as_str(),
+            org.display_name.as_str(),
+        )
+        .field(
+            "avatar_url",
+            before.avatar_url.clone(),
+            org.avatar_url.clone(),
+        );
+    let event = AuditEvent::org(AuditAction::OrgUpdate, &org).changes(changes);
+    audit::record(
+        state,
+        &mut tx,
+        &AuditContext::new(&owner.actor, meta),
+        event,
+    )
+    .await?;
     state.queue_invalidation(&mut tx, &inv).await?;
     tx.commit().await?;
     state.apply_invalidation(&inv);

@@ -1,9 +1,12 @@
 use plinth_api::{CreateTokenRequest, UpdateTokenRequest};
-use plinth_core::{TokenKind, TokenSecret};
+use plinth_core::{AuditAction, TokenKind, TokenSecret};
 use plinth_store::{NewToken, TokenPage, TokenRecord, TokenStatus, TokenUpdate};
+use serde_json::json;
 
+use crate::audit::{self, AuditContext, AuditEvent, Changes, time_value};
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::ClientMeta;
 use crate::invalidate::Invalidation;
 use crate::service::accounts::issue_time;
 use crate::state::AppState;
@@ -53,6 +56,7 @@ pub async fn list(
 
 pub async fn create(
     state: &AppState,
+    meta: &ClientMeta,
     actor: &Actor,
     req: CreateTokenRequest,
 ) -> ApiResult<(TokenSecret, TokenRecord)> {
@@ -96,12 +100,22 @@ pub async fn create(
             now,
         )
         .await?;
+    let event = AuditEvent::user(AuditAction::TokenCreate, &actor.user)
+        .target("token", &token.id, token.title.as_deref())
+        .data(json!({
+            "title": token.title,
+            "description": token.description,
+            "last4": token.last4,
+            "expires_at": token.expires_at.map(time_value),
+        }));
+    audit::record(state, &mut tx, &AuditContext::new(actor, meta), event).await?;
     tx.commit().await?;
     Ok((secret, token))
 }
 
 pub async fn update(
     state: &AppState,
+    meta: &ClientMeta,
     actor: &Actor,
     id: &str,
     req: UpdateTokenRequest,
@@ -121,24 +135,41 @@ pub async fn update(
     };
     let inv = Invalidation::Token(id.to_owned());
     let mut tx = state.store.begin().await?;
+    let before = tx
+        .user_token_for_update(&actor.user.id, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     let token = tx
         .update_user_token(&actor.user.id, id, update)
         .await?
         .ok_or_else(ApiError::not_found)?;
+    let changes = Changes::new()
+        .field("title", before.title.clone(), token.title.clone())
+        .field("description", before.description, token.description.clone())
+        .field("status", before.status.as_str(), token.status.as_str());
+    let event = AuditEvent::user(AuditAction::TokenUpdate, &actor.user)
+        .target("token", &token.id, token.title.as_deref())
+        .changes(changes);
+    audit::record(state, &mut tx, &AuditContext::new(actor, meta), event).await?;
     state.queue_invalidation(&mut tx, &inv).await?;
     tx.commit().await?;
     state.apply_invalidation(&inv);
     Ok(token)
 }
 
-pub async fn delete(state: &AppState, actor: &Actor, id: &str) -> ApiResult<()> {
+pub async fn delete(state: &AppState, meta: &ClientMeta, actor: &Actor, id: &str) -> ApiResult<()> {
     actor.require_login_session("deleting a user token")?;
     let inv = Invalidation::Token(id.to_owned());
     let mut tx = state.store.begin().await?;
-    tx.user_token_for_update(&actor.user.id, id)
+    let token = tx
+        .user_token_for_update(&actor.user.id, id)
         .await?
         .ok_or_else(ApiError::not_found)?;
     tx.revoke_token(id, state.now()).await?;
+    let event = AuditEvent::user(AuditAction::TokenDelete, &actor.user)
+        .target("token", &token.id, token.title.as_deref())
+        .data(json!({ "title": token.title, "last4": token.last4 }));
+    audit::record(state, &mut tx, &AuditContext::new(actor, meta), event).await?;
     state.queue_invalidation(&mut tx, &inv).await?;
     tx.commit().await?;
     state.apply_invalidation(&inv);

@@ -2,12 +2,15 @@ use plinth_api::{
     AddWorkspaceMemberRequest, CreateWorkspaceRequest, UpdateWorkspaceMemberRequest,
     UpdateWorkspaceRequest,
 };
-use plinth_core::{OrgPermission, WorkspaceHandle, WorkspaceRole};
+use plinth_core::{AuditAction, OrgPermission, WorkspaceHandle, WorkspaceRole};
 use plinth_store::{MembershipStatus, Page, WorkspaceMemberRecord, WorkspaceRecord};
+use serde_json::json;
 
+use crate::audit::{self, AuditContext, AuditEvent, Changes};
 use crate::auth::org::{OrgAccess, OrgMember, OrgOwner};
 use crate::directory::Entry;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::ClientMeta;
 use crate::invalidate::Invalidation;
 use crate::service::members::resolve_user;
 use crate::service::orgs::parse_display_name;
@@ -111,6 +114,7 @@ pub async fn list(
 
 pub async fn create(
     state: &AppState,
+    meta: &ClientMeta,
     owner: &OrgOwner,
     req: CreateWorkspaceRequest,
 ) -> ApiResult<VisibleWorkspace> {
@@ -132,6 +136,18 @@ pub async fn create(
                 )),
             err => err,
         })?;
+    let event = AuditEvent::org(AuditAction::WorkspaceCreate, &owner.org)
+        .target("workspace", &workspace.id, Some(workspace.handle.as_str()))
+        .data(
+            json!({ "handle": workspace.handle.as_str(), "display_name": workspace.display_name }),
+        );
+    audit::record(
+        state,
+        &mut tx,
+        &AuditContext::new(&owner.actor, meta),
+        event,
+    )
+    .await?;
     state
         .queue_invalidation(&mut tx, &Invalidation::Workspaces)
         .await?;
@@ -150,6 +166,7 @@ pub async fn show(state: &AppState, member: &OrgMember, ws: &str) -> ApiResult<V
 
 pub async fn update(
     state: &AppState,
+    meta: &ClientMeta,
     member: &OrgMember,
     ws: &str,
     req: UpdateWorkspaceRequest,
@@ -170,6 +187,20 @@ pub async fn update(
     {
         return Err(no_such_workspace());
     }
+    let event = AuditEvent::org(AuditAction::WorkspaceUpdate, &member.org)
+        .target("workspace", &workspace.id, Some(workspace.handle.as_str()))
+        .changes(Changes::new().field(
+            "display_name",
+            workspace.display_name.as_str(),
+            name.as_str(),
+        ));
+    audit::record(
+        state,
+        &mut tx,
+        &AuditContext::new(&member.actor, meta),
+        event,
+    )
+    .await?;
     state
         .queue_invalidation(&mut tx, &Invalidation::Workspaces)
         .await?;
@@ -180,7 +211,12 @@ pub async fn update(
     Ok(VisibleWorkspace { workspace, role })
 }
 
-pub async fn delete(state: &AppState, owner: &OrgOwner, ws: &str) -> ApiResult<()> {
+pub async fn delete(
+    state: &AppState,
+    meta: &ClientMeta,
+    owner: &OrgOwner,
+    ws: &str,
+) -> ApiResult<()> {
     owner.require(OrgPermission::Manage)?;
     let handle = WorkspaceHandle::parse(ws).map_err(|_| no_such_workspace())?;
     let mut tx = state.store.begin().await?;
@@ -189,6 +225,18 @@ pub async fn delete(state: &AppState, owner: &OrgOwner, ws: &str) -> ApiResult<(
         .await?
         .ok_or_else(no_such_workspace)?;
     tx.delete_workspace(&workspace.id).await?;
+    let event = AuditEvent::org(AuditAction::WorkspaceDelete, &owner.org)
+        .target("workspace", &workspace.id, Some(workspace.handle.as_str()))
+        .data(
+            json!({ "handle": workspace.handle.as_str(), "display_name": workspace.display_name }),
+        );
+    audit::record(
+        state,
+        &mut tx,
+        &AuditContext::new(&owner.actor, meta),
+        event,
+    )
+    .await?;
     state
         .queue_invalidation(&mut tx, &Invalidation::Workspaces)
         .await?;
@@ -215,6 +263,7 @@ pub async fn list_members(
 /// Gives an active member of the org a role on the workspace.
 pub async fn add_member(
     state: &AppState,
+    meta: &ClientMeta,
     member: &OrgMember,
     ws: &str,
     req: AddWorkspaceMemberRequest,
@@ -256,6 +305,16 @@ pub async fn add_member(
         .workspace_member_for_update(&ws.workspace.id, &user.id)
         .await?
         .ok_or_else(|| ApiError::internal("workspace member vanished inside its transaction"))?;
+    let event = AuditEvent::org(AuditAction::WorkspaceMemberAdd, &member.org)
+        .target("user", &user.id, Some(user.handle.as_str()))
+        .data(json!({ "workspace": ws.workspace.handle.as_str(), "role": added.role.as_str() }));
+    audit::record(
+        state,
+        &mut tx,
+        &AuditContext::new(&member.actor, meta),
+        event,
+    )
+    .await?;
     tx.commit().await?;
     Ok(added)
 }
@@ -266,6 +325,7 @@ fn not_a_workspace_member(handle: &str) -> ApiError {
 
 pub async fn update_member(
     state: &AppState,
+    meta: &ClientMeta,
     member: &OrgMember,
     ws: &str,
     user: &str,
@@ -281,6 +341,19 @@ pub async fn update_member(
         .ok_or_else(|| not_a_workspace_member(user.handle.as_str()))?;
     tx.set_workspace_member_role(&ws.workspace.id, &user.id, role)
         .await?;
+    let event = AuditEvent::org(AuditAction::WorkspaceMemberUpdate, &member.org)
+        .target("user", &user.id, Some(user.handle.as_str()))
+        .data(json!({
+            "workspace": ws.workspace.handle.as_str(),
+            "role": { "before": record.role.as_str(), "after": role.as_str() },
+        }));
+    audit::record(
+        state,
+        &mut tx,
+        &AuditContext::new(&member.actor, meta),
+        event,
+    )
+    .await?;
     tx.commit().await?;
     record.role = role;
     Ok(record)
@@ -290,6 +363,7 @@ pub async fn update_member(
 /// may give up their own role.
 pub async fn remove_member(
     state: &AppState,
+    meta: &ClientMeta,
     member: &OrgMember,
     ws: &str,
     user: &str,
@@ -307,6 +381,16 @@ pub async fn remove_member(
     {
         return Err(not_a_workspace_member(user.handle.as_str()));
     }
+    let event = AuditEvent::org(AuditAction::WorkspaceMemberDelete, &member.org)
+        .target("user", &user.id, Some(user.handle.as_str()))
+        .data(json!({ "workspace": ws.workspace.handle.as_str() }));
+    audit::record(
+        state,
+        &mut tx,
+        &AuditContext::new(&member.actor, meta),
+        event,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -4,6 +4,7 @@ use plinth_api::Problem;
 
 use crate::auth::Actor;
 use crate::error::ApiResult;
+use crate::extract::ClientMeta;
 use crate::service;
 use crate::state::AppState;
 
@@ -15,7 +16,11 @@ use crate::state::AppState;
         (status = 400, description = "The token is a user token", body = Problem),
         (status = 401, description = "Not authenticated", body = Problem),
     ))]
-pub async fn logout(State(state): State<AppState>, actor: Actor) -> ApiResult<StatusCode> {
-    service::accounts::logout(&state, &actor).await?;
+pub async fn logout(
+    State(state): State<AppState>,
+    meta: ClientMeta,
+    actor: Actor,
+) -> ApiResult<StatusCode> {
+    service::accounts::logout(&state, &meta, &actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }

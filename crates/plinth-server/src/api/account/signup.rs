@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 use plinth_api::{Problem, SignupRequest, User};
 
 use crate::error::ApiResult;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ClientMeta};
 use crate::state::AppState;
 use crate::{service, views};
 
@@ -19,8 +19,9 @@ use crate::{service, views};
     ))]
 pub async fn signup(
     State(state): State<AppState>,
+    meta: ClientMeta,
     ApiJson(req): ApiJson<SignupRequest>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
-    let user = service::accounts::signup(&state, req).await?;
+    let user = service::accounts::signup(&state, &meta, req).await?;
     Ok((StatusCode::CREATED, Json(views::user(&user))))
 }

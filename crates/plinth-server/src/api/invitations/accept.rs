@@ -4,6 +4,7 @@ use plinth_api::{Org, Problem};
 
 use crate::auth::Actor;
 use crate::error::ApiResult;
+use crate::extract::ClientMeta;
 use crate::state::AppState;
 use crate::{service, views};
 
@@ -18,9 +19,10 @@ use crate::{service, views};
     ))]
 pub async fn accept(
     State(state): State<AppState>,
+    meta: ClientMeta,
     actor: Actor,
     Path(org): Path<String>,
 ) -> ApiResult<Json<Org>> {
-    let (org, role) = service::members::accept(&state, &actor, &org).await?;
+    let (org, role) = service::members::accept(&state, &meta, &actor, &org).await?;
     Ok(Json(views::org(&org, role)))
 }

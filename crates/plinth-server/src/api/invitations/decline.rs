@@ -4,6 +4,7 @@ use plinth_api::Problem;
 
 use crate::auth::Actor;
 use crate::error::ApiResult;
+use crate::extract::ClientMeta;
 use crate::service;
 use crate::state::AppState;
 
@@ -18,9 +19,10 @@ use crate::state::AppState;
     ))]
 pub async fn decline(
     State(state): State<AppState>,
+    meta: ClientMeta,
     actor: Actor,
     Path(org): Path<String>,
 ) -> ApiResult<StatusCode> {
-    service::members::decline(&state, &actor, &org).await?;
+    service::members::decline(&state, &meta, &actor, &org).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,7 +5,7 @@ use plinth_api::{InviteMemberRequest, Member, Problem};
 
 use crate::auth::org::OrgOwner;
 use crate::error::ApiResult;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ClientMeta};
 use crate::state::AppState;
 use crate::{service, views};
 
@@ -24,9 +24,10 @@ use crate::{service, views};
     ))]
 pub async fn invite(
     State(state): State<AppState>,
+    meta: ClientMeta,
     owner: OrgOwner,
     ApiJson(req): ApiJson<InviteMemberRequest>,
 ) -> ApiResult<(StatusCode, Json<Member>)> {
-    let member = service::members::invite(&state, &owner, req).await?;
+    let member = service::members::invite(&state, &meta, &owner, req).await?;
     Ok((StatusCode::CREATED, Json(views::member(&member))))
 }

@@ -4,6 +4,7 @@ use plinth_api::Problem;
 
 use crate::auth::org::OrgMember;
 use crate::error::ApiResult;
+use crate::extract::ClientMeta;
 use crate::service;
 use crate::state::AppState;
 
@@ -23,9 +24,10 @@ use crate::state::AppState;
     ))]
 pub async fn remove(
     State(state): State<AppState>,
+    meta: ClientMeta,
     member: OrgMember,
     Path((_org, user)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    service::members::remove(&state, &member, &user).await?;
+    service::members::remove(&state, &meta, &member, &user).await?;
     Ok(StatusCode::NO_CONTENT)
 }

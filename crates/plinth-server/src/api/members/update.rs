@@ -4,7 +4,7 @@ use plinth_api::{Member, Problem, UpdateMemberRequest};
 
 use crate::auth::org::OrgOwner;
 use crate::error::ApiResult;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ClientMeta};
 use crate::state::AppState;
 use crate::{service, views};
 
@@ -26,10 +26,11 @@ use crate::{service, views};
     ))]
 pub async fn update(
     State(state): State<AppState>,
+    meta: ClientMeta,
     owner: OrgOwner,
     Path((_org, user)): Path<(String, String)>,
     ApiJson(req): ApiJson<UpdateMemberRequest>,
 ) -> ApiResult<Json<Member>> {
-    let member = service::members::update(&state, &owner, &user, req).await?;
+    let member = service::members::update(&state, &meta, &owner, &user, req).await?;
     Ok(Json(views::member(&member)))
 }

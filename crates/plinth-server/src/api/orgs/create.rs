@@ -6,7 +6,7 @@ use plinth_core::OrgRole;
 
 use crate::auth::Actor;
 use crate::error::ApiResult;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ClientMeta};
 use crate::state::AppState;
 use crate::{service, views};
 
@@ -22,9 +22,10 @@ use crate::{service, views};
     ))]
 pub async fn create(
     State(state): State<AppState>,
+    meta: ClientMeta,
     actor: Actor,
     ApiJson(req): ApiJson<CreateOrgRequest>,
 ) -> ApiResult<(StatusCode, Json<Org>)> {
-    let org = service::orgs::create(&state, &actor, req).await?;
+    let org = service::orgs::create(&state, &meta, &actor, req).await?;
     Ok((StatusCode::CREATED, Json(views::org(&org, OrgRole::Owner))))
 }

@@ -4,7 +4,7 @@ use plinth_api::{Org, Problem, UpdateOrgRequest};
 
 use crate::auth::org::OrgOwner;
 use crate::error::ApiResult;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ClientMeta};
 use crate::state::AppState;
 use crate::{service, views};
 
@@ -22,9 +22,10 @@ use crate::{service, views};
     ))]
 pub async fn update(
     State(state): State<AppState>,
+    meta: ClientMeta,
     owner: OrgOwner,
     ApiJson(req): ApiJson<UpdateOrgRequest>,
 ) -> ApiResult<Json<Org>> {
-    let org = service::orgs::update(&state, &owner, req).await?;
+    let org = service::orgs::update(&state, &meta, &owner, req).await?;
     Ok(Json(views::org(&org, owner.role())))
 }

@@ -5,7 +5,7 @@ use plinth_api::{CreateTokenRequest, CreatedToken, Problem};
 
 use crate::auth::Actor;
 use crate::error::ApiResult;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ClientMeta};
 use crate::state::AppState;
 use crate::{service, views};
 
@@ -22,10 +22,11 @@ use crate::{service, views};
     ))]
 pub async fn create(
     State(state): State<AppState>,
+    meta: ClientMeta,
     actor: Actor,
     ApiJson(req): ApiJson<CreateTokenRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
-    let (secret, token) = service::tokens::create(&state, &actor, req).await?;
+    let (secret, token) = service::tokens::create(&state, &meta, &actor, req).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedToken {

@@ -4,6 +4,7 @@ use plinth_api::Problem;
 
 use crate::auth::Actor;
 use crate::error::ApiResult;
+use crate::extract::ClientMeta;
 use crate::service;
 use crate::state::AppState;
 
@@ -18,9 +19,10 @@ use crate::state::AppState;
     ))]
 pub async fn delete(
     State(state): State<AppState>,
+    meta: ClientMeta,
     actor: Actor,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    service::tokens::delete(&state, &actor, &id).await?;
+    service::tokens::delete(&state, &meta, &actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

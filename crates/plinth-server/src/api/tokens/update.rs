@@ -4,7 +4,7 @@ use plinth_api::{Problem, Token, UpdateTokenRequest};
 
 use crate::auth::Actor;
 use crate::error::ApiResult;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ClientMeta};
 use crate::state::AppState;
 use crate::{service, views};
 
@@ -21,10 +21,11 @@ use crate::{service, views};
     ))]
 pub async fn update(
     State(state): State<AppState>,
+    meta: ClientMeta,
     actor: Actor,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<UpdateTokenRequest>,
 ) -> ApiResult<Json<Token>> {
-    let token = service::tokens::update(&state, &actor, &id, req).await?;
+    let token = service::tokens::update(&state, &meta, &actor, &id, req).await?;
     Ok(Json(views::token(&token)))
 }

@@ -4,6 +4,7 @@ use plinth_api::Problem;
 
 use crate::auth::Actor;
 use crate::error::ApiResult;
+use crate::extract::ClientMeta;
 use crate::service;
 use crate::state::AppState;
 
@@ -15,7 +16,11 @@ use crate::state::AppState;
         (status = 204, description = "All the caller's tokens are refused from now on"),
         (status = 401, description = "Not authenticated", body = Problem),
     ))]
-pub async fn reset_auth(State(state): State<AppState>, actor: Actor) -> ApiResult<StatusCode> {
-    service::accounts::reset_auth(&state, &actor).await?;
+pub async fn reset_auth(
+    State(state): State<AppState>,
+    meta: ClientMeta,
+    actor: Actor,
+) -> ApiResult<StatusCode> {
+    service::accounts::reset_auth(&state, &meta, &actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,7 +4,7 @@ use plinth_api::{Problem, UpdateUserRequest, User};
 
 use crate::auth::Actor;
 use crate::error::ApiResult;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ClientMeta};
 use crate::state::AppState;
 use crate::{service, views};
 
@@ -20,9 +20,10 @@ use crate::{service, views};
     ))]
 pub async fn update(
     State(state): State<AppState>,
+    meta: ClientMeta,
     actor: Actor,
     ApiJson(req): ApiJson<UpdateUserRequest>,
 ) -> ApiResult<Json<User>> {
-    let user = service::accounts::update_profile(&state, &actor, req).await?;
+    let user = service::accounts::update_profile(&state, &meta, &actor, req).await?;
     Ok(Json(views::user(&user)))
 }

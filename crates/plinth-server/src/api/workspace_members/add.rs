@@ -5,7 +5,7 @@ use plinth_api::{AddWorkspaceMemberRequest, Problem, WorkspaceMember};
 
 use crate::auth::org::OrgMember;
 use crate::error::ApiResult;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ClientMeta};
 use crate::state::AppState;
 use crate::{service, views};
 
@@ -27,10 +27,11 @@ use crate::{service, views};
     ))]
 pub async fn add(
     State(state): State<AppState>,
+    meta: ClientMeta,
     member: OrgMember,
     Path((_org, ws)): Path<(String, String)>,
     ApiJson(req): ApiJson<AddWorkspaceMemberRequest>,
 ) -> ApiResult<(StatusCode, Json<WorkspaceMember>)> {
-    let added = service::workspaces::add_member(&state, &member, &ws, req).await?;
+    let added = service::workspaces::add_member(&state, &meta, &member, &ws, req).await?;
     Ok((StatusCode::CREATED, Json(views::workspace_member(&added))))
 }

@@ -4,6 +4,7 @@ use plinth_api::Problem;
 
 use crate::auth::org::OrgMember;
 use crate::error::ApiResult;
+use crate::extract::ClientMeta;
 use crate::service;
 use crate::state::AppState;
 
@@ -23,9 +24,10 @@ use crate::state::AppState;
     ))]
 pub async fn remove(
     State(state): State<AppState>,
+    meta: ClientMeta,
     member: OrgMember,
     Path((_org, ws, user)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
-    service::workspaces::remove_member(&state, &member, &ws, &user).await?;
+    service::workspaces::remove_member(&state, &meta, &member, &ws, &user).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,7 +4,7 @@ use plinth_api::{Problem, UpdateWorkspaceMemberRequest, WorkspaceMember};
 
 use crate::auth::org::OrgMember;
 use crate::error::ApiResult;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ClientMeta};
 use crate::state::AppState;
 use crate::{service, views};
 
@@ -26,10 +26,12 @@ use crate::{service, views};
     ))]
 pub async fn update(
     State(state): State<AppState>,
+    meta: ClientMeta,
     member: OrgMember,
     Path((_org, ws, user)): Path<(String, String, String)>,
     ApiJson(req): ApiJson<UpdateWorkspaceMemberRequest>,
 ) -> ApiResult<Json<WorkspaceMember>> {
-    let updated = service::workspaces::update_member(&state, &member, &ws, &user, req).await?;
+    let updated =
+        service::workspaces::update_member(&state, &meta, &member, &ws, &user, req).await?;
     Ok(Json(views::workspace_member(&updated)))
 }

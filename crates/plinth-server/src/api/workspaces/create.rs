@@ -5,7 +5,7 @@ use plinth_api::{CreateWorkspaceRequest, Problem, Workspace};
 
 use crate::auth::org::OrgOwner;
 use crate::error::ApiResult;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ClientMeta};
 use crate::state::AppState;
 use crate::{service, views};
 
@@ -24,10 +24,11 @@ use crate::{service, views};
     ))]
 pub async fn create(
     State(state): State<AppState>,
+    meta: ClientMeta,
     owner: OrgOwner,
     ApiJson(req): ApiJson<CreateWorkspaceRequest>,
 ) -> ApiResult<(StatusCode, Json<Workspace>)> {
-    let ws = service::workspaces::create(&state, &owner, req).await?;
+    let ws = service::workspaces::create(&state, &meta, &owner, req).await?;
     Ok((
         StatusCode::CREATED,
         Json(views::workspace(&state.settings, &owner.org.handle, &ws)),

@@ -4,6 +4,7 @@ use plinth_api::Problem;
 
 use crate::auth::org::OrgOwner;
 use crate::error::ApiResult;
+use crate::extract::ClientMeta;
 use crate::service;
 use crate::state::AppState;
 
@@ -22,9 +23,10 @@ use crate::state::AppState;
     ))]
 pub async fn delete(
     State(state): State<AppState>,
+    meta: ClientMeta,
     owner: OrgOwner,
     Path((_org, ws)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    service::workspaces::delete(&state, &owner, &ws).await?;
+    service::workspaces::delete(&state, &meta, &owner, &ws).await?;
     Ok(StatusCode::NO_CONTENT)
 }

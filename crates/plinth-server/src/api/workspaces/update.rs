@@ -4,7 +4,7 @@ use plinth_api::{Problem, UpdateWorkspaceRequest, Workspace};
 
 use crate::auth::org::OrgMember;
 use crate::error::ApiResult;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ClientMeta};
 use crate::state::AppState;
 use crate::{service, views};
 
@@ -25,11 +25,12 @@ use crate::{service, views};
     ))]
 pub async fn update(
     State(state): State<AppState>,
+    meta: ClientMeta,
     member: OrgMember,
     Path((_org, ws)): Path<(String, String)>,
     ApiJson(req): ApiJson<UpdateWorkspaceRequest>,
 ) -> ApiResult<Json<Workspace>> {
-    let ws = service::workspaces::update(&state, &member, &ws, req).await?;
+    let ws = service::workspaces::update(&state, &meta, &member, &ws, req).await?;
     Ok(Json(views::workspace(
         &state.settings,
         &member.org.handle,

@@ -1,0 +1,78 @@
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+
+/// One recorded action.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditEntry {
+    pub id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// The org whose log holds the entry (none in a user's own log).
+    pub org_id: Option<String>,
+    /// The org's handle when the entry was written.
+    pub org_handle: Option<String>,
+    pub actor_id: Option<String>,
+    pub actor_handle: Option<String>,
+    pub actor_ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// `<resource>[.<sub>].<verb>`, e.g. `org.handle.update`.
+    pub action: String,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub target_handle: Option<String>,
+    /// Before/after of the changed fields (`{"field": {"before": …, "after": …}}`), or
+    /// the facts of a creation or deletion. Never a secret.
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+    pub request_id: Option<String>,
+    /// Position in the log's hash chain.
+    pub seq: i64,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// Filters of the audit log and its export. All are optional and combine with AND.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// An action (`org.update`) or a prefix (`org.member.*`).
+    pub action: Option<String>,
+    /// The actor's handle.
+    pub actor: Option<String>,
+    /// The target's handle or id.
+    pub target: Option<String>,
+    /// RFC 3339; entries at or after this instant.
+    pub since: Option<String>,
+    /// RFC 3339; entries before this instant.
+    pub until: Option<String>,
+    /// 1–100, default 25 (not used by the export).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page (not used by the export).
+    pub cursor: Option<String>,
+    /// Export only: `csv` (default) or `jsonl`.
+    pub format: Option<String>,
+}
+
+/// The outcome of checking a log's hash chain.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditVerification {
+    /// Whether every entry links to the one before it and matches its hash.
+    pub ok: bool,
+    /// Entries checked (those kept since the last retention checkpoint).
+    pub entries: u64,
+    /// The hash of the newest entry.
+    pub head: Option<String>,
+    /// Where the chain breaks, when it does.
+    pub first_broken: Option<AuditBreak>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditBreak {
+    /// The position in the chain.
+    pub seq: i64,
+    /// The entry found there, if any.
+    pub id: Option<String>,
+    pub reason: String,
+}

@@ -1,0 +1,32 @@
+use axum::Json;
+use axum::extract::State;
+use plinth_api::{AuditVerification, Problem};
+use plinth_core::OrgPermission;
+use plinth_store::org_chain;
+
+use crate::auth::org::OrgOwner;
+use crate::error::ApiResult;
+use crate::service::audit::verify;
+use crate::state::AppState;
+use crate::views;
+
+/// Check the org's log: every entry must link to the one before it and match its hash.
+/// Reports the first broken entry. Owners only.
+#[utoipa::path(get, path = "/orgs/{org}/audit-log/verify", tag = "audit",
+    operation_id = "verify_org_audit_log",
+    security(("bearer" = [])),
+    params(("org" = String, Path, description = "Org handle")),
+    responses(
+        (status = 200, description = "The verdict", body = AuditVerification),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "Not an owner", body = Problem),
+        (status = 404, description = "No such org", body = Problem),
+    ))]
+pub async fn verify_org_audit_log(
+    State(state): State<AppState>,
+    owner: OrgOwner,
+) -> ApiResult<Json<AuditVerification>> {
+    owner.require(OrgPermission::Inspect)?;
+    let verdict = verify(&state, &org_chain(&owner.org.id)).await?;
+    Ok(Json(views::audit_verification(&verdict)))
+}

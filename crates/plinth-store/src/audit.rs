@@ -1,0 +1,491 @@
+//! The audit log: appended inside the caller's write transaction, read newest first by
+//! keyset, verified as a hash chain, trimmed by retention with a checkpoint.
+
+use plinth_core::{ChainedFields, GENESIS_HASH};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+
+use crate::store::{Backend, Store, WriteTx, micros_to_time, new_id, time_to_micros};
+use crate::{Result, StoreError};
+
+/// The chain of an org's log.
+pub fn org_chain(org_id: &str) -> String {
+    format!("org:{org_id}")
+}
+
+/// The chain of a user's own log (logins, tokens, profile).
+pub fn user_chain(user_id: &str) -> String {
+    format!("user:{user_id}")
+}
+
+/// An entry to append; the store adds id, time, position and hashes.
+#[derive(Debug, Clone, Default)]
+pub struct NewAuditEntry {
+    pub chain: String,
+    pub org_id: Option<String>,
+    pub org_handle: Option<String>,
+    pub actor_id: Option<String>,
+    pub actor_handle: Option<String>,
+    pub actor_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub action: String,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub target_handle: Option<String>,
+    /// JSON text.
+    pub data: String,
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub id: String,
+    pub chain: String,
+    pub seq: i64,
+    pub created_at: OffsetDateTime,
+    pub org_id: Option<String>,
+    pub org_handle: Option<String>,
+    pub actor_id: Option<String>,
+    pub actor_handle: Option<String>,
+    pub actor_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub action: String,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub target_handle: Option<String>,
+    pub data: String,
+    pub request_id: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl AuditRecord {
+    fn fields(&self) -> ChainedFields<'_> {
+        ChainedFields {
+            id: &self.id,
+            chain: &self.chain,
+            seq: self.seq,
+            created_at_us: time_to_micros(self.created_at),
+            org_id: self.org_id.as_deref(),
+            org_handle: self.org_handle.as_deref(),
+            actor_id: self.actor_id.as_deref(),
+            actor_handle: self.actor_handle.as_deref(),
+            actor_ip: self.actor_ip.as_deref(),
+            user_agent: self.user_agent.as_deref(),
+            action: &self.action,
+            target_type: self.target_type.as_deref(),
+            target_id: self.target_id.as_deref(),
+            target_handle: self.target_handle.as_deref(),
+            data: &self.data,
+            request_id: self.request_id.as_deref(),
+        }
+    }
+}
+
+/// A filtered read of one chain, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub chain: String,
+    /// `None`: every action; `Some(list)`: only these (an empty list matches nothing).
+    pub actions: Option<Vec<String>>,
+    pub actor_handle: Option<String>,
+    /// Matches the target's handle or its id.
+    pub target: Option<String>,
+    /// Inclusive, unix µs.
+    pub since_us: Option<i64>,
+    /// Exclusive, unix µs.
+    pub until_us: Option<i64>,
+    /// Keyset: only entries older than this position.
+    pub before_seq: Option<i64>,
+    pub limit: u32,
+}
+
+#[derive(Debug)]
+pub struct AuditPage {
+    pub items: Vec<AuditRecord>,
+    /// The position to continue before, when there may be more.
+    pub next_before: Option<i64>,
+}
+
+/// The outcome of walking a chain from its checkpoint to its head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainVerification {
+    pub ok: bool,
+    /// Entries checked.
+    pub entries: u64,
+    /// The head hash as recorded, if the chain has entries.
+    pub head: Option<String>,
+    pub first_broken: Option<BrokenLink>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokenLink {
+    /// The position where the chain breaks.
+    pub seq: i64,
+    /// The entry found there, if any.
+    pub id: Option<String>,
+    pub reason: String,
+}
+
+const COLUMNS: &str = "id, chain, seq, created_at, org_id, org_handle, actor_id, actor_handle, \
+                       actor_ip, user_agent, action, target_type, target_id, target_handle, \
+                       data, request_id, prev_hash, hash";
+
+fn from_row(row: &AnyRow) -> Result<AuditRecord> {
+    Ok(AuditRecord {
+        id: row.try_get("id")?,
+        chain: row.try_get("chain")?,
+        seq: row.try_get("seq")?,
+        created_at: micros_to_time(row.try_get("created_at")?),
+        org_id: row.try_get("org_id")?,
+        org_handle: row.try_get("org_handle")?,
+        actor_id: row.try_get("actor_id")?,
+        actor_handle: row.try_get("actor_handle")?,
+        actor_ip: row.try_get("actor_ip")?,
+        user_agent: row.try_get("user_agent")?,
+        action: row.try_get("action")?,
+        target_type: row.try_get("target_type")?,
+        target_id: row.try_get("target_id")?,
+        target_handle: row.try_get("target_handle")?,
+        data: row.try_get("data")?,
+        request_id: row.try_get("request_id")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
+
+impl WriteTx {
+    /// Appends to `entry.chain` in this transaction: if the change it records rolls back,
+    /// so does the entry, and if the entry cannot be written the caller's commit never
+    /// happens. The chain's head row is locked first, so concurrent writers queue
+    /// instead of forking the chain.
+    pub async fn append_audit(
+        &mut self,
+        entry: NewAuditEntry,
+        now: OffsetDateTime,
+    ) -> Result<AuditRecord> {
+        sqlx::query(
+            "INSERT INTO audit_chains (chain, head_seq, head_hash, checkpoint_seq, checkpoint_hash) \
+             VALUES ($1, 0, $2, 0, $2) ON CONFLICT (chain) DO NOTHING",
+        )
+        .bind(&entry.chain)
+        .bind(GENESIS_HASH)
+        .execute(&mut *self.tx)
+        .await?;
+        // SQLite's BEGIN IMMEDIATE already holds the database's one write lock.
+        let lock = match self.backend {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        };
+        let head = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT head_seq, head_hash FROM audit_chains WHERE chain = $1{lock}"
+        )))
+        .bind(&entry.chain)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        let head_seq: i64 = head.try_get("head_seq")?;
+        let prev_hash: String = head.try_get("head_hash")?;
+
+        let mut record = AuditRecord {
+            id: new_id(),
+            chain: entry.chain,
+            seq: head_seq + 1,
+            // Whole microseconds, as stored, so the hash recomputes from the row.
+            created_at: micros_to_time(time_to_micros(now)),
+            org_id: entry.org_id,
+            org_handle: entry.org_handle,
+            actor_id: entry.actor_id,
+            actor_handle: entry.actor_handle,
+            actor_ip: entry.actor_ip,
+            user_agent: entry.user_agent,
+            action: entry.action,
+            target_type: entry.target_type,
+            target_id: entry.target_id,
+            target_handle: entry.target_handle,
+            data: entry.data,
+            request_id: entry.request_id,
+            prev_hash,
+            hash: String::new(),
+        };
+        record.hash = record.fields().hash(&record.prev_hash);
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO audit_log ({COLUMNS}) VALUES \
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+        )))
+        .bind(&record.id)
+        .bind(&record.chain)
+        .bind(record.seq)
+        .bind(time_to_micros(record.created_at))
+        .bind(&record.org_id)
+        .bind(&record.org_handle)
+        .bind(&record.actor_id)
+        .bind(&record.actor_handle)
+        .bind(&record.actor_ip)
+        .bind(&record.user_agent)
+        .bind(&record.action)
+        .bind(&record.target_type)
+        .bind(&record.target_id)
+        .bind(&record.target_handle)
+        .bind(&record.data)
+        .bind(&record.request_id)
+        .bind(&record.prev_hash)
+        .bind(&record.hash)
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query("UPDATE audit_chains SET head_seq = $1, head_hash = $2 WHERE chain = $3")
+            .bind(record.seq)
+            .bind(&record.hash)
+            .bind(&record.chain)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(record)
+    }
+}
+
+impl Store {
+    /// One page of a chain, newest first, filtered.
+    pub async fn audit_page(&self, query: &AuditQuery) -> Result<AuditPage> {
+        if query.actions.as_ref().is_some_and(Vec::is_empty) || query.limit == 0 {
+            return Ok(AuditPage {
+                items: Vec::new(),
+                next_before: None,
+            });
+        }
+        let mut sql = format!("SELECT {COLUMNS} FROM audit_log WHERE chain = $1");
+        let mut binds: Vec<Bind> = vec![Bind::Text(query.chain.clone())];
+        let next = |binds: &mut Vec<Bind>, value: Bind| {
+            binds.push(value);
+            format!("${}", binds.len())
+        };
+        if let Some(actions) = &query.actions {
+            let params: Vec<String> = actions
+                .iter()
+                .map(|a| next(&mut binds, Bind::Text(a.clone())))
+                .collect();
+            sql.push_str(&format!(" AND action IN ({})", params.join(", ")));
+        }
+        if let Some(actor) = &query.actor_handle {
+            let p = next(&mut binds, Bind::Text(actor.clone()));
+            sql.push_str(&format!(" AND actor_handle = {p}"));
+        }
+        if let Some(target) = &query.target {
+            let p = next(&mut binds, Bind::Text(target.clone()));
+            let q = next(&mut binds, Bind::Text(target.clone()));
+            sql.push_str(&format!(" AND (target_handle = {p} OR target_id = {q})"));
+        }
+        if let Some(since) = query.since_us {
+            let p = next(&mut binds, Bind::Int(since));
+            sql.push_str(&format!(" AND created_at >= {p}"));
+        }
+        if let Some(until) = query.until_us {
+            let p = next(&mut binds, Bind::Int(until));
+            sql.push_str(&format!(" AND created_at < {p}"));
+        }
+        if let Some(before) = query.before_seq {
+            let p = next(&mut binds, Bind::Int(before));
+            sql.push_str(&format!(" AND seq < {p}"));
+        }
+        // One row more than asked tells whether another page exists.
+        let p = next(&mut binds, Bind::Int(i64::from(query.limit) + 1));
+        sql.push_str(&format!(" ORDER BY seq DESC LIMIT {p}"));
+
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+        for bind in &binds {
+            q = match bind {
+                Bind::Text(s) => q.bind(s.as_str()),
+                Bind::Int(i) => q.bind(*i),
+            };
+        }
+        let rows = q.fetch_all(self.pool()).await?;
+        let mut items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+        let more = items.len() > query.limit as usize;
+        items.truncate(query.limit as usize);
+        let next_before = if more {
+            items.last().map(|e| e.seq)
+        } else {
+            None
+        };
+        Ok(AuditPage { items, next_before })
+    }
+
+    /// Every chain, for `plinth admin audit verify`.
+    pub async fn audit_chains(&self) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT chain FROM audit_chains ORDER BY chain")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| r.try_get("chain").map_err(Into::into))
+            .collect()
+    }
+
+    /// Entries recorded in `chain` in `[from, to)`, for the usage snapshot.
+    pub async fn count_audit_entries(&self, chain: &str, from_us: i64, to_us: i64) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM audit_log WHERE chain = $1 \
+             AND created_at >= $2 AND created_at < $3",
+        )
+        .bind(chain)
+        .bind(from_us)
+        .bind(to_us)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// Walks `chain` from its checkpoint to its head in batches (constant memory) and
+    /// reports the first entry whose position, link or hash is wrong.
+    pub async fn verify_audit_chain(&self, chain: &str) -> Result<ChainVerification> {
+        const BATCH: i64 = 1000;
+        let Some(head) = sqlx::query(
+            "SELECT head_seq, head_hash, checkpoint_seq, checkpoint_hash \
+             FROM audit_chains WHERE chain = $1",
+        )
+        .bind(chain)
+        .fetch_optional(self.pool())
+        .await?
+        else {
+            return Ok(ChainVerification {
+                ok: true,
+                entries: 0,
+                head: None,
+                first_broken: None,
+            });
+        };
+        let head_seq: i64 = head.try_get("head_seq")?;
+        let head_hash: String = head.try_get("head_hash")?;
+        let mut expected_seq: i64 = head.try_get::<i64, _>("checkpoint_seq")? + 1;
+        let mut expected_prev: String = head.try_get("checkpoint_hash")?;
+        let mut entries = 0u64;
+        let broken = |seq: i64, id: Option<String>, reason: String, entries: u64| {
+            Ok(ChainVerification {
+                ok: false,
+                entries,
+                head: Some(head_hash.clone()),
+                first_broken: Some(BrokenLink { seq, id, reason }),
+            })
+        };
+        loop {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM audit_log WHERE chain = $1 AND seq >= $2 \
+                 ORDER BY seq LIMIT $3"
+            )))
+            .bind(chain)
+            .bind(expected_seq)
+            .bind(BATCH)
+            .fetch_all(self.pool())
+            .await?;
+            let done = (rows.len() as i64) < BATCH;
+            for row in &rows {
+                let entry = from_row(row)?;
+                if entry.seq != expected_seq {
+                    return broken(
+                        expected_seq,
+                        None,
+                        format!("entry {expected_seq} is missing"),
+                        entries,
+                    );
+                }
+                if entry.prev_hash != expected_prev {
+                    return broken(
+                        entry.seq,
+                        Some(entry.id),
+                        "prev_hash does not match the entry before it".to_owned(),
+                        entries,
+                    );
+                }
+                if entry.fields().hash(&entry.prev_hash) != entry.hash {
+                    return broken(
+                        entry.seq,
+                        Some(entry.id),
+                        "the entry's content does not match its hash".to_owned(),
+                        entries,
+                    );
+                }
+                entries += 1;
+                expected_seq += 1;
+                expected_prev = entry.hash;
+            }
+            if done {
+                break;
+            }
+        }
+        if expected_seq - 1 != head_seq || expected_prev != head_hash {
+            return broken(
+                expected_seq,
+                None,
+                format!(
+                    "the chain ends at entry {} but its head is entry {head_seq}",
+                    expected_seq - 1
+                ),
+                entries,
+            );
+        }
+        Ok(ChainVerification {
+            ok: true,
+            entries,
+            head: (head_seq > 0).then_some(head_hash),
+            first_broken: None,
+        })
+    }
+
+    /// Retention: removes entries created before `cutoff`, chain by chain, moving each
+    /// chain's checkpoint to the last removed entry so that verification stays green.
+    pub async fn purge_audit_before(&self, cutoff: OffsetDateTime) -> Result<u64> {
+        let cutoff_us = time_to_micros(cutoff);
+        let chains = sqlx::query(
+            "SELECT chain, MAX(seq) AS last FROM audit_log WHERE created_at < $1 GROUP BY chain",
+        )
+        .bind(cutoff_us)
+        .fetch_all(self.pool())
+        .await?;
+        let mut removed = 0;
+        for row in &chains {
+            let chain: String = row.try_get("chain")?;
+            let last: i64 = row.try_get("last")?;
+            let mut tx = self.begin().await?;
+            let lock = match tx.backend {
+                Backend::Postgres => " FOR UPDATE",
+                Backend::Sqlite => "",
+            };
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT head_seq FROM audit_chains WHERE chain = $1{lock}"
+            )))
+            .bind(&chain)
+            .fetch_one(&mut *tx.tx)
+            .await?;
+            let hash: String =
+                sqlx::query("SELECT hash FROM audit_log WHERE chain = $1 AND seq = $2")
+                    .bind(&chain)
+                    .bind(last)
+                    .fetch_optional(&mut *tx.tx)
+                    .await?
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(format!("audit entry {last} of {chain} vanished"))
+                    })?
+                    .try_get("hash")?;
+            let done = sqlx::query("DELETE FROM audit_log WHERE chain = $1 AND seq <= $2")
+                .bind(&chain)
+                .bind(last)
+                .execute(&mut *tx.tx)
+                .await?;
+            sqlx::query(
+                "UPDATE audit_chains SET checkpoint_seq = $1, checkpoint_hash = $2 \
+                 WHERE chain = $3",
+            )
+            .bind(last)
+            .bind(&hash)
+            .bind(&chain)
+            .execute(&mut *tx.tx)
+            .await?;
+            tx.commit().await?;
+            removed += done.rows_affected();
+        }
+        Ok(removed)
+    }
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}

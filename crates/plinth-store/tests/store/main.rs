@@ -1,0 +1,5 @@
+//! The storage API on both backends: users and tokens.
+
+mod common;
+mod tokens;
+mod users;
