@@ -4,7 +4,7 @@ use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
 use crate::orgs::{OrgRecord, org_from_row, org_role_from_db};
-use crate::page::{AFTER_ALL, Page};
+use crate::page::Page;
 use crate::store::{Store, WriteTx, micros_to_time, time_to_micros};
 use crate::{Result, StoreError};
 
@@ -110,11 +110,11 @@ impl Store {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {MEMBERSHIP_COLUMNS}, u.handle, u.display_name, u.avatar_url \
              FROM memberships m JOIN users u ON u.id = m.user_id \
-             WHERE m.org_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3"
+             WHERE m.org_id = $1 AND ($2 IS NULL OR m.id < $2) ORDER BY m.id DESC LIMIT $3"
         ));
         let rows = sqlx::query(sql)
             .bind(org_id)
-            .bind(after.unwrap_or(AFTER_ALL))
+            .bind(after)
             .bind(i64::from(limit) + 1)
             .fetch_all(self.pool())
             .await?;
@@ -144,12 +144,12 @@ impl Store {
              o.token_min_issued_at, o.created_at, o.updated_at, inviter.handle AS inviter_handle \
              FROM memberships m JOIN orgs o ON o.id = m.org_id \
              LEFT JOIN users inviter ON inviter.id = m.invited_by \
-             WHERE m.user_id = $1 AND m.status = 'invited' AND o.deleted_at IS NULL AND m.id < $2 \
+             WHERE m.user_id = $1 AND m.status = 'invited' AND o.deleted_at IS NULL AND ($2 IS NULL OR m.id < $2) \
              ORDER BY m.id DESC LIMIT $3"
         ));
         let rows = sqlx::query(sql)
             .bind(user_id)
-            .bind(after.unwrap_or(AFTER_ALL))
+            .bind(after)
             .bind(i64::from(limit) + 1)
             .fetch_all(self.pool())
             .await?;

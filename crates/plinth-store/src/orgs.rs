@@ -4,7 +4,7 @@ use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
 use crate::members::MembershipStatus;
-use crate::page::{AFTER_ALL, Page};
+use crate::page::Page;
 use crate::store::{Store, WriteTx, micros_to_time, time_to_micros};
 use crate::{Backend, Result, StoreError};
 
@@ -84,13 +84,13 @@ impl Store {
     ) -> Result<Page<UserOrg>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {ORG_COLUMNS}, m.role FROM memberships m JOIN orgs o ON o.id = m.org_id \
-             WHERE m.user_id = $1 AND m.status = $2 AND o.deleted_at IS NULL AND o.id < $3 \
+             WHERE m.user_id = $1 AND m.status = $2 AND o.deleted_at IS NULL AND ($3 IS NULL OR o.id < $3) \
              ORDER BY o.id DESC LIMIT $4"
         ));
         let rows = sqlx::query(sql)
             .bind(user_id)
             .bind(MembershipStatus::Active.as_str())
-            .bind(after.unwrap_or(AFTER_ALL))
+            .bind(after)
             .bind(i64::from(limit) + 1)
             .fetch_all(self.pool())
             .await?;

@@ -18,6 +18,3 @@ impl<T> Page<T> {
         Self { items, next_after }
     }
 }
-
-/// Every UUIDv7 sorts below "~", so no cursor means "from the newest" in descending lists.
-pub(crate) const AFTER_ALL: &str = "~";

@@ -119,13 +119,12 @@ impl Store {
     ) -> Result<TokenPage> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {TOKEN_COLUMNS} FROM tokens \
-             WHERE user_id = $1 AND kind = 'user' AND revoked_at IS NULL AND id < $2 \
+             WHERE user_id = $1 AND kind = 'user' AND revoked_at IS NULL AND ($2 IS NULL OR id < $2) \
              ORDER BY id DESC LIMIT $3"
         ));
-        // Every UUIDv7 sorts below "~", so no cursor means "from the newest".
         let rows = sqlx::query(sql)
             .bind(user_id)
-            .bind(after.unwrap_or("~"))
+            .bind(after)
             .bind(i64::from(limit) + 1)
             .fetch_all(self.pool())
             .await?;

@@ -75,16 +75,19 @@ impl Store {
 
     /// Finds a user by handle or email, whichever `login` looks like.
     pub async fn user_by_login(&self, login: &str) -> Result<Option<UserRecord>> {
-        let column = if login.contains('@') {
-            "email"
+        // Handles fold ASCII only, as `Handle::parse` does: full Unicode lowercasing
+        // would let the Kelvin sign `K` log in as `k`. Emails fold as `Email::parse`.
+        let login = login.trim();
+        let (column, key) = if login.contains('@') {
+            ("email", login.to_lowercase())
         } else {
-            "handle"
+            ("handle", login.to_ascii_lowercase())
         };
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {USER_COLUMNS} FROM users WHERE {column} = $1"
         ));
         let row = sqlx::query(sql)
-            .bind(login.trim().to_lowercase())
+            .bind(key)
             .fetch_optional(self.pool())
             .await?;
         row.as_ref().map(user_from_row).transpose()

@@ -76,7 +76,13 @@ pub async fn login(
     meta: &ClientMeta,
     req: LoginRequest,
 ) -> ApiResult<LoginOutcome> {
-    let login = req.login.trim().to_lowercase();
+    let login = req.login.trim();
+    // Same folding as the store's look-up: ASCII for handles, full for emails.
+    let login = if login.contains('@') {
+        login.to_lowercase()
+    } else {
+        login.to_ascii_lowercase()
+    };
     if login.is_empty() {
         return Err(ApiError::validation("login", "must not be empty"));
     }

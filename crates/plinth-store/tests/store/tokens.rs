@@ -519,7 +519,6 @@ plinth_store::on_both_backends!(setup =>
 /// The test database here is C.UTF-8, where the suite above cannot see it, so this test
 /// gives the fixture's `tokens.id` such a collation.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug in src: the \"~\" keyset sentinel depends on PostgreSQL's collation"]
 async fn postgres_list_user_tokens_under_a_linguistic_collation() {
     let fixture = setup(Backend::Postgres).await;
     let pool = raw_pool(&fixture).await;

@@ -354,6 +354,19 @@ async fn handle_taken_sees_users(fixture: &TestDb) {
     );
 }
 
+async fn login_by_handle_folds_ascii_only(fixture: &TestDb) {
+    let store = &fixture.store;
+    let k = add_user(store, "k").await;
+    let found = store
+        .user_by_login(" K ")
+        .await
+        .unwrap()
+        .expect("K folds to k");
+    assert_eq!(found.id, k.id);
+    // U+212A KELVIN SIGN lowercases to an ASCII `k` in Unicode, but is not a handle.
+    assert!(store.user_by_login("\u{212A}").await.unwrap().is_none());
+}
+
 plinth_store::on_both_backends!(setup =>
     insert_then_read_by_id_and_login,
     duplicate_handle_or_email_conflicts,
@@ -361,4 +374,5 @@ plinth_store::on_both_backends!(setup =>
     update_user_changes_only_what_is_given,
     token_min_issued_at_is_set,
     handle_taken_sees_users,
+    login_by_handle_folds_ascii_only,
 );

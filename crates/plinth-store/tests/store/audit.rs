@@ -1,0 +1,361 @@
+use std::collections::BTreeSet;
+
+use plinth_store::test_support::TestDb;
+use plinth_store::{AuditQuery, NewAuditEntry, Store, org_chain};
+use time::Duration;
+
+use crate::common::{now, raw_pool, setup};
+
+const ACTIONS: [&str; 4] = [
+    "org.update",
+    "org.member.invite",
+    "org.member.update",
+    "workspace.create",
+];
+
+fn entry(chain: &str, i: usize) -> NewAuditEntry {
+    NewAuditEntry {
+        chain: chain.to_owned(),
+        org_id: Some("o1".into()),
+        org_handle: Some("acme".into()),
+        actor_id: Some(format!("u{}", i % 2)),
+        actor_handle: Some(if i % 2 == 0 { "ann" } else { "bob" }.into()),
+        actor_ip: Some("127.0.0.1".into()),
+        user_agent: Some("test".into()),
+        action: ACTIONS[i % ACTIONS.len()].to_owned(),
+        target_type: Some("user".into()),
+        target_id: Some(format!("t{}", i % 3)),
+        target_handle: Some(format!("target{}", i % 3)),
+        data: format!("{{\"i\":{i}}}"),
+        request_id: Some(format!("r{i}")),
+    }
+}
+
+async fn append(store: &Store, chain: &str, n: usize) {
+    for i in 0..n {
+        let mut tx = store.begin().await.unwrap();
+        tx.append_audit(entry(chain, i), now()).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+}
+
+fn query(chain: &str, limit: u32) -> AuditQuery {
+    AuditQuery {
+        chain: chain.to_owned(),
+        limit,
+        ..AuditQuery::default()
+    }
+}
+
+async fn chain_links_and_verifies(fixture: &TestDb) {
+    let store = &fixture.store;
+    let chain = org_chain("o1");
+    let empty = store.verify_audit_chain(&chain).await.unwrap();
+    assert!(empty.ok && empty.entries == 0 && empty.head.is_none());
+    append(store, &chain, 5).await;
+    // Another chain does not interfere.
+    append(store, &org_chain("o2"), 2).await;
+    let verdict = store.verify_audit_chain(&chain).await.unwrap();
+    assert!(verdict.ok, "{verdict:?}");
+    assert_eq!(verdict.entries, 5);
+    let page = store.audit_page(&query(&chain, 100)).await.unwrap();
+    let seqs: Vec<i64> = page.items.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, [5, 4, 3, 2, 1], "newest first");
+    assert_eq!(verdict.head.as_deref(), Some(page.items[0].hash.as_str()));
+    for pair in page.items.windows(2) {
+        assert_eq!(pair[0].prev_hash, pair[1].hash);
+    }
+    assert_eq!(page.items[4].prev_hash, plinth_core::GENESIS_HASH);
+}
+
+async fn a_dropped_transaction_leaves_no_entry(fixture: &TestDb) {
+    let store = &fixture.store;
+    let chain = org_chain("o1");
+    {
+        let mut tx = store.begin().await.unwrap();
+        tx.append_audit(entry(&chain, 0), now()).await.unwrap();
+    }
+    assert!(
+        store
+            .audit_page(&query(&chain, 10))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    append(store, &chain, 1).await;
+    let page = store.audit_page(&query(&chain, 10)).await.unwrap();
+    assert_eq!(
+        page.items[0].seq, 1,
+        "the rolled-back entry took no position"
+    );
+    assert!(store.verify_audit_chain(&chain).await.unwrap().ok);
+}
+
+/// Each tampering by SQL is reported at the right place.
+async fn tampering_is_detected(fixture: &TestDb) {
+    let store = &fixture.store;
+    let pool = raw_pool(fixture).await;
+    let cases: [(&str, &str, i64); 5] = [
+        (
+            "edit",
+            "UPDATE audit_log SET data = '{\"i\":99}' WHERE chain = $1 AND seq = 3",
+            3,
+        ),
+        (
+            "actor",
+            "UPDATE audit_log SET actor_handle = 'mallory' WHERE chain = $1 AND seq = 2",
+            2,
+        ),
+        (
+            "delete",
+            "DELETE FROM audit_log WHERE chain = $1 AND seq = 4",
+            4,
+        ),
+        (
+            "delete newest",
+            "DELETE FROM audit_log WHERE chain = $1 AND seq = 6",
+            6,
+        ),
+        // Swapping two entries' times and positions: their hashes no longer match.
+        (
+            "reorder",
+            "UPDATE audit_log SET seq = CASE seq WHEN 2 THEN 1002 ELSE 1003 END \
+             WHERE chain = $1 AND seq IN (2, 3)",
+            0,
+        ),
+    ];
+    for (i, (name, sql, broken_at)) in cases.into_iter().enumerate() {
+        let chain = org_chain(&format!("tamper{i}"));
+        append(store, &chain, 6).await;
+        assert!(store.verify_audit_chain(&chain).await.unwrap().ok);
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&chain)
+            .execute(&pool)
+            .await
+            .unwrap();
+        if name == "reorder" {
+            for (from, to) in [(1002, 3), (1003, 2)] {
+                sqlx::query("UPDATE audit_log SET seq = $1 WHERE chain = $2 AND seq = $3")
+                    .bind(to)
+                    .bind(&chain)
+                    .bind(from)
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+        }
+        let verdict = store.verify_audit_chain(&chain).await.unwrap();
+        assert!(!verdict.ok, "{name}: {verdict:?}");
+        let broken = verdict.first_broken.expect("a broken link");
+        let expected = if name == "reorder" { 2 } else { broken_at };
+        assert_eq!(broken.seq, expected, "{name}: {broken:?}");
+    }
+    pool.close().await;
+}
+
+/// Every limit from 1 to 7 walks a filtered log once, newest first, nothing twice.
+async fn filtered_paging_yields_each_entry_once(fixture: &TestDb) {
+    let store = &fixture.store;
+    let chain = org_chain("o1");
+    append(store, &chain, 30).await;
+    let filters = [
+        (
+            Some(vec![
+                "org.member.invite".to_owned(),
+                "org.member.update".to_owned(),
+            ]),
+            None,
+            None,
+        ),
+        (None, Some("bob"), None),
+        (None, None, Some("target1")),
+        (None, None, Some("t2")),
+        (Some(vec!["org.update".to_owned()]), Some("ann"), None),
+    ];
+    for (actions, actor, target) in filters {
+        let base = AuditQuery {
+            actions: actions.clone(),
+            actor_handle: actor.map(str::to_owned),
+            target: target.map(str::to_owned),
+            ..query(&chain, 100)
+        };
+        let all: Vec<i64> = store
+            .audit_page(&base)
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .map(|e| e.seq)
+            .collect();
+        assert!(!all.is_empty());
+        for e in store.audit_page(&base).await.unwrap().items {
+            if let Some(actions) = &actions {
+                assert!(actions.contains(&e.action));
+            }
+            if let Some(actor) = actor {
+                assert_eq!(e.actor_handle.as_deref(), Some(actor));
+            }
+            if let Some(target) = target {
+                assert!(
+                    e.target_handle.as_deref() == Some(target)
+                        || e.target_id.as_deref() == Some(target)
+                );
+            }
+        }
+        for limit in 1..=7u32 {
+            let mut seen = Vec::new();
+            let mut before = None;
+            loop {
+                let page = store
+                    .audit_page(&AuditQuery {
+                        before_seq: before,
+                        limit,
+                        ..base.clone()
+                    })
+                    .await
+                    .unwrap();
+                assert!(page.items.len() <= limit as usize);
+                seen.extend(page.items.iter().map(|e| e.seq));
+                match page.next_before {
+                    Some(next) => before = Some(next),
+                    None => break,
+                }
+            }
+            assert_eq!(seen, all, "limit {limit}");
+        }
+    }
+    let none = AuditQuery {
+        actions: Some(Vec::new()),
+        ..query(&chain, 10)
+    };
+    assert!(store.audit_page(&none).await.unwrap().items.is_empty());
+}
+
+async fn time_range_filters(fixture: &TestDb) {
+    let store = &fixture.store;
+    let chain = org_chain("o1");
+    let t0 = now() - Duration::hours(3);
+    for (i, at) in [t0, t0 + Duration::hours(1), t0 + Duration::hours(2)]
+        .into_iter()
+        .enumerate()
+    {
+        let mut tx = store.begin().await.unwrap();
+        tx.append_audit(entry(&chain, i), at).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    let us = |t: time::OffsetDateTime| plinth_store::time_to_micros(t);
+    let q = AuditQuery {
+        since_us: Some(us(t0 + Duration::hours(1))),
+        until_us: Some(us(t0 + Duration::hours(2))),
+        ..query(&chain, 10)
+    };
+    let seqs: Vec<i64> = store
+        .audit_page(&q)
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(seqs, [2], "since is inclusive, until exclusive");
+}
+
+/// Retention removes old entries and moves the checkpoint: verify stays green, and
+/// tampering after the checkpoint is still caught.
+async fn retention_keeps_the_chain_verifiable(fixture: &TestDb) {
+    let store = &fixture.store;
+    let chain = org_chain("o1");
+    let old = now() - Duration::days(40);
+    for i in 0..4 {
+        let mut tx = store.begin().await.unwrap();
+        tx.append_audit(entry(&chain, i), old).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    append(store, &chain, 3).await;
+    let removed = store
+        .purge_audit_before(now() - Duration::days(30))
+        .await
+        .unwrap();
+    assert_eq!(removed, 4);
+    let verdict = store.verify_audit_chain(&chain).await.unwrap();
+    assert!(verdict.ok, "{verdict:?}");
+    assert_eq!(verdict.entries, 3);
+    let seqs: Vec<i64> = store
+        .audit_page(&query(&chain, 10))
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(seqs, [7, 6, 5]);
+    // Appending continues the chain after a purge.
+    append(store, &chain, 1).await;
+    assert!(store.verify_audit_chain(&chain).await.unwrap().ok);
+    let pool = raw_pool(fixture).await;
+    sqlx::query("DELETE FROM audit_log WHERE chain = $1 AND seq = 5")
+        .bind(&chain)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let verdict = store.verify_audit_chain(&chain).await.unwrap();
+    assert_eq!(verdict.first_broken.map(|b| b.seq), Some(5));
+}
+
+/// Concurrent writers queue on the chain head instead of forking the chain.
+async fn concurrent_appends_never_fork(fixture: &TestDb) {
+    let store = fixture.store.clone();
+    let chain = org_chain("busy");
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let store = store.clone();
+        let chain = chain.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut tx = store.begin().await.unwrap();
+            tx.append_audit(entry(&chain, i), now()).await.unwrap();
+            tx.commit().await.unwrap();
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let page = store.audit_page(&query(&chain, 100)).await.unwrap();
+    let seqs: BTreeSet<i64> = page.items.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=20).collect());
+    assert!(store.verify_audit_chain(&chain).await.unwrap().ok);
+}
+
+async fn counts_entries_for_usage(fixture: &TestDb) {
+    let store = &fixture.store;
+    let chain = org_chain("o1");
+    append(store, &chain, 3).await;
+    let t = plinth_store::time_to_micros(now());
+    assert_eq!(
+        store
+            .count_audit_entries(&chain, t - 60_000_000, t + 1)
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        store
+            .count_audit_entries(&chain, t + 1, t + 2)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(store.audit_chains().await.unwrap(), vec![chain]);
+}
+
+plinth_store::on_both_backends!(setup =>
+    chain_links_and_verifies,
+    a_dropped_transaction_leaves_no_entry,
+    tampering_is_detected,
+    filtered_paging_yields_each_entry_once,
+    time_range_filters,
+    retention_keeps_the_chain_verifiable,
+    concurrent_appends_never_fork,
+    counts_entries_for_usage,
+);
