@@ -83,6 +83,7 @@ async fn every_org_route_answers_every_principal_as_designed(app: &TestApp) {
         Some(&owner),
     ];
     let view = [401, 404, 404, 200, 200, 404, 200];
+    let inspect = [401, 404, 404, 403, 403, 404, 200];
     let routes = [
         route(Method::GET, "/api/v1/orgs/acme", None, view),
         route(
@@ -92,6 +93,19 @@ async fn every_org_route_answers_every_principal_as_designed(app: &TestApp) {
             [401, 404, 404, 403, 403, 404, 200],
         ),
         route(Method::GET, "/api/v1/orgs/acme/members", None, view),
+        route(Method::GET, "/api/v1/orgs/acme/audit-log", None, inspect),
+        route(
+            Method::GET,
+            "/api/v1/orgs/acme/audit-log/export",
+            None,
+            inspect,
+        ),
+        route(
+            Method::GET,
+            "/api/v1/orgs/acme/audit-log/verify",
+            None,
+            inspect,
+        ),
         route(
             Method::POST,
             "/api/v1/orgs/acme/members",
