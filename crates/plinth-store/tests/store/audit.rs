@@ -19,7 +19,7 @@ fn entry(chain: &str, i: usize) -> NewAuditEntry {
         org_id: Some("o1".into()),
         org_handle: Some("acme".into()),
         actor_id: Some(format!("u{}", i % 2)),
-        actor_handle: Some(if i % 2 == 0 { "ann" } else { "bob" }.into()),
+        actor_handle: Some(if i.is_multiple_of(2) { "ann" } else { "bob" }.into()),
         actor_ip: Some("127.0.0.1".into()),
         user_agent: Some("test".into()),
         action: ACTIONS[i % ACTIONS.len()].to_owned(),
