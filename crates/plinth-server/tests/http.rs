@@ -219,6 +219,17 @@ async fn openapi_document_and_docs_page(app: &TestApp) {
     ] {
         assert!(doc.body["paths"].get(path).is_some(), "{path} documented");
     }
+    // Client generators name methods after operation ids: each must be unique.
+    let mut ids = std::collections::BTreeSet::new();
+    for (path, item) in doc.body["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap_or_default();
+            assert!(
+                ids.insert(id.to_owned()),
+                "{method} {path}: duplicate operationId {id:?}"
+            );
+        }
+    }
     let page = app
         .client
         .get(format!("{}/api/docs", app.base))

@@ -9,6 +9,7 @@ use crate::{service, views};
 
 /// Log in with a handle or email and a password; answers a temporary token.
 #[utoipa::path(post, path = "/login", tag = "account",
+    operation_id = "account_login",
     request_body = LoginRequest,
     responses(
         (status = 200, description = "A temporary token, shown once", body = LoginResponse),

@@ -10,6 +10,7 @@ use crate::state::AppState;
 
 /// End the login session of the token presented.
 #[utoipa::path(post, path = "/logout", tag = "account",
+    operation_id = "account_logout",
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Logged out; the token no longer works"),

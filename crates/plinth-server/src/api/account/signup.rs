@@ -10,6 +10,7 @@ use crate::{service, views};
 
 /// Create an account.
 #[utoipa::path(post, path = "/signup", tag = "account",
+    operation_id = "account_signup",
     request_body = SignupRequest,
     responses(
         (status = 201, description = "The new user", body = User),

@@ -10,6 +10,7 @@ use crate::state::AppState;
 
 /// Decline an invitation. The org may invite the caller again later.
 #[utoipa::path(post, path = "/user/invitations/{org}/decline", tag = "invitations",
+    operation_id = "invitations_decline",
     security(("bearer" = [])),
     params(("org" = String, Path, description = "Handle of the inviting org")),
     responses(

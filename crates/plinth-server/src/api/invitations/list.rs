@@ -11,6 +11,7 @@ use crate::{service, views};
 
 /// The caller's pending invitations, newest first.
 #[utoipa::path(get, path = "/user/invitations", tag = "invitations",
+    operation_id = "invitations_list",
     security(("bearer" = [])),
     params(PageQuery),
     responses(

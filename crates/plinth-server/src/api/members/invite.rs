@@ -11,6 +11,7 @@ use crate::{service, views};
 
 /// Invite an existing user (by handle or email); they join when they accept.
 #[utoipa::path(post, path = "/orgs/{org}/members", tag = "members",
+    operation_id = "members_invite",
     security(("bearer" = [])),
     params(("org" = String, Path, description = "Org handle")),
     request_body = InviteMemberRequest,

@@ -11,6 +11,7 @@ use crate::{service, views};
 
 /// An org's members and pending invitations, newest first.
 #[utoipa::path(get, path = "/orgs/{org}/members", tag = "members",
+    operation_id = "members_list",
     security(("bearer" = [])),
     params(("org" = String, Path, description = "Org handle"), PageQuery),
     responses(

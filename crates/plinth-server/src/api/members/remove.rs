@@ -10,6 +10,7 @@ use crate::state::AppState;
 
 /// Remove a member or withdraw an invitation (owners), or leave the org (yourself).
 #[utoipa::path(delete, path = "/orgs/{org}/members/{user}", tag = "members",
+    operation_id = "members_remove",
     security(("bearer" = [])),
     params(
         ("org" = String, Path, description = "Org handle"),

@@ -10,6 +10,7 @@ use crate::{service, views};
 
 /// Change a member's role. The last active owner can't be demoted (409 `last-owner`).
 #[utoipa::path(patch, path = "/orgs/{org}/members/{user}", tag = "members",
+    operation_id = "members_update",
     security(("bearer" = [])),
     params(
         ("org" = String, Path, description = "Org handle"),

@@ -12,6 +12,7 @@ use crate::{service, views};
 
 /// Create an organization; the caller becomes its first owner.
 #[utoipa::path(post, path = "/orgs", tag = "orgs",
+    operation_id = "orgs_create",
     security(("bearer" = [])),
     request_body = CreateOrgRequest,
     responses(

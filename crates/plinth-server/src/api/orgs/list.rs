@@ -11,6 +11,7 @@ use crate::{service, views};
 
 /// The orgs the caller is an active member of, newest first.
 #[utoipa::path(get, path = "/orgs", tag = "orgs",
+    operation_id = "orgs_list",
     security(("bearer" = [])),
     params(PageQuery),
     responses(

@@ -6,6 +6,7 @@ use crate::views;
 
 /// An org's profile, with the caller's role. Answered from memory on a warm request.
 #[utoipa::path(get, path = "/orgs/{org}", tag = "orgs",
+    operation_id = "orgs_show",
     security(("bearer" = [])),
     params(("org" = String, Path, description = "Org handle")),
     responses(

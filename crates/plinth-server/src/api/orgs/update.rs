@@ -10,6 +10,7 @@ use crate::{service, views};
 
 /// Change an org's display name or avatar URL (owners only).
 #[utoipa::path(patch, path = "/orgs/{org}", tag = "orgs",
+    operation_id = "orgs_update",
     security(("bearer" = [])),
     params(("org" = String, Path, description = "Org handle")),
     request_body = UpdateOrgRequest,

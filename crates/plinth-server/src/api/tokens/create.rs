@@ -11,6 +11,7 @@ use crate::{service, views};
 
 /// Create a user token for API use. Its secret is in this answer and nowhere else, ever.
 #[utoipa::path(post, path = "/user/tokens", tag = "tokens",
+    operation_id = "tokens_create",
     security(("bearer" = [])),
     request_body = CreateTokenRequest,
     responses(

@@ -10,6 +10,7 @@ use crate::state::AppState;
 
 /// Delete a user token; it is refused from now on as revoked.
 #[utoipa::path(delete, path = "/user/tokens/{id}", tag = "tokens",
+    operation_id = "tokens_delete",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Token id")),
     responses(

@@ -11,6 +11,7 @@ use crate::{service, views};
 
 /// The caller's user tokens, newest first. Secrets are never listed.
 #[utoipa::path(get, path = "/user/tokens", tag = "tokens",
+    operation_id = "tokens_list",
     security(("bearer" = [])),
     params(PageQuery),
     responses(

@@ -10,6 +10,7 @@ use crate::{service, views};
 
 /// Change a user token's title, description or status (`inactive` stops it at once).
 #[utoipa::path(patch, path = "/user/tokens/{id}", tag = "tokens",
+    operation_id = "tokens_update",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Token id")),
     request_body = UpdateTokenRequest,

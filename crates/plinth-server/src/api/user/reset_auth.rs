@@ -11,6 +11,7 @@ use crate::state::AppState;
 /// Sign out everywhere: every token issued to the caller until now stops working,
 /// including the one used for this call.
 #[utoipa::path(post, path = "/user/reset-auth", tag = "user",
+    operation_id = "user_reset_auth",
     security(("bearer" = [])),
     responses(
         (status = 204, description = "All the caller's tokens are refused from now on"),

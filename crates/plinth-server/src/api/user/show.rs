@@ -6,6 +6,7 @@ use crate::views;
 
 /// The caller's profile. Answered from memory on a warm token.
 #[utoipa::path(get, path = "/user", tag = "user",
+    operation_id = "user_show",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller", body = User),

@@ -10,6 +10,7 @@ use crate::{service, views};
 
 /// Change the caller's display name, avatar URL or email.
 #[utoipa::path(patch, path = "/user", tag = "user",
+    operation_id = "user_update",
     security(("bearer" = [])),
     request_body = UpdateUserRequest,
     responses(

@@ -11,6 +11,7 @@ use crate::{service, views};
 
 /// Give an org member a role on the workspace (workspace owners only).
 #[utoipa::path(post, path = "/orgs/{org}/workspaces/{ws}/members", tag = "workspaces",
+    operation_id = "workspace_members_add",
     security(("bearer" = [])),
     params(
         ("org" = String, Path, description = "Org handle"),

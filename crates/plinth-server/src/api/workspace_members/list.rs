@@ -11,6 +11,7 @@ use crate::{service, views};
 
 /// A workspace's explicit members, by handle (org owners are implicit owners, not listed).
 #[utoipa::path(get, path = "/orgs/{org}/workspaces/{ws}/members", tag = "workspaces",
+    operation_id = "workspace_members_list",
     security(("bearer" = [])),
     params(
         ("org" = String, Path, description = "Org handle"),

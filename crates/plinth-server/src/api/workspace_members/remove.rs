@@ -10,6 +10,7 @@ use crate::state::AppState;
 
 /// Take a user's role on the workspace away (workspace owners), or give up your own.
 #[utoipa::path(delete, path = "/orgs/{org}/workspaces/{ws}/members/{user}", tag = "workspaces",
+    operation_id = "workspace_members_remove",
     security(("bearer" = [])),
     params(
         ("org" = String, Path, description = "Org handle"),

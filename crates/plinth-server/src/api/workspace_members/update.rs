@@ -10,6 +10,7 @@ use crate::{service, views};
 
 /// Change a user's role on the workspace (workspace owners only).
 #[utoipa::path(patch, path = "/orgs/{org}/workspaces/{ws}/members/{user}", tag = "workspaces",
+    operation_id = "workspace_members_update",
     security(("bearer" = [])),
     params(
         ("org" = String, Path, description = "Org handle"),

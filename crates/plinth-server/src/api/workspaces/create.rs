@@ -11,6 +11,7 @@ use crate::{service, views};
 
 /// Create a workspace (owners only). Its DNS name answers at once.
 #[utoipa::path(post, path = "/orgs/{org}/workspaces", tag = "workspaces",
+    operation_id = "workspaces_create",
     security(("bearer" = [])),
     params(("org" = String, Path, description = "Org handle")),
     request_body = CreateWorkspaceRequest,

@@ -10,6 +10,7 @@ use crate::state::AppState;
 
 /// Delete a workspace (org owners only). Its DNS name stops answering at once.
 #[utoipa::path(delete, path = "/orgs/{org}/workspaces/{ws}", tag = "workspaces",
+    operation_id = "workspaces_delete",
     security(("bearer" = [])),
     params(
         ("org" = String, Path, description = "Org handle"),

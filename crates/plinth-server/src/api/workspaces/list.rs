@@ -12,6 +12,7 @@ use crate::{service, views};
 /// The org's workspaces the caller can see (owners: all; members: those they have a
 /// role on), by handle.
 #[utoipa::path(get, path = "/orgs/{org}/workspaces", tag = "workspaces",
+    operation_id = "workspaces_list",
     security(("bearer" = [])),
     params(("org" = String, Path, description = "Org handle"), PageQuery),
     responses(

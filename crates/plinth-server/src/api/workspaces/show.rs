@@ -9,6 +9,7 @@ use crate::{service, views};
 
 /// A workspace, with its DNS name and URL.
 #[utoipa::path(get, path = "/orgs/{org}/workspaces/{ws}", tag = "workspaces",
+    operation_id = "workspaces_show",
     security(("bearer" = [])),
     params(
         ("org" = String, Path, description = "Org handle"),

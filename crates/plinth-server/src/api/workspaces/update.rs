@@ -10,6 +10,7 @@ use crate::{service, views};
 
 /// Change a workspace's display name (workspace owners, org owners included).
 #[utoipa::path(patch, path = "/orgs/{org}/workspaces/{ws}", tag = "workspaces",
+    operation_id = "workspaces_update",
     security(("bearer" = [])),
     params(
         ("org" = String, Path, description = "Org handle"),
