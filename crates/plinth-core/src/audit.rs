@@ -266,3 +266,20 @@ mod tests {
         assert_ne!(base, later.hash(GENESIS_HASH));
     }
 }
+
+#[cfg(test)]
+mod docs {
+    use super::AuditAction;
+
+    /// docs/AUDIT.md lists every action, so the docs can't fall behind the code.
+    #[test]
+    fn every_action_is_documented() {
+        let doc = include_str!("../../../docs/AUDIT.md");
+        for action in AuditAction::ALL {
+            assert!(
+                doc.contains(&format!("| `{action}` |")),
+                "docs/AUDIT.md does not list {action}"
+            );
+        }
+    }
+}
