@@ -245,6 +245,12 @@ impl WriteTx {
 
 impl Store {
     /// One page of a chain, newest first, filtered.
+    ///
+    /// A filter that matches one of several values (an action prefix, a target that may
+    /// be a handle or an id) becomes a UNION of one branch per value, each walking its
+    /// own `(chain, column, seq)` index newest first and stopping after `limit + 1` rows:
+    /// the cost is a few index probes however long the log is, where a single `IN`/`OR`
+    /// query would collect and sort every match.
     pub async fn audit_page(&self, query: &AuditQuery) -> Result<AuditPage> {
         if query.actions.as_ref().is_some_and(Vec::is_empty) || query.limit == 0 {
             return Ok(AuditPage {
@@ -252,43 +258,71 @@ impl Store {
                 next_before: None,
             });
         }
-        let mut sql = format!("SELECT {COLUMNS} FROM audit_log WHERE chain = $1");
         let mut binds: Vec<Bind> = vec![Bind::Text(query.chain.clone())];
         let next = |binds: &mut Vec<Bind>, value: Bind| {
             binds.push(value);
             format!("${}", binds.len())
         };
-        if let Some(actions) = &query.actions {
-            let params: Vec<String> = actions
-                .iter()
-                .map(|a| next(&mut binds, Bind::Text(a.clone())))
-                .collect();
-            sql.push_str(&format!(" AND action IN ({})", params.join(", ")));
-        }
+        let mut common = String::from("chain = $1");
         if let Some(actor) = &query.actor_handle {
             let p = next(&mut binds, Bind::Text(actor.clone()));
-            sql.push_str(&format!(" AND actor_handle = {p}"));
-        }
-        if let Some(target) = &query.target {
-            let p = next(&mut binds, Bind::Text(target.clone()));
-            let q = next(&mut binds, Bind::Text(target.clone()));
-            sql.push_str(&format!(" AND (target_handle = {p} OR target_id = {q})"));
+            common.push_str(&format!(" AND actor_handle = {p}"));
         }
         if let Some(since) = query.since_us {
             let p = next(&mut binds, Bind::Int(since));
-            sql.push_str(&format!(" AND created_at >= {p}"));
+            common.push_str(&format!(" AND created_at >= {p}"));
         }
         if let Some(until) = query.until_us {
             let p = next(&mut binds, Bind::Int(until));
-            sql.push_str(&format!(" AND created_at < {p}"));
+            common.push_str(&format!(" AND created_at < {p}"));
         }
         if let Some(before) = query.before_seq {
             let p = next(&mut binds, Bind::Int(before));
-            sql.push_str(&format!(" AND seq < {p}"));
+            common.push_str(&format!(" AND seq < {p}"));
         }
         // One row more than asked tells whether another page exists.
-        let p = next(&mut binds, Bind::Int(i64::from(query.limit) + 1));
-        sql.push_str(&format!(" ORDER BY seq DESC LIMIT {p}"));
+        let limit = next(&mut binds, Bind::Int(i64::from(query.limit) + 1));
+
+        let action_branches: Vec<String> = match &query.actions {
+            None => vec![String::new()],
+            Some(actions) => actions
+                .iter()
+                .map(|a| format!(" AND action = {}", next(&mut binds, Bind::Text(a.clone()))))
+                .collect(),
+        };
+        let target_branches: Vec<String> = match &query.target {
+            None => vec![String::new()],
+            Some(target) => {
+                let p = next(&mut binds, Bind::Text(target.clone()));
+                vec![
+                    format!(" AND target_handle = {p}"),
+                    format!(" AND target_id = {p}"),
+                ]
+            }
+        };
+        let mut branches = Vec::new();
+        for action in &action_branches {
+            for target in &target_branches {
+                branches.push(format!("{common}{action}{target}"));
+            }
+        }
+        let sql = if let [only] = branches.as_slice() {
+            format!("SELECT {COLUMNS} FROM audit_log WHERE {only} ORDER BY seq DESC LIMIT {limit}")
+        } else {
+            let parts: Vec<String> = branches
+                .iter()
+                .enumerate()
+                .map(|(i, cond)| {
+                    format!(
+                        "SELECT {COLUMNS} FROM (SELECT {COLUMNS} FROM audit_log WHERE {cond} \
+                         ORDER BY seq DESC LIMIT {limit}) b{i}"
+                    )
+                })
+                .collect();
+            // UNION, not UNION ALL: an entry whose target handle equals its id is found
+            // by both target branches.
+            format!("{} ORDER BY seq DESC LIMIT {limit}", parts.join(" UNION "))
+        };
 
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
         for bind in &binds {
