@@ -14,8 +14,6 @@ use crate::dns::DnsServer;
 use crate::invalidate::run_listener;
 use crate::state::AppState;
 
-/// How often noted token uses and usage counts are written.
-const FLUSH_EVERY: Duration = Duration::from_secs(10);
 /// How often the workspace names are reloaded whole: the backstop for a missed
 /// invalidation, like the caches' TTL.
 const DIRECTORY_REFRESH_EVERY: Duration = Duration::from_secs(30);
@@ -39,7 +37,7 @@ impl Running {
     }
 
     /// Stops accepting, lets requests in flight finish, then flushes what is kept in
-    /// memory (token uses) to the database.
+    /// memory (token uses, usage counts) to the database and takes a last usage snapshot.
     pub async fn shutdown(self) -> std::io::Result<()> {
         let _ = self.shutdown.send(true);
         let served = self.http.await.map_err(std::io::Error::other)?;
@@ -49,6 +47,7 @@ impl Running {
         }
         flush_token_uses(&self.state).await;
         flush_usage(&self.state).await;
+        snapshot_usage(&self.state).await;
         served
     }
 }
@@ -86,7 +85,8 @@ pub async fn start(store: Store, mut settings: Settings) -> std::io::Result<Runn
     let background = vec![
         tokio::spawn(run_listener(state.clone(), shutdown_rx.clone())),
         tokio::spawn(refresh_directory_every(state.clone(), shutdown_rx.clone())),
-        tokio::spawn(flush_token_uses_every(state.clone(), shutdown_rx)),
+        tokio::spawn(flush_every(state.clone(), shutdown_rx.clone())),
+        tokio::spawn(snapshot_usage_every(state.clone(), shutdown_rx)),
     ];
     Ok(Running {
         addr,
@@ -113,9 +113,11 @@ async fn refresh_directory_every(state: AppState, mut shutdown: watch::Receiver<
     }
 }
 
-async fn flush_token_uses_every(state: AppState, mut shutdown: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(FLUSH_EVERY);
+async fn flush_every(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(state.settings.flush_every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The first tick is immediate, and nothing has been counted yet.
+    tick.tick().await;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -123,6 +125,29 @@ async fn flush_token_uses_every(state: AppState, mut shutdown: watch::Receiver<b
         }
         flush_token_uses(&state).await;
         flush_usage(&state).await;
+    }
+}
+
+/// Takes today's usage snapshots at start, then every `usage_snapshot_every`; the last
+/// one is taken at shutdown.
+async fn snapshot_usage_every(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(state.settings.usage_snapshot_every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        snapshot_usage(&state).await;
+    }
+}
+
+/// Overwrites today's (UTC, by the server's clock) `members` and `workspaces` figures of
+/// every live org.
+pub async fn snapshot_usage(state: &AppState) {
+    let today = crate::usage::day_of(state.now());
+    if let Err(err) = state.store.snapshot_usage(&today).await {
+        tracing::warn!(error = %err, "could not take the usage snapshot; will retry");
     }
 }
 

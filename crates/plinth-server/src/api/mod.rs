@@ -8,6 +8,7 @@ mod members;
 mod orgs;
 pub mod system;
 mod tokens;
+mod usage;
 mod user;
 mod workspace_members;
 mod workspaces;
@@ -34,6 +35,7 @@ use crate::state::AppState;
         (name = "orgs", description = "Organizations"),
         (name = "members", description = "Org members and invitations"),
         (name = "workspaces", description = "Workspaces and their members"),
+        (name = "usage", description = "Daily usage of an org and its workspaces"),
     )
 )]
 struct ApiDoc;
@@ -67,6 +69,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(orgs::routes())
         .merge(members::routes())
         .merge(workspaces::routes())
-        .merge(workspace_members::routes());
+        .merge(workspace_members::routes())
+        .merge(usage::routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1)
 }
