@@ -44,11 +44,13 @@ fn format(query: &UsageQuery, headers: &HeaderMap) -> ApiResult<Format> {
     security(("bearer" = [])),
     params(("org" = String, Path, description = "Org handle"), UsageQuery),
     responses(
-        (status = 200, description = "The usage report", body = UsageReport,
-            content_type = "application/json"),
-        (status = 200, description = "The daily rows as CSV \
-            (`date,api_requests,workspace_requests,dns_queries,members,workspaces,audit_events`)",
-            body = String, content_type = "text/csv"),
+        (status = 200, description = "The usage report; with `format=csv` (or `Accept: \
+            text/csv`) its daily rows as CSV, with the header line \
+            `date,api_requests,workspace_requests,dns_queries,members,workspaces,audit_events`",
+            content(
+                (UsageReport = "application/json"),
+                (String = "text/csv"),
+            )),
         (status = 400, description = "Invalid date, range or format", body = Problem),
         (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an owner", body = Problem),
