@@ -535,6 +535,15 @@ async fn csv_download(app: &TestApp) {
         "text/csv; charset=utf-8"
     );
     assert_eq!(accepted.text().await.unwrap(), expected);
+    let refused = app
+        .client
+        .get(&url)
+        .bearer_auth(&ann)
+        .header("accept", "text/csv;q=0, application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.headers()["content-type"], "application/json");
     let json = app
         .client
         .get(format!("{url}&format=json"))

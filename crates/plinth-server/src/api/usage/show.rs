@@ -27,9 +27,16 @@ fn format(query: &UsageQuery, headers: &HeaderMap) -> ApiResult<Format> {
                 .iter()
                 .filter_map(|v| v.to_str().ok())
                 .flat_map(|v| v.split(','))
-                .any(|mime| {
-                    let mime = mime.split(';').next().unwrap_or_default().trim();
-                    mime.eq_ignore_ascii_case("text/csv")
+                .any(|range| {
+                    let mut parts = range.split(';').map(str::trim);
+                    let mime = parts.next().unwrap_or_default();
+                    // `q=0` means "not this one".
+                    let refused = parts.any(|p| {
+                        p.strip_prefix("q=")
+                            .and_then(|q| q.parse::<f32>().ok())
+                            .is_some_and(|q| q <= 0.0)
+                    });
+                    mime.eq_ignore_ascii_case("text/csv") && !refused
                 });
             Ok(if wants_csv { Format::Csv } else { Format::Json })
         }
