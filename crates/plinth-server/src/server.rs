@@ -17,6 +17,8 @@ use crate::state::AppState;
 /// How often the workspace names are reloaded whole: the backstop for a missed
 /// invalidation, like the caches' TTL.
 const DIRECTORY_REFRESH_EVERY: Duration = Duration::from_secs(30);
+/// The shortest flush or snapshot period a setting can ask for.
+const MIN_PERIOD: Duration = Duration::from_millis(100);
 
 /// A server that is accepting connections.
 pub struct Running {
@@ -114,7 +116,8 @@ async fn refresh_directory_every(state: AppState, mut shutdown: watch::Receiver<
 }
 
 async fn flush_every(state: AppState, mut shutdown: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(state.settings.flush_every);
+    // A zero period would make `interval` panic.
+    let mut tick = tokio::time::interval(state.settings.flush_every.max(MIN_PERIOD));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // The first tick is immediate, and nothing has been counted yet.
     tick.tick().await;
@@ -131,7 +134,7 @@ async fn flush_every(state: AppState, mut shutdown: watch::Receiver<bool>) {
 /// Takes today's usage snapshots at start, then every `usage_snapshot_every`; the last
 /// one is taken at shutdown.
 async fn snapshot_usage_every(state: AppState, mut shutdown: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(state.settings.usage_snapshot_every);
+    let mut tick = tokio::time::interval(state.settings.usage_snapshot_every.max(MIN_PERIOD));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
