@@ -27,7 +27,10 @@ async fn main() {
         Some("postgres") => Backend::Postgres,
         _ => Backend::Sqlite,
     };
-    let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let n: usize = args
+        .get(2)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
     let app = TestApp::new(backend).await;
     let owner = app.user("owner").await;
     let org = app.create_org(&owner, "acme").await;
@@ -35,19 +38,28 @@ async fn main() {
 
     let started = Instant::now();
     fill(&app, &org_id, n).await;
-    println!("{backend:?}: filled {n} entries in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "{backend:?}: filled {n} entries in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     let base = format!("{}/api/v1/orgs/acme/audit-log", app.base);
     let deep = format!("cursor={}", cursor(n as i64 / 2));
     let cases = [
         ("first page, no filter", String::new()),
         ("first page, action exact", "action=org.update".to_owned()),
-        ("first page, action prefix", "action=org.member.*".to_owned()),
+        (
+            "first page, action prefix",
+            "action=org.member.*".to_owned(),
+        ),
         ("first page, actor", "actor=user7".to_owned()),
         ("first page, target", "target=target42".to_owned()),
         ("first page, since", "since=2026-01-01T00:00:00Z".to_owned()),
         ("deep page (seq n/2), no filter", deep.clone()),
-        ("deep page, action prefix", format!("{deep}&action=org.member.*")),
+        (
+            "deep page, action prefix",
+            format!("{deep}&action=org.member.*"),
+        ),
         ("deep page, actor", format!("{deep}&actor=user7")),
         ("deep page, target", format!("{deep}&target=target42")),
     ];
@@ -58,7 +70,13 @@ async fn main() {
         let mut times = Vec::new();
         for i in 0..41 {
             let t = Instant::now();
-            let res = app.client.get(&url).bearer_auth(&owner).send().await.unwrap();
+            let res = app
+                .client
+                .get(&url)
+                .bearer_auth(&owner)
+                .send()
+                .await
+                .unwrap();
             assert!(res.status().is_success(), "{url}: {}", res.status());
             let body: serde_json::Value = res.json().await.unwrap();
             assert!(!body["items"].as_array().unwrap().is_empty(), "{url}");
@@ -67,7 +85,11 @@ async fn main() {
             }
         }
         times.sort_by(f64::total_cmp);
-        println!("| {name} | {:.2} | {:.2} |", times[times.len() / 2], times[times.len() * 9 / 10]);
+        println!(
+            "| {name} | {:.2} | {:.2} |",
+            times[times.len() / 2],
+            times[times.len() * 9 / 10]
+        );
     }
 
     for format in ["csv", "jsonl"] {

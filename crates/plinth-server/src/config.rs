@@ -2,6 +2,7 @@
 //! by the binary; this is the result.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
 /// Who may create an account through `POST /signup`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -27,6 +28,11 @@ pub struct Settings {
     pub temporary_token_days: u32,
     /// Failed logins allowed per minute, per client IP and per account.
     pub login_failures_per_minute: u32,
+    /// How often what is kept in memory (token uses, usage counts) is written. Also the
+    /// most a `kill -9` can lose. Tests lengthen it to control when writes happen.
+    pub flush_every: Duration,
+    /// How often today's usage snapshots (members, workspaces) are taken.
+    pub usage_snapshot_every: Duration,
 }
 
 impl Default for Settings {
@@ -42,6 +48,8 @@ impl Default for Settings {
             signup: SignupMode::Open,
             temporary_token_days: 30,
             login_failures_per_minute: 10,
+            flush_every: Duration::from_secs(10),
+            usage_snapshot_every: Duration::from_secs(300),
         }
     }
 }

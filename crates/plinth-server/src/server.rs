@@ -14,12 +14,13 @@ use crate::dns::DnsServer;
 use crate::invalidate::run_listener;
 use crate::state::AppState;
 
-/// How often noted token uses and usage counts are written.
+/// How often audit entries past the retention period are purged.
 const AUDIT_PURGE_EVERY: Duration = Duration::from_secs(3600);
-const FLUSH_EVERY: Duration = Duration::from_secs(10);
 /// How often the workspace names are reloaded whole: the backstop for a missed
 /// invalidation, like the caches' TTL.
 const DIRECTORY_REFRESH_EVERY: Duration = Duration::from_secs(30);
+/// The shortest flush or snapshot period a setting can ask for.
+const MIN_PERIOD: Duration = Duration::from_millis(100);
 
 /// A server that is accepting connections.
 pub struct Running {
@@ -40,7 +41,7 @@ impl Running {
     }
 
     /// Stops accepting, lets requests in flight finish, then flushes what is kept in
-    /// memory (token uses) to the database.
+    /// memory (token uses, usage counts) to the database and takes a last usage snapshot.
     pub async fn shutdown(self) -> std::io::Result<()> {
         let _ = self.shutdown.send(true);
         let served = self.http.await.map_err(std::io::Error::other)?;
@@ -50,6 +51,7 @@ impl Running {
         }
         flush_token_uses(&self.state).await;
         flush_usage(&self.state).await;
+        snapshot_usage(&self.state).await;
         served
     }
 }
@@ -87,7 +89,8 @@ pub async fn start(store: Store, mut settings: Settings) -> std::io::Result<Runn
     let background = vec![
         tokio::spawn(run_listener(state.clone(), shutdown_rx.clone())),
         tokio::spawn(refresh_directory_every(state.clone(), shutdown_rx.clone())),
-        tokio::spawn(flush_token_uses_every(state.clone(), shutdown_rx.clone())),
+        tokio::spawn(flush_every(state.clone(), shutdown_rx.clone())),
+        tokio::spawn(snapshot_usage_every(state.clone(), shutdown_rx.clone())),
         tokio::spawn(purge_audit_every(state.clone(), shutdown_rx)),
     ];
     Ok(Running {
@@ -115,9 +118,12 @@ async fn refresh_directory_every(state: AppState, mut shutdown: watch::Receiver<
     }
 }
 
-async fn flush_token_uses_every(state: AppState, mut shutdown: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(FLUSH_EVERY);
+async fn flush_every(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    // A zero period would make `interval` panic.
+    let mut tick = tokio::time::interval(state.settings.flush_every.max(MIN_PERIOD));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The first tick is immediate, and nothing has been counted yet.
+    tick.tick().await;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -145,6 +151,35 @@ async fn purge_audit_every(state: AppState, mut shutdown: watch::Receiver<bool>)
             Ok(removed) => tracing::info!(removed, "purged audit entries past retention"),
             Err(err) => tracing::warn!(error = %err, "could not purge old audit entries"),
         }
+    }
+}
+
+/// Takes today's usage snapshots at start, then every `usage_snapshot_every`; the last
+/// one is taken at shutdown.
+async fn snapshot_usage_every(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(state.settings.usage_snapshot_every.max(MIN_PERIOD));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        snapshot_usage(&state).await;
+    }
+}
+
+/// Overwrites today's (UTC, by the server's clock) `members`, `workspaces` and
+/// `audit_events` figures of every live org.
+pub async fn snapshot_usage(state: &AppState) {
+    let now = state.now().to_offset(time::UtcOffset::UTC);
+    let today = crate::usage::day_of(now);
+    let start = now.replace_time(time::Time::MIDNIGHT);
+    let (start_us, end_us) = (
+        plinth_store::time_to_micros(start),
+        plinth_store::time_to_micros(start + time::Duration::days(1)),
+    );
+    if let Err(err) = state.store.snapshot_usage(&today, start_us, end_us).await {
+        tracing::warn!(error = %err, "could not take the usage snapshot; will retry");
     }
 }
 

@@ -288,6 +288,19 @@ impl TestApp {
         read(req.send().await.expect("request reaches the server")).await
     }
 
+    /// Lets the server write the usage it counted and take today's snapshots now, as it
+    /// does every few seconds (counts) and minutes (snapshots).
+    pub async fn flush_usage(&self) {
+        crate::server::flush_usage(self.state()).await;
+        crate::server::snapshot_usage(self.state()).await;
+    }
+
+    /// `GET /orgs/{org}/usage{query}`, `query` being `""` or `"?from=…"`.
+    pub async fn usage(&self, token: &str, org: &str, query: &str) -> TestResponse {
+        self.get(&format!("/api/v1/orgs/{org}/usage{query}"), token)
+            .await
+    }
+
     /// Lets the server write what it keeps in memory (token uses) now.
     pub async fn flush(&self) {
         crate::server::flush_token_uses(self.state()).await;

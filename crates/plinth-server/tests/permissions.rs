@@ -173,6 +173,18 @@ async fn every_org_route_answers_every_principal_as_designed(app: &TestApp) {
             None,
             [401, 404, 404, 404, 403, 404, 204],
         ),
+        route(
+            Method::GET,
+            "/api/v1/orgs/acme/usage",
+            None,
+            [401, 404, 404, 403, 403, 404, 200],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/orgs/acme/usage?format=csv",
+            None,
+            [401, 404, 404, 403, 403, 404, 200],
+        ),
     ];
 
     let mut failures = Vec::new();

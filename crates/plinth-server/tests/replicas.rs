@@ -1,5 +1,6 @@
 //! Two replicas on one PostgreSQL database: a change made through one is seen by the
-//! other at once (LISTEN/NOTIFY), for the org guard's caches and for DNS names.
+//! other at once (LISTEN/NOTIFY), for the org guard's caches and for DNS names; and the
+//! usage each one counts adds up in the database.
 //!
 //! PostgreSQL only, on purpose: a SQLite database has exactly one server process, so
 //! there is no second replica to tell.
@@ -81,6 +82,69 @@ async fn changes_reach_the_other_replica() {
         other.state.directory.get("acme-prod").is_none()
     })
     .await;
+
+    other.shutdown().await.unwrap();
+    app.cleanup().await;
+}
+
+/// Each replica counts its own traffic in memory; their flushes add up (counters are
+/// additive upserts) and their snapshots agree (they overwrite with the same figures).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_of_two_replicas_adds_up() {
+    let app = TestApp::new(Backend::Postgres).await;
+    let other = second_replica(&app).await;
+    let client = reqwest::Client::new();
+
+    let ann = app.user("ann").await;
+    app.create_org(&ann, "acme").await;
+    app.create_workspace(&ann, "acme", "prod").await;
+    eventually("the new workspace", || async {
+        other.state.directory.get("acme-prod").is_some()
+    })
+    .await;
+    let flush_both = || async {
+        app.flush_usage().await;
+        plinth_server::server::flush_usage(&other.state).await;
+        plinth_server::server::snapshot_usage(&other.state).await;
+    };
+    flush_both().await;
+    let before = app.usage(&ann, "acme", "").await;
+    before.assert_status(200);
+    let api_before = before.body["totals"]["api_requests"].as_i64().unwrap();
+
+    for _ in 0..2 {
+        app.get("/api/v1/orgs/acme", &ann).await.assert_status(200);
+    }
+    for _ in 0..3 {
+        let res = client
+            .get(format!("{}/api/v1/orgs/acme", other.url()))
+            .bearer_auth(&ann)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    app.get_host("acme-prod.plinth.localhost", "/", None)
+        .await
+        .assert_status(200);
+    for _ in 0..2 {
+        let res = client
+            .get(format!("{}/", other.url()))
+            .header("host", "acme-prod.plinth.localhost")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    flush_both().await;
+
+    let after = app.usage(&ann, "acme", "").await;
+    after.assert_status(200);
+    // The first report was an API call too.
+    assert_eq!(after.body["totals"]["api_requests"], api_before + 1 + 5);
+    assert_eq!(after.body["totals"]["workspace_requests"], 3);
+    assert_eq!(after.body["totals"]["members"], 1);
+    assert_eq!(after.body["totals"]["workspaces"], 1);
 
     other.shutdown().await.unwrap();
     app.cleanup().await;

@@ -75,6 +75,21 @@ impl TestDb {
         }
     }
 
+    /// Runs one statement with text parameters, for a test that must set up what no
+    /// endpoint does yet. Answers the number of rows it changed.
+    pub async fn execute(&self, sql: &str, params: &[&str]) -> u64 {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        let mut query = sqlx::query(sql);
+        for param in params {
+            query = query.bind(param.to_string());
+        }
+        query
+            .execute(self.store.pool())
+            .await
+            .unwrap_or_else(|e| panic!("test statement failed: {e}"))
+            .rows_affected()
+    }
+
     /// Drops what the test created. Called by the test macros after a test passes;
     /// a failing test leaves its database behind for a look.
     pub async fn cleanup(self) {

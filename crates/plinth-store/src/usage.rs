@@ -65,6 +65,43 @@ impl Store {
         tx.commit().await
     }
 
+    /// Overwrites `day`'s snapshot figures of every live org: `members` (active
+    /// memberships) and `workspaces` (live workspaces). One statement per metric, whatever
+    /// the number of orgs; run again the same day, it replaces the values, so the last
+    /// snapshot taken on a day is the one that stays.
+    ///
+    /// `audit_events` is counted from the org's log itself over `[day_start, day_end)`
+    /// (unix µs), so it can never disagree with it.
+    pub async fn snapshot_usage(
+        &self,
+        day: &str,
+        day_start_us: i64,
+        day_end_us: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        for sql in [SNAPSHOT_MEMBERS, SNAPSHOT_WORKSPACES] {
+            sqlx::query(sql).bind(day).execute(&mut *tx.tx).await?;
+        }
+        sqlx::query(SNAPSHOT_AUDIT_EVENTS)
+            .bind(day)
+            .bind(day_start_us)
+            .bind(day_end_us)
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.commit().await
+    }
+
+    /// The id and handle of each live workspace of an org, to name them in a report.
+    pub async fn workspace_handles(&self, org_id: &str) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query("SELECT id, handle FROM workspaces WHERE org_id = $1")
+            .bind(org_id)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("id")?, row.try_get("handle")?)))
+            .collect()
+    }
+
     /// Every figure of `org_id` from `from` to `to` (inclusive, `YYYY-MM-DD`).
     pub async fn usage(&self, org_id: &str, from: &str, to: &str) -> Result<Vec<UsageRow>> {
         let rows = sqlx::query(
@@ -89,3 +126,24 @@ impl Store {
             .collect()
     }
 }
+
+// The `WHERE` clause also keeps SQLite from reading `ON CONFLICT` as a join constraint.
+const SNAPSHOT_MEMBERS: &str = "INSERT INTO usage_daily (org_id, workspace_id, day, metric, value) \
+     SELECT o.id, '', $1, 'members', \
+            (SELECT COUNT(*) FROM memberships m WHERE m.org_id = o.id AND m.status = 'active') \
+     FROM orgs o WHERE o.deleted_at IS NULL \
+     ON CONFLICT (org_id, day, workspace_id, metric) DO UPDATE SET value = excluded.value";
+
+const SNAPSHOT_WORKSPACES: &str = "INSERT INTO usage_daily (org_id, workspace_id, day, metric, value) \
+     SELECT o.id, '', $1, 'workspaces', \
+            (SELECT COUNT(*) FROM workspaces w WHERE w.org_id = o.id) \
+     FROM orgs o WHERE o.deleted_at IS NULL \
+     ON CONFLICT (org_id, day, workspace_id, metric) DO UPDATE SET value = excluded.value";
+
+// One index range per org: `audit_log (chain, created_at)`.
+const SNAPSHOT_AUDIT_EVENTS: &str = "INSERT INTO usage_daily (org_id, workspace_id, day, metric, value) \
+     SELECT o.id, '', $1, 'audit_events', \
+            (SELECT COUNT(*) FROM audit_log a \
+             WHERE a.chain = 'org:' || o.id AND a.created_at >= $2 AND a.created_at < $3) \
+     FROM orgs o WHERE o.deleted_at IS NULL \
+     ON CONFLICT (org_id, day, workspace_id, metric) DO UPDATE SET value = excluded.value";

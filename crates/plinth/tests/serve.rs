@@ -197,3 +197,104 @@ fn migrate_and_settings_file() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no_such_setting"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Sums the stored usage of `org_id` by (workspace, metric), whatever the day.
+async fn stored_usage(
+    db: &Path,
+    org_id: &str,
+) -> std::collections::BTreeMap<(String, String), i64> {
+    let store = plinth_store::Store::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .expect("the server's SQLite file opens");
+    let rows = store
+        .usage(org_id, "0000-01-01", "9999-12-31")
+        .await
+        .expect("usage rows");
+    store.close().await;
+    let mut sums = std::collections::BTreeMap::new();
+    for row in rows {
+        *sums.entry((row.workspace_id, row.metric)).or_insert(0) += row.value;
+    }
+    sums
+}
+
+#[tokio::test]
+async fn usage_counted_in_memory_is_written_on_sigterm() {
+    let dir = temp_dir("usage");
+    let started = Instant::now();
+    let plinth = serve(
+        &dir,
+        &["--bind", "127.0.0.1:0", "--dns-bind", "127.0.0.1:0"],
+    );
+    let db = dir.join("plinth-data/plinth.db");
+    let base = format!("http://127.0.0.1:{}", plinth.port);
+    let api = format!("{base}/api/v1");
+    use reqwest::Method;
+
+    let (status, _) = call(
+        Method::POST,
+        format!("{api}/signup"),
+        None,
+        Some(json!({"handle": "ann", "email": "ann@example.com", "password": "correct horse"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (_, login) = call(
+        Method::POST,
+        format!("{api}/login"),
+        None,
+        Some(json!({"login": "ann", "password": "correct horse"})),
+    )
+    .await;
+    let token = login["token"].as_str().unwrap().to_owned();
+    let (status, org) = call(
+        Method::POST,
+        format!("{api}/orgs"),
+        Some(&token),
+        Some(json!({"handle": "acme"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let org_id = org["id"].as_str().unwrap().to_owned();
+    // Four API calls on the org: the creation of prod and three reads.
+    let (status, ws) = call(
+        Method::POST,
+        format!("{api}/orgs/acme/workspaces"),
+        Some(&token),
+        Some(json!({"handle": "prod"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let ws_id = ws["id"].as_str().unwrap().to_owned();
+    for _ in 0..3 {
+        let (status, _) = call(Method::GET, format!("{api}/orgs/acme"), Some(&token), None).await;
+        assert_eq!(status, 200);
+    }
+    // Two visits to the workspace's host name.
+    let client = reqwest::Client::new();
+    for _ in 0..2 {
+        let page = client
+            .get(format!("{base}/"))
+            .header("host", "acme-prod.plinth.localhost")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200);
+    }
+    // Counted in memory only: unless the test was slow enough for the periodic flush
+    // (every 10 s), nothing is in the database yet.
+    if started.elapsed() < Duration::from_secs(9) {
+        assert!(stored_usage(&db, &org_id).await.is_empty());
+    }
+
+    let status = sigterm_and_wait(plinth);
+    assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+    let usage = stored_usage(&db, &org_id).await;
+    let get = |ws: &str, metric: &str| usage.get(&(ws.to_owned(), metric.to_owned())).copied();
+    assert_eq!(get("", "api_requests"), Some(4), "{usage:?}");
+    assert_eq!(get(&ws_id, "workspace_requests"), Some(2), "{usage:?}");
+    // The last snapshot, taken at shutdown.
+    assert_eq!(get("", "members"), Some(1), "{usage:?}");
+    assert_eq!(get("", "workspaces"), Some(1), "{usage:?}");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -9,6 +9,7 @@ mod members;
 mod orgs;
 pub mod system;
 mod tokens;
+mod usage;
 mod user;
 mod workspace_members;
 mod workspaces;
@@ -35,6 +36,7 @@ use crate::state::AppState;
         (name = "orgs", description = "Organizations"),
         (name = "members", description = "Org members and invitations"),
         (name = "workspaces", description = "Workspaces and their members"),
+        (name = "usage", description = "Daily usage of an org and its workspaces"),
         (name = "audit", description = "The audit log of API activity"),
     )
 )]
@@ -70,6 +72,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(members::routes())
         .merge(workspaces::routes())
         .merge(workspace_members::routes())
+        .merge(usage::routes())
         .merge(audit::routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1)
 }

@@ -2,10 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use plinth_api::{UsageDay, UsageFigures, UsageReport, WorkspaceUsage};
+use plinth_api::{UsageDay, UsageFigures, UsageQuery, UsageReport, WorkspaceUsage};
+use plinth_core::OrgPermission;
 use time::macros::format_description;
 use time::{Date, Duration};
 
+use crate::auth::org::OrgOwner;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::usage::{
@@ -28,7 +30,9 @@ pub fn range(today: Date, from: Option<&str>, to: Option<&str>) -> ApiResult<(Da
     };
     let from = match from {
         Some(from) => parse_day("from", from)?,
-        None => to - Duration::days(DEFAULT_DAYS - 1),
+        None => to
+            .checked_sub(Duration::days(DEFAULT_DAYS - 1))
+            .ok_or_else(|| ApiError::validation("to", "is too early a date"))?,
     };
     if from > to {
         return Err(ApiError::validation("from", "must not be after `to`"));
@@ -42,6 +46,9 @@ pub fn range(today: Date, from: Option<&str>, to: Option<&str>) -> ApiResult<(Da
     Ok((from, to))
 }
 
+/// Adds one stored figure to a day: counters add up (the org-wide row and every
+/// workspace's rows alike, as each event is counted once, under one of them); snapshots
+/// are org-wide and replace.
 fn add(figures: &mut UsageFigures, metric: &str, value: i64) {
     match metric {
         API_REQUESTS => figures.api_requests += value,
@@ -54,7 +61,34 @@ fn add(figures: &mut UsageFigures, metric: &str, value: i64) {
     }
 }
 
-/// Builds the report of `org_id`; `workspace_handles` names the live workspaces.
+fn is_snapshot(metric: &str) -> bool {
+    metric == MEMBERS || metric == WORKSPACES
+}
+
+/// The usage of the owner's org over `?from=&to=` (default: the last 30 days, today
+/// included, by the server's UTC clock).
+pub async fn show(
+    state: &AppState,
+    owner: &OrgOwner,
+    query: &UsageQuery,
+) -> ApiResult<UsageReport> {
+    owner.require(OrgPermission::Inspect)?;
+    let (from, to) = range(
+        state.now().date(),
+        query.from.as_deref(),
+        query.to.as_deref(),
+    )?;
+    let handles: BTreeMap<String, String> = state
+        .store
+        .workspace_handles(&owner.org.id)
+        .await?
+        .into_iter()
+        .collect();
+    report(state, &owner.org.id, from, to, &handles).await
+}
+
+/// Builds the report of `org_id`; `workspace_handles` names the live workspaces (id →
+/// handle), which are all listed, zeros included.
 pub async fn report(
     state: &AppState,
     org_id: &str,
@@ -65,26 +99,43 @@ pub async fn report(
     let day = |d: Date| day_of(d.midnight().assume_utc());
     let rows = state.store.usage(org_id, &day(from), &day(to)).await?;
     let mut daily: BTreeMap<String, UsageFigures> = BTreeMap::new();
-    let mut d = from;
-    while d <= to {
-        daily.insert(day(d), UsageFigures::default());
-        d = d.next_day().unwrap_or(d + Duration::days(1));
+    let mut d = Some(from);
+    while let Some(date) = d.filter(|date| *date <= to) {
+        daily.insert(day(date), UsageFigures::default());
+        d = date.next_day();
     }
-    let mut workspaces: BTreeMap<String, WorkspaceUsage> = BTreeMap::new();
+    let mut workspaces: BTreeMap<String, WorkspaceUsage> = workspace_handles
+        .iter()
+        .map(|(id, handle)| {
+            let usage = WorkspaceUsage {
+                workspace_id: id.clone(),
+                handle: Some(handle.clone()),
+                workspace_requests: 0,
+                dns_queries: 0,
+            };
+            (id.clone(), usage)
+        })
+        .collect();
+    // The latest day with a snapshot gives the totals' members and workspaces.
+    let mut latest_snapshot: Option<&str> = None;
     for row in &rows {
-        if let Some(figures) = daily.get_mut(&row.day) {
-            // Org-wide figures live under workspace ""; per-workspace rows add up to them
-            // only for the counters a workspace has (requests, DNS).
+        let Some(figures) = daily.get_mut(&row.day) else {
+            continue;
+        };
+        if is_snapshot(&row.metric) {
             if row.workspace_id.is_empty() {
                 add(figures, &row.metric, row.value);
+                latest_snapshot = latest_snapshot.max(Some(row.day.as_str()));
             }
+            continue;
         }
+        add(figures, &row.metric, row.value);
         if !row.workspace_id.is_empty() {
             let entry = workspaces
                 .entry(row.workspace_id.clone())
                 .or_insert_with(|| WorkspaceUsage {
                     workspace_id: row.workspace_id.clone(),
-                    handle: workspace_handles.get(&row.workspace_id).cloned(),
+                    handle: None,
                     workspace_requests: 0,
                     dns_queries: 0,
                 });
@@ -102,14 +153,19 @@ pub async fn report(
         totals.dns_queries += figures.dns_queries;
         totals.audit_events += figures.audit_events;
     }
-    if let Some(latest) = daily
-        .values()
-        .rev()
-        .find(|f| f.members > 0 || f.workspaces > 0)
-    {
+    if let Some(latest) = latest_snapshot.and_then(|d| daily.get(d)) {
         totals.members = latest.members;
         totals.workspaces = latest.workspaces;
     }
+    // Live workspaces by handle, then deleted ones (no handle) by id.
+    let mut workspaces: Vec<WorkspaceUsage> = workspaces.into_values().collect();
+    workspaces.sort_by(|a, b| {
+        (a.handle.is_none(), &a.handle, &a.workspace_id).cmp(&(
+            b.handle.is_none(),
+            &b.handle,
+            &b.workspace_id,
+        ))
+    });
     Ok(UsageReport {
         from: day(from),
         to: day(to),
@@ -118,7 +174,7 @@ pub async fn report(
             .into_iter()
             .map(|(date, figures)| UsageDay { date, figures })
             .collect(),
-        workspaces: workspaces.into_values().collect(),
+        workspaces,
     })
 }
 
@@ -164,6 +220,18 @@ mod tests {
         assert!(range(today, Some("2025-01-02"), Some("2026-01-02")).is_ok());
         for bad in ["2026-13-01", "2026-02-30", "yesterday", "2026-1-1", ""] {
             assert!(range(today, Some(bad), None).is_err(), "{bad:?}");
+            assert!(range(today, None, Some(bad)).is_err(), "{bad:?}");
         }
+        // The calendar's edges answer 400, never a panic.
+        assert!(
+            range(
+                today,
+                None,
+                Some(&day_of(Date::MIN.midnight().assume_utc()))
+            )
+            .is_err()
+        );
+        let last = day_of(Date::MAX.midnight().assume_utc());
+        assert!(range(today, Some(&last), Some(&last)).is_ok());
     }
 }

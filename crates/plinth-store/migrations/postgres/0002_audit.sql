@@ -29,7 +29,8 @@ CREATE INDEX audit_log_action_idx ON audit_log (chain, action, seq);
 CREATE INDEX audit_log_actor_idx ON audit_log (chain, actor_handle, seq);
 CREATE INDEX audit_log_target_handle_idx ON audit_log (chain, target_handle, seq);
 CREATE INDEX audit_log_target_id_idx ON audit_log (chain, target_id, seq);
-CREATE INDEX audit_log_created_idx ON audit_log (created_at);
+-- Time ranges within a log (since/until, the daily `audit_events` count).
+CREATE INDEX audit_log_created_idx ON audit_log (chain, created_at);
 
 -- One row per chain: its head (locked while appending, so writers cannot fork it) and
 -- the checkpoint left by retention purges, where verification starts.
