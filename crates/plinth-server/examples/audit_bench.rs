@@ -92,15 +92,40 @@ async fn main() {
         );
     }
 
+    // The database alone: the export's batches of 1,000 by keyset, no formatting.
+    let t = Instant::now();
+    let mut query = plinth_store::AuditQuery {
+        chain: format!("org:{org_id}"),
+        limit: 1000,
+        ..Default::default()
+    };
+    let mut read = 0usize;
+    loop {
+        let page = app.db.store.audit_page(&query).await.unwrap();
+        read += page.items.len();
+        match page.next_before {
+            Some(before) => query.before_seq = Some(before),
+            None => break,
+        }
+    }
+    println!(
+        "store reads alone: {read} rows in {:.2} s = {:.0} rows/s",
+        t.elapsed().as_secs_f64(),
+        read as f64 / t.elapsed().as_secs_f64()
+    );
+
     for format in ["csv", "jsonl"] {
-        let rss_before = rss_kib();
+        let rss_before = rss_kib("VmRSS:");
+        let anon_before = rss_kib("RssAnon:");
+        let anon_peak = Arc::new(AtomicU64::new(anon_before));
         let peak = Arc::new(AtomicU64::new(rss_before));
         let done = Arc::new(AtomicBool::new(false));
         let sampler = {
-            let (peak, done) = (peak.clone(), done.clone());
+            let (peak, anon_peak, done) = (peak.clone(), anon_peak.clone(), done.clone());
             std::thread::spawn(move || {
                 while !done.load(Ordering::Relaxed) {
-                    peak.fetch_max(rss_kib(), Ordering::Relaxed);
+                    peak.fetch_max(rss_kib("VmRSS:"), Ordering::Relaxed);
+                    anon_peak.fetch_max(rss_kib("RssAnon:"), Ordering::Relaxed);
                     std::thread::sleep(Duration::from_millis(20));
                 }
             })
@@ -128,11 +153,13 @@ async fn main() {
         let rows = if format == "csv" { lines - 1 } else { lines };
         println!(
             "export {format}: {rows} rows, {:.0} MiB in {secs:.2} s = {:.0} rows/s; \
-             VmRSS {} MiB before, peak {} MiB",
+             VmRSS {} MiB before, peak {} MiB; heap (RssAnon) {} MiB before, peak {} MiB",
             bytes as f64 / 1048576.0,
             rows as f64 / secs,
             rss_before / 1024,
-            peak.load(Ordering::Relaxed) / 1024
+            peak.load(Ordering::Relaxed) / 1024,
+            anon_before / 1024,
+            anon_peak.load(Ordering::Relaxed) / 1024
         );
     }
     app.cleanup().await;
@@ -143,12 +170,12 @@ fn cursor(seq: i64) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("a{seq}"))
 }
 
-fn rss_kib() -> u64 {
+fn rss_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         })
         .unwrap_or(0)
@@ -157,7 +184,17 @@ fn rss_kib() -> u64 {
 /// Appends `n` entries to the org's chain with correct hashes, in large multi-row inserts.
 async fn fill(app: &TestApp, org_id: &str, n: usize) {
     sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(app.db.store.url()).await.unwrap();
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(app.db.store.url())
+        .await
+        .unwrap();
+    if app.db.store.backend() == Backend::Sqlite {
+        sqlx::query("PRAGMA cache_size = -65536")
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
     let chain = format!("org:{org_id}");
     let head = sqlx::query("SELECT head_seq, head_hash FROM audit_chains WHERE chain = $1")
         .bind(&chain)

@@ -98,6 +98,8 @@ pub struct AuditQuery {
     pub until_us: Option<i64>,
     /// Keyset: only entries older than this position.
     pub before_seq: Option<i64>,
+    /// Only entries at or after this position (the export reads windows of positions).
+    pub from_seq: Option<i64>,
     pub limit: u32,
 }
 
@@ -280,6 +282,10 @@ impl Store {
             let p = next(&mut binds, Bind::Int(before));
             common.push_str(&format!(" AND seq < {p}"));
         }
+        if let Some(from) = query.from_seq {
+            let p = next(&mut binds, Bind::Int(from));
+            common.push_str(&format!(" AND seq >= {p}"));
+        }
         // One row more than asked tells whether another page exists.
         let limit = next(&mut binds, Bind::Int(i64::from(query.limit) + 1));
 
@@ -341,6 +347,18 @@ impl Store {
             None
         };
         Ok(AuditPage { items, next_before })
+    }
+
+    /// The position of a chain's newest entry (0 for an empty or unknown chain).
+    pub async fn audit_head(&self, chain: &str) -> Result<i64> {
+        let row = sqlx::query("SELECT head_seq FROM audit_chains WHERE chain = $1")
+            .bind(chain)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(match row {
+            Some(row) => row.try_get("head_seq")?,
+            None => 0,
+        })
     }
 
     /// Every chain, for `plinth admin audit verify`.

@@ -15,10 +15,6 @@ use crate::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::state::AppState;
 use crate::views;
 
-/// Rows per database read while exporting: large enough to stream fast, small enough
-/// that memory stays flat however long the log is.
-const EXPORT_BATCH: u32 = 1000;
-
 /// The store query for `filters` on `chain`; every bad filter is a 400 `validation`.
 pub fn store_query(chain: String, filters: &AuditQuery) -> ApiResult<plinth_store::AuditQuery> {
     let actions = filters
@@ -81,6 +77,7 @@ pub fn store_query(chain: String, filters: &AuditQuery) -> ApiResult<plinth_stor
         since_us,
         until_us,
         before_seq,
+        from_seq: None,
         limit,
     })
 }
@@ -152,63 +149,93 @@ impl ExportFormat {
 const CSV_HEADER: &str = "id,created_at,org_handle,actor_handle,actor_ip,user_agent,action,\
                           target_type,target_id,target_handle,data,request_id,seq,hash\n";
 
-/// The whole filtered log as a body that is produced while it is sent: a task reads
-/// batches by keyset and hands them over a small channel, so a slow client slows the
-/// reads instead of filling memory.
+/// The whole filtered log as a body that is produced while it is sent.
+///
+/// The chain's positions are cut into windows of [`EXPORT_WINDOW`] (newest first); up to
+/// [`EXPORT_READERS`] windows are read at once, on separate connections, and written in
+/// order. The response is fed through a channel of two chunks, so a slow client slows the
+/// reads instead of filling memory: at most `EXPORT_READERS + 2` windows are held at a time.
 pub fn export_body(
     state: &AppState,
-    mut query: plinth_store::AuditQuery,
+    query: plinth_store::AuditQuery,
     format: ExportFormat,
 ) -> Body {
-    query.limit = EXPORT_BATCH;
-    query.before_seq = None;
     let (sender, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(2);
     let state = state.clone();
     tokio::spawn(async move {
-        if format == ExportFormat::Csv
-            && sender
-                .send(Ok(Bytes::from_static(CSV_HEADER.as_bytes())))
-                .await
-                .is_err()
-        {
-            return;
-        }
-        loop {
-            let page = match state.store.audit_page(&query).await {
-                Ok(page) => page,
-                Err(err) => {
-                    tracing::error!(error = %err, "audit export failed");
-                    let _ = sender
-                        .send(Err(std::io::Error::other("audit export failed")))
-                        .await;
-                    return;
-                }
-            };
-            let mut chunk = String::with_capacity(page.items.len() * 400);
-            for entry in &page.items {
-                match format {
-                    ExportFormat::Csv => csv_row(&mut chunk, entry),
-                    ExportFormat::Jsonl => {
-                        chunk.push_str(
-                            &serde_json::to_string(&views::audit_entry(entry)).unwrap_or_default(),
-                        );
-                        chunk.push('\n');
-                    }
-                }
-            }
-            if !chunk.is_empty() && sender.send(Ok(Bytes::from(chunk))).await.is_err() {
-                return; // the client went away
-            }
-            match page.next_before {
-                Some(before) => query.before_seq = Some(before),
-                None => return,
-            }
+        if let Err(err) = export(&state, query, format, &sender).await {
+            tracing::error!(error = %err, "audit export failed");
+            let _ = sender
+                .send(Err(std::io::Error::other("audit export failed")))
+                .await;
         }
     });
     Body::from_stream(futures_util::stream::unfold(
         receiver,
         |mut receiver| async move { receiver.recv().await.map(|item| (item, receiver)) },
     ))
+}
+
+/// Positions per window: a window's rows are read by one query.
+const EXPORT_WINDOW: i64 = 2000;
+/// Windows read at once.
+const EXPORT_READERS: usize = 3;
+
+async fn export(
+    state: &AppState,
+    query: plinth_store::AuditQuery,
+    format: ExportFormat,
+    sender: &mpsc::Sender<Result<Bytes, std::io::Error>>,
+) -> plinth_store::Result<()> {
+    use futures_util::StreamExt;
+
+    if format == ExportFormat::Csv
+        && sender
+            .send(Ok(Bytes::from_static(CSV_HEADER.as_bytes())))
+            .await
+            .is_err()
+    {
+        return Ok(());
+    }
+    let head = state.store.audit_head(&query.chain).await?;
+    // Windows `[from, before)`, newest first.
+    let windows = (0..)
+        .map(|i| head + 1 - i * EXPORT_WINDOW)
+        .take_while(|before| *before > 1)
+        .map(|before| (before.saturating_sub(EXPORT_WINDOW).max(1), before));
+    let mut pages = futures_util::stream::iter(windows)
+        .map(|(from, before)| {
+            let window = plinth_store::AuditQuery {
+                before_seq: Some(before),
+                from_seq: Some(from),
+                limit: EXPORT_WINDOW as u32,
+                ..query.clone()
+            };
+            async move { state.store.audit_page(&window).await }
+        })
+        .buffered(EXPORT_READERS);
+    while let Some(page) = pages.next().await {
+        let page = page?;
+        if page.items.is_empty() {
+            continue;
+        }
+        let mut chunk = String::with_capacity(page.items.len() * 400);
+        for entry in &page.items {
+            match format {
+                ExportFormat::Csv => csv_row(&mut chunk, entry),
+                ExportFormat::Jsonl => {
+                    chunk.push_str(
+                        &serde_json::to_string(&views::audit_entry(entry)).unwrap_or_default(),
+                    );
+                    chunk.push('\n');
+                }
+            }
+        }
+        if sender.send(Ok(Bytes::from(chunk))).await.is_err() {
+            return Ok(()); // the client went away
+        }
+    }
+    Ok(())
 }
 
 fn csv_row(out: &mut String, e: &AuditRecord) {
