@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod audit_cli;
 mod config;
 
 use std::io::Write;
@@ -26,6 +27,29 @@ enum Command {
     Serve(config::ServeArgs),
     /// Apply database migrations, then exit.
     Migrate(config::DatabaseArgs),
+    /// Instance administration, working on the database directly.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain of every audit log (or one org's) and report the first broken
+    /// entry of each. Exits 1 when any chain is broken.
+    Verify {
+        /// Only this org's log.
+        #[arg(long)]
+        org: Option<String>,
+        #[command(flatten)]
+        db: config::DatabaseArgs,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -39,6 +63,13 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Serve(args) => serve(args).await,
             Command::Migrate(args) => migrate(args).await,
+            Command::Admin(AdminCommand::Audit(AuditCommand::Verify { org, db })) => {
+                let store = connect_and_migrate(&config::database_url(&db)?).await?;
+                if !audit_cli::verify(&store, org.as_deref()).await? {
+                    std::process::exit(1);
+                }
+                Ok(())
+            }
         }
     })
 }

@@ -298,3 +298,80 @@ async fn usage_counted_in_memory_is_written_on_sigterm() {
     assert_eq!(get("", "workspaces"), Some(1), "{usage:?}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `plinth admin audit verify` reads the chains straight from the database: green after
+/// real activity, and it names the entry an SQL edit broke (exit status 1).
+#[tokio::test]
+async fn admin_audit_verify_finds_a_tampered_entry() {
+    use reqwest::Method;
+    let dir = temp_dir("audit");
+    let plinth = serve(
+        &dir,
+        &["--bind", "127.0.0.1:0", "--dns-bind", "127.0.0.1:0"],
+    );
+    let api = format!("http://127.0.0.1:{}/api/v1", plinth.port);
+    call(
+        Method::POST,
+        format!("{api}/signup"),
+        None,
+        Some(json!({"handle": "ann", "email": "ann@example.com", "password": "correct horse"})),
+    )
+    .await;
+    let (_, login) = call(
+        Method::POST,
+        format!("{api}/login"),
+        None,
+        Some(json!({"login": "ann", "password": "correct horse"})),
+    )
+    .await;
+    let token = login["token"].as_str().unwrap().to_owned();
+    call(
+        Method::POST,
+        format!("{api}/orgs"),
+        Some(&token),
+        Some(json!({"handle": "acme"})),
+    )
+    .await;
+    for ws in ["a", "b"] {
+        let (status, _) = call(
+            Method::POST,
+            format!("{api}/orgs/acme/workspaces"),
+            Some(&token),
+            Some(json!({"handle": ws})),
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+    assert!(sigterm_and_wait(plinth).success());
+
+    let url = format!("sqlite://{}", dir.join("plinth-data/plinth.db").display());
+    let verify = |org: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_plinth"));
+        cmd.args(["admin", "audit", "verify", "--database-url", &url]);
+        if let Some(org) = org {
+            cmd.args(["--org", org]);
+        }
+        cmd.env("PLINTH_LOG", "warn").output().unwrap()
+    };
+    let out = verify(None);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("2 chain(s) checked, all intact"), "{text}");
+    assert!(text.contains("3 entries"), "the org's log: {text}");
+
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE audit_log SET target_handle = 'c' WHERE target_handle = 'b'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let out = verify(Some("acme"));
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("BROKEN") && text.contains("at entry 3"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
