@@ -211,11 +211,15 @@ async fn export(
                 limit: EXPORT_WINDOW as u32,
                 ..query.clone()
             };
-            async move { state.store.audit_page(&window).await }
+            // A task of its own, so a window keeps reading while this one formats and
+            // sends (a future in `buffered` only runs while the stream is polled).
+            let store = state.store.clone();
+            tokio::spawn(async move { store.audit_page(&window).await })
         })
         .buffered(EXPORT_READERS);
     while let Some(page) = pages.next().await {
-        let page = page?;
+        let page =
+            page.map_err(|e| plinth_store::StoreError::Corrupt(format!("export reader: {e}")))??;
         if page.items.is_empty() {
             continue;
         }
