@@ -180,3 +180,19 @@ pub struct WorkspaceHost {
     pub org_display_name: String,
     pub dns_name: String,
 }
+
+/// `POST /orgs/{org}/handle`: the org's new handle.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeHandleRequest {
+    pub handle: String,
+}
+
+/// `DELETE /orgs/{org}?confirm=`: the org's handle, typed again.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteOrgQuery {
+    /// Must equal the org's handle exactly.
+    pub confirm: Option<String>,
+}

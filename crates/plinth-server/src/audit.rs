@@ -162,6 +162,18 @@ pub async fn record(
     ctx: &AuditContext,
     event: AuditEvent,
 ) -> ApiResult<()> {
+    record_at(tx, ctx, event, state.now()).await?;
+    state.metrics.audit_entries.inc();
+    Ok(())
+}
+
+/// [`record`] without a server: `plinth admin` works on the database directly.
+pub async fn record_at(
+    tx: &mut WriteTx,
+    ctx: &AuditContext,
+    event: AuditEvent,
+    now: OffsetDateTime,
+) -> plinth_store::Result<()> {
     let (chain, org_id, org_handle) = match event.scope {
         Scope::Org { id, handle } => (org_chain(&id), Some(id), Some(handle)),
         Scope::User { id } => (user_chain(&id), None, None),
@@ -182,10 +194,9 @@ pub async fn record(
             data: event.data.to_string(),
             request_id: ctx.request_id.clone(),
         },
-        state.now(),
+        now,
     )
     .await?;
-    state.metrics.audit_entries.inc();
     Ok(())
 }
 

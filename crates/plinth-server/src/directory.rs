@@ -42,10 +42,28 @@ impl Entry {
     }
 }
 
+/// Where an old org handle now points, during its grace period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Renamed {
+    pub new_handle: String,
+    /// Unix µs: answered as a redirect until then.
+    pub until_us: i64,
+}
+
+/// What a workspace label names.
+#[derive(Debug, Clone)]
+pub enum Lookup {
+    Live(Arc<Entry>),
+    /// `{old org handle}-{ws}` during the grace period of a rename: the live entry.
+    Renamed(Arc<Entry>),
+}
+
 #[derive(Default)]
 pub struct WorkspaceDirectory {
     /// label → entry.
     names: RwLock<HashMap<String, Arc<Entry>>>,
+    /// Old org handle → its org's current handle, while reserved.
+    renamed: RwLock<HashMap<String, Renamed>>,
     /// Bumped by every change in place, so a reload that read the database before a
     /// change committed cannot overwrite it with its older snapshot.
     generation: AtomicU64,
@@ -56,6 +74,26 @@ impl WorkspaceDirectory {
     pub fn get(&self, label: &str) -> Option<Arc<Entry>> {
         let names = self.names.read().unwrap_or_else(|e| e.into_inner());
         names.get(&label.to_ascii_lowercase()).cloned()
+    }
+
+    /// The org handle `old` was renamed to, if its redirect is still on at `now_us`.
+    pub fn renamed_to(&self, old: &str, now_us: i64) -> Option<String> {
+        let renamed = self.renamed.read().unwrap_or_else(|e| e.into_inner());
+        renamed
+            .get(&old.to_ascii_lowercase())
+            .filter(|r| r.until_us > now_us)
+            .map(|r| r.new_handle.clone())
+    }
+
+    /// A label, live or (during a rename's grace period) under the org's old handle.
+    /// Workspace handles have no hyphen, so the last one splits org from workspace.
+    pub fn lookup(&self, label: &str, now_us: i64) -> Option<Lookup> {
+        if let Some(entry) = self.get(label) {
+            return Some(Lookup::Live(entry));
+        }
+        let (org, ws) = label.rsplit_once('-')?;
+        let new_org = self.renamed_to(org, now_us)?;
+        self.get(&format!("{new_org}-{ws}")).map(Lookup::Renamed)
     }
 
     pub fn len(&self) -> usize {
@@ -88,6 +126,21 @@ impl WorkspaceDirectory {
         loop {
             let seen = self.generation();
             let rows = store.live_workspace_names().await?;
+            let redirects = store
+                .handle_redirects(time::OffsetDateTime::now_utc())
+                .await?;
+            let fresh_renamed: HashMap<String, Renamed> = redirects
+                .into_iter()
+                .map(|r| {
+                    (
+                        r.old_handle,
+                        Renamed {
+                            new_handle: r.new_handle,
+                            until_us: r.until_us,
+                        },
+                    )
+                })
+                .collect();
             let fresh: HashMap<String, Arc<Entry>> = rows
                 .iter()
                 .map(|row| {
@@ -101,6 +154,7 @@ impl WorkspaceDirectory {
                 continue;
             }
             *names = fresh;
+            *self.renamed.write().unwrap_or_else(|e| e.into_inner()) = fresh_renamed;
             self.generation.fetch_add(1, Ordering::AcqRel);
             return Ok(());
         }

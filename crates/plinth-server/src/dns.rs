@@ -14,12 +14,13 @@ use hickory_server::net::runtime::Time;
 use hickory_server::proto::op::{
     Edns, Header, HeaderCounts, MessageType, Metadata, OpCode, ResponseCode,
 };
-use hickory_server::proto::rr::rdata::{A, AAAA, NS, SOA};
+use hickory_server::proto::rr::rdata::{A, AAAA, CNAME, NS, SOA};
 use hickory_server::proto::rr::{LowerName, Name, RData, Record, RecordType};
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::zone_handler::MessageResponseBuilder;
 use tokio::net::{TcpListener, UdpSocket};
 
+use crate::directory::Lookup;
 use crate::state::AppState;
 
 /// Short, because names appear and disappear with workspaces.
@@ -136,16 +137,26 @@ impl ZoneHandler {
             format!("{text}.")
         };
         let label = text.strip_suffix(&self.suffix).unwrap_or_default();
-        let entry = (!label.contains('.'))
-            .then(|| self.state.directory.get(label))
+        let now = self.state.now();
+        let found = (!label.contains('.'))
+            .then(|| {
+                self.state
+                    .directory
+                    .lookup(label, plinth_store::time_to_micros(now))
+            })
             .flatten();
+        let (entry, renamed) = match found {
+            Some(Lookup::Live(entry)) => (Some(entry), false),
+            Some(Lookup::Renamed(entry)) => (Some(entry), true),
+            None => (None, false),
+        };
         if let Some(entry) = &entry {
             // Answered for this org's name: metered in memory like every other count.
             self.state.usage.count(
                 &entry.org_id,
                 Some(&entry.workspace_id),
                 crate::usage::DNS_QUERIES,
-                self.state.now(),
+                now,
             );
         }
         if entry.is_none() && label != "ns1" {
@@ -153,10 +164,29 @@ impl ZoneHandler {
             out.soa.push(self.soa());
             return out;
         }
+        // An old name during a rename's grace period: a CNAME to the new name, and the
+        // new name's address in the same answer (as resolvers expect of an authority).
+        let name = match (&entry, renamed) {
+            (Some(entry), true) => {
+                let target = Name::from_ascii(format!("{}{}", entry.label(), self.suffix))
+                    .unwrap_or_else(|_| self.origin());
+                out.answers.push(Record::from_rdata(
+                    name,
+                    TTL,
+                    RData::CNAME(CNAME(target.clone())),
+                ));
+                if qtype == RecordType::CNAME {
+                    return out;
+                }
+                target
+            }
+            _ => name,
+        };
         match self.address(&name, qtype) {
             Some(record) => out.answers.push(record),
             // The name exists but has no data of this type: NOERROR with the SOA.
-            None => out.soa.push(self.soa()),
+            None if !renamed => out.soa.push(self.soa()),
+            None => {}
         }
         out
     }

@@ -20,6 +20,8 @@ pub struct ApiError {
 struct Extra {
     errors: Vec<FieldError>,
     retry_after: Option<u64>,
+    /// The `Location` of a redirect.
+    location: Option<String>,
     /// Kept for the log line only; never sent to the client.
     internal: Option<String>,
 }
@@ -132,6 +134,24 @@ impl ApiError {
         )
     }
 
+    /// 308: the resource lives at `location` now (an org's old handle during its grace
+    /// period). Clients follow it; the problem body says where, for people.
+    pub fn moved(location: &str) -> Self {
+        let mut err = Self::new(StatusCode::PERMANENT_REDIRECT, "moved", "Moved")
+            .detail(format!("this organization has a new handle: {location}"));
+        err.extra().location = Some(location.to_owned());
+        err
+    }
+
+    pub fn confirmation_mismatch(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "confirmation-mismatch",
+            "Confirmation does not match",
+        )
+        .detail(detail)
+    }
+
     pub fn rate_limited(retry_after_secs: u64) -> Self {
         let mut err = Self::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -238,6 +258,12 @@ impl IntoResponse for ApiError {
         );
         if let Some(secs) = extra.and_then(|e| e.retry_after) {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if let Some(location) = extra
+            .and_then(|e| e.location.as_deref())
+            .and_then(|l| HeaderValue::from_str(l).ok())
+        {
+            headers.insert(header::LOCATION, location);
         }
         if self.status == StatusCode::UNAUTHORIZED {
             headers.insert(

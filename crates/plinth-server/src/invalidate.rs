@@ -56,6 +56,11 @@ impl Invalidation {
     }
 }
 
+/// Queues `inv` for every running replica, without a server of our own (`plinth admin`).
+pub async fn queue(tx: &mut WriteTx, inv: &Invalidation) -> Result<(), plinth_store::StoreError> {
+    tx.notify(&inv.payload()).await
+}
+
 impl AppState {
     /// Queues `inv` for the other replicas; delivered only if `tx` commits.
     pub async fn queue_invalidation(
@@ -63,7 +68,7 @@ impl AppState {
         tx: &mut WriteTx,
         inv: &Invalidation,
     ) -> Result<(), plinth_store::StoreError> {
-        tx.notify(&inv.payload()).await
+        queue(tx, inv).await
     }
 
     /// Drops the cached facts `inv` names on this replica. The workspace directory is

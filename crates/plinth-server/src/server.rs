@@ -14,8 +14,8 @@ use crate::dns::DnsServer;
 use crate::invalidate::run_listener;
 use crate::state::AppState;
 
-/// How often audit entries past the retention period are purged.
-const AUDIT_PURGE_EVERY: Duration = Duration::from_secs(3600);
+/// How often deleted orgs, expired reservations and old audit entries are purged.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
 /// How often the workspace names are reloaded whole: the backstop for a missed
 /// invalidation, like the caches' TTL.
 const DIRECTORY_REFRESH_EVERY: Duration = Duration::from_secs(30);
@@ -91,7 +91,7 @@ pub async fn start(store: Store, mut settings: Settings) -> std::io::Result<Runn
         tokio::spawn(refresh_directory_every(state.clone(), shutdown_rx.clone())),
         tokio::spawn(flush_every(state.clone(), shutdown_rx.clone())),
         tokio::spawn(snapshot_usage_every(state.clone(), shutdown_rx.clone())),
-        tokio::spawn(purge_audit_every(state.clone(), shutdown_rx)),
+        tokio::spawn(purge_every(state.clone(), shutdown_rx)),
     ];
     Ok(Running {
         addr,
@@ -134,23 +134,31 @@ async fn flush_every(state: AppState, mut shutdown: watch::Receiver<bool>) {
     }
 }
 
-/// Applies the audit retention once at start and then every hour.
-async fn purge_audit_every(state: AppState, mut shutdown: watch::Receiver<bool>) {
-    if state.settings.audit_retention_days.is_none() {
-        return;
-    }
-    let mut tick = tokio::time::interval(AUDIT_PURGE_EVERY);
+/// Once at start and then every hour: purges deleted orgs and handle reservations whose
+/// grace period is over, and audit entries past the retention period (when set).
+async fn purge_every(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(PURGE_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             _ = shutdown.changed() => return,
         }
-        match crate::audit::purge_expired(&state).await {
-            Ok(0) => {}
-            Ok(removed) => tracing::info!(removed, "purged audit entries past retention"),
-            Err(err) => tracing::warn!(error = %err, "could not purge old audit entries"),
-        }
+        purge_expired(&state).await;
+    }
+}
+
+/// One pass of [`purge_every`].
+pub async fn purge_expired(state: &AppState) {
+    match crate::service::admin::purge_expired(&state.store, state.now()).await {
+        Ok(orgs) if orgs.is_empty() => {}
+        Ok(orgs) => tracing::info!(count = orgs.len(), "purged deleted organizations"),
+        Err(err) => tracing::warn!(error = %err, "could not purge deleted organizations"),
+    }
+    match crate::audit::purge_expired(state).await {
+        Ok(0) => {}
+        Ok(removed) => tracing::info!(removed, "purged audit entries past retention"),
+        Err(err) => tracing::warn!(error = %err, "could not purge old audit entries"),
     }
 }
 

@@ -12,7 +12,11 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use plinth_core::DnsName;
 
-use crate::directory::Entry;
+use axum::extract::FromRequestParts;
+
+use crate::auth::Actor;
+use crate::auth::org::OrgAccess;
+use crate::directory::{Entry, Lookup};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -38,7 +42,7 @@ fn host_of(req: &Request) -> Option<String> {
 
 pub async fn serve_workspace_hosts(
     State(state): State<AppState>,
-    req: Request,
+    mut req: Request,
     next: Next,
 ) -> Response {
     let Some(host) = host_of(&req) else {
@@ -51,14 +55,58 @@ pub async fn serve_workspace_hosts(
     else {
         return next.run(req).await;
     };
-    let Some(entry) = state.directory.get(label) else {
-        return ApiError::not_found()
-            .detail(format!(
-                "no workspace is named {}",
-                host.to_ascii_lowercase()
-            ))
-            .into_response();
+    let now = state.now();
+    let entry = match state
+        .directory
+        .lookup(label, plinth_store::time_to_micros(now))
+    {
+        Some(Lookup::Live(entry)) => entry,
+        // An old name during a rename's grace period: 308 to the same path on the new
+        // name, so links and bookmarks keep working (method and body preserved).
+        Some(Lookup::Renamed(entry)) => {
+            let port = host
+                .rsplit_once(':')
+                .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+                .map(|(_, p)| format!(":{p}"))
+                .unwrap_or_default();
+            let path = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
+            let location = format!(
+                "http://{}.{}{port}{path}",
+                entry.label(),
+                state.settings.base_domain
+            );
+            return ApiError::moved(&location).into_response();
+        }
+        None => {
+            return ApiError::not_found()
+                .detail(format!(
+                    "no workspace is named {}",
+                    host.to_ascii_lowercase()
+                ))
+                .into_response();
+        }
     };
+    // A request that carries a token is checked against the org: a token issued before
+    // the org's authentication reset is refused here as on the API (401 `auth-reset`),
+    // and a caller who is not a member learns nothing (404). Without a token, the page
+    // is the workspace's public landing page.
+    if req.headers().contains_key(header::AUTHORIZATION) {
+        let (mut parts, body) = req.into_parts();
+        let checked = match Actor::from_request_parts(&mut parts, &state).await {
+            Ok(actor) => OrgAccess::resolve(&state, actor, &entry.org_handle)
+                .await
+                .map(|_| ()),
+            Err(err) => Err(err),
+        };
+        if let Err(err) = checked {
+            return err.into_response();
+        }
+        req = Request::from_parts(parts, body);
+    }
     state.usage.count(
         &entry.org_id,
         Some(&entry.workspace_id),

@@ -2,6 +2,7 @@
 
 mod audit;
 mod error;
+mod lifecycle;
 mod members;
 mod migrate;
 mod notify;
@@ -21,6 +22,7 @@ pub use audit::{
     user_chain,
 };
 pub use error::{ConflictOn, StoreError};
+pub use lifecycle::HandleRedirect;
 pub use members::{InvitationRecord, MemberRecord, MembershipRecord, MembershipStatus};
 pub use migrate::{MIGRATIONS, Migration};
 pub use notify::INVALIDATION_CHANNEL;

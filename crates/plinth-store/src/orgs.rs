@@ -42,7 +42,7 @@ pub struct UserOrg {
     pub role: OrgRole,
 }
 
-const ORG_COLUMNS: &str = "o.id, o.handle, o.display_name, o.avatar_url, o.token_min_issued_at, \
+pub(crate) const ORG_COLUMNS: &str = "o.id, o.handle, o.display_name, o.avatar_url, o.token_min_issued_at, \
                            o.created_at, o.updated_at";
 
 pub(crate) fn org_from_row(row: &AnyRow) -> Result<OrgRecord> {
@@ -118,6 +118,8 @@ impl WriteTx {
     ) -> Result<OrgRecord> {
         let id = crate::new_id();
         let now_us = time_to_micros(now);
+        self.release_expired_handle(new.handle.as_str(), now_us)
+            .await?;
         sqlx::query("INSERT INTO handles (handle, owner_kind, owner_id) VALUES ($1, 'org', $2)")
             .bind(new.handle.as_str())
             .bind(&id)

@@ -93,10 +93,14 @@ impl Store {
         row.as_ref().map(user_from_row).transpose()
     }
 
-    /// Whether a handle is taken by anyone (user, org, or an org's grace reservation).
-    pub async fn handle_taken(&self, handle: &Handle) -> Result<bool> {
-        let row = sqlx::query("SELECT 1 AS one FROM handles WHERE handle = $1")
-            .bind(handle.as_str())
+    /// Whether a handle is taken by anyone at `now` (a user, an org, or an org's grace
+    /// reservation that has not ended).
+    pub async fn handle_taken(&self, handle: &Handle, now: OffsetDateTime) -> Result<bool> {
+        let row = sqlx::query(
+            "SELECT 1 AS one FROM handles WHERE handle = $1              AND (reserved_until IS NULL OR reserved_until > $2)",
+        )
+        .bind(handle.as_str())
+        .bind(time_to_micros(now))
             .fetch_optional(self.pool())
             .await?;
         Ok(row.is_some())
@@ -108,6 +112,8 @@ impl WriteTx {
     pub async fn insert_user(&mut self, new: NewUser, now: OffsetDateTime) -> Result<UserRecord> {
         let id = crate::new_id();
         let now_us = time_to_micros(now);
+        self.release_expired_handle(new.handle.as_str(), now_us)
+            .await?;
         sqlx::query("INSERT INTO handles (handle, owner_kind, owner_id) VALUES ($1, 'user', $2)")
             .bind(new.handle.as_str())
             .bind(&id)

@@ -37,6 +37,27 @@ enum AdminCommand {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Deleted organizations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum OrgCommand {
+    /// Bring back a deleted organization (with its members and workspaces) within its
+    /// grace period.
+    Restore {
+        /// The deleted org's handle.
+        handle: String,
+        #[command(flatten)]
+        db: config::DatabaseArgs,
+    },
+    /// Purge deleted organizations and handle reservations whose grace period is over
+    /// (`plinth serve` also does this every hour).
+    PurgeExpired {
+        #[command(flatten)]
+        db: config::DatabaseArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -70,8 +91,40 @@ fn main() -> anyhow::Result<()> {
                 }
                 Ok(())
             }
+            Command::Admin(AdminCommand::Org(OrgCommand::Restore { handle, db })) => {
+                let store = connect_and_migrate(&config::database_url(&db)?).await?;
+                restore_org(&store, &handle).await
+            }
+            Command::Admin(AdminCommand::Org(OrgCommand::PurgeExpired { db })) => {
+                let store = connect_and_migrate(&config::database_url(&db)?).await?;
+                let purged = plinth_server::service::admin::purge_expired(
+                    &store,
+                    time::OffsetDateTime::now_utc(),
+                )
+                .await?;
+                println!("purged {} deleted organization(s)", purged.len());
+                Ok(())
+            }
         }
     })
+}
+
+async fn restore_org(store: &Store, handle: &str) -> anyhow::Result<()> {
+    let handle =
+        plinth_core::Handle::parse(handle).map_err(|e| anyhow::anyhow!("{handle}: {e}"))?;
+    let now = time::OffsetDateTime::now_utc();
+    match plinth_server::service::admin::restore_org(store, &handle, now).await? {
+        Some(org) => {
+            println!("restored organization \"{}\" ({})", org.handle, org.id);
+            Ok(())
+        }
+        None => match store.deleted_org_by_handle(&handle).await? {
+            Some(_) => anyhow::bail!(
+                "\"{handle}\" was deleted longer ago than the grace period: it can no longer be restored"
+            ),
+            None => anyhow::bail!("no deleted organization has the handle \"{handle}\""),
+        },
+    }
 }
 
 /// Logs go to stderr; `PLINTH_LOG` filters (default `info`), `PLINTH_LOG_FORMAT=json`

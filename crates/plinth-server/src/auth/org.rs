@@ -92,6 +92,24 @@ impl OrgAccess {
     }
 }
 
+/// `uri`'s path and query with its `/orgs/{old}` segment renamed.
+fn moved_path(uri: &axum::http::Uri, old: &str, new: &str) -> String {
+    let path = uri.path();
+    let from = format!("/orgs/{old}");
+    let path = match path.find(&from) {
+        Some(at)
+            if path[at + from.len()..].is_empty() || path[at + from.len()..].starts_with('/') =>
+        {
+            format!("{}/orgs/{new}{}", &path[..at], &path[at + from.len()..])
+        }
+        _ => path.to_owned(),
+    };
+    match uri.query() {
+        Some(query) => format!("{path}?{query}"),
+        None => path,
+    }
+}
+
 fn no_such_org() -> ApiError {
     ApiError::not_found().detail("no such organization, or you are not a member of it")
 }
@@ -110,7 +128,18 @@ impl FromRequestParts<AppState> for OrgAccess {
             .find(|(key, _)| *key == "org")
             .map(|(_, value)| value.to_owned())
             .ok_or_else(|| ApiError::internal("org guard on a route without {org}"))?;
-        Self::resolve(state, actor, &org).await
+        match Self::resolve(state, actor, &org).await {
+            Err(err) if err.status == axum::http::StatusCode::NOT_FOUND => {
+                // An old handle during a rename's grace period: 308 to the same path
+                // under the new handle (the new path then applies the guard again).
+                let now_us = plinth_store::time_to_micros(state.now());
+                match state.directory.renamed_to(&org, now_us) {
+                    Some(new) => Err(ApiError::moved(&moved_path(&parts.uri, &org, &new))),
+                    None => Err(err),
+                }
+            }
+            other => other,
+        }
     }
 }
 

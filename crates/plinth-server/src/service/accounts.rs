@@ -34,7 +34,7 @@ pub async fn signup(
         None => handle.to_string(),
     };
     // Cheap checks first, so a taken handle costs no password hash.
-    if state.store.handle_taken(&handle).await? {
+    if state.store.handle_taken(&handle, state.now()).await? {
         return Err(ApiError::handle_taken(handle.as_str()));
     }
     let password_hash = state.passwords.hash(password).await?;

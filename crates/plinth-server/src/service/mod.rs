@@ -5,6 +5,7 @@
 //! inside the same transaction as the change.
 
 pub mod accounts;
+pub mod admin;
 pub mod audit;
 pub mod members;
 pub mod orgs;

@@ -1,6 +1,6 @@
-use plinth_api::{CreateOrgRequest, UpdateOrgRequest};
+use plinth_api::{ChangeHandleRequest, CreateOrgRequest, UpdateOrgRequest};
 use plinth_core::{AuditAction, AvatarUrl, DisplayName, Handle, OrgPermission};
-use plinth_store::{NewOrg, OrgRecord, OrgUpdate, Page, UserOrg};
+use plinth_store::{NewOrg, OrgRecord, OrgUpdate, Page, UserOrg, time_to_micros};
 use serde_json::json;
 
 use crate::audit::{self, AuditContext, AuditEvent, Changes};
@@ -134,4 +134,125 @@ pub async fn update(
     // Workspace hosts show the org's display name.
     state.directory.reload_logged(&state.store).await;
     Ok(org)
+}
+
+fn grace_end(state: &AppState) -> time::OffsetDateTime {
+    state.now() + time::Duration::days(i64::from(state.settings.handle_grace_days))
+}
+
+/// Gives the org a new handle, and so every workspace a new DNS name. The old handle
+/// stays reserved for the org (and redirects) for `handle_grace_days`; the org may take
+/// it back meanwhile.
+pub async fn change_handle(
+    state: &AppState,
+    meta: &ClientMeta,
+    owner: &OrgOwner,
+    req: ChangeHandleRequest,
+) -> ApiResult<OrgRecord> {
+    owner.require(OrgPermission::Administer)?;
+    let handle = Handle::parse(&req.handle).map_err(|e| ApiError::validation("handle", e.0))?;
+    if handle == owner.org.handle {
+        return Err(ApiError::validation(
+            "handle",
+            format!("\"{handle}\" is already this organization's handle"),
+        ));
+    }
+    let inv = Invalidation::Org(owner.org.id.clone());
+    let mut tx = state.store.begin().await?;
+    let (before, after) = tx
+        .change_org_handle(&owner.org.id, &handle, grace_end(state), state.now())
+        .await
+        .map_err(|e| match ApiError::from(e) {
+            err if err.problem_type == "handle-taken" => ApiError::handle_taken(handle.as_str()),
+            err => err,
+        })?
+        .ok_or_else(ApiError::not_found)?;
+    let event = AuditEvent::org(AuditAction::OrgHandleUpdate, &after)
+        .changes(Changes::new().field("handle", before.handle.as_str(), after.handle.as_str()));
+    audit::record(
+        state,
+        &mut tx,
+        &AuditContext::new(&owner.actor, meta),
+        event,
+    )
+    .await?;
+    state.queue_invalidation(&mut tx, &inv).await?;
+    tx.commit().await?;
+    state.apply_invalidation(&inv);
+    // Old names become redirects and new names answer from this moment on.
+    state.directory.reload_logged(&state.store).await;
+    Ok(after)
+}
+
+/// Refuses, on this org, every token issued until now, the caller's own included.
+/// O(1): one column, however many tokens there are.
+pub async fn reset_auth(state: &AppState, meta: &ClientMeta, owner: &OrgOwner) -> ApiResult<()> {
+    owner.require(OrgPermission::Administer)?;
+    let inv = Invalidation::Org(owner.org.id.clone());
+    let now = time_to_micros(state.now());
+    let mut tx = state.store.begin().await?;
+    let before = tx
+        .org_for_update(&owner.org.id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    tx.set_org_token_min_issued_at(&owner.org.id, now).await?;
+    let event = AuditEvent::org(AuditAction::OrgAuthReset, &before).changes(Changes::new().field(
+        "token_min_issued_at",
+        before.token_min_issued_at,
+        now,
+    ));
+    audit::record(
+        state,
+        &mut tx,
+        &AuditContext::new(&owner.actor, meta),
+        event,
+    )
+    .await?;
+    state.queue_invalidation(&mut tx, &inv).await?;
+    tx.commit().await?;
+    state.apply_invalidation(&inv);
+    Ok(())
+}
+
+/// Deletes the org once its handle is typed again: it vanishes from every answer and
+/// from DNS at once, and stays restorable (`plinth admin org restore`) for
+/// `handle_grace_days`, its handle reserved meanwhile. Its audit log ends here.
+pub async fn delete(
+    state: &AppState,
+    meta: &ClientMeta,
+    owner: &OrgOwner,
+    confirm: Option<&str>,
+) -> ApiResult<()> {
+    owner.require(OrgPermission::Administer)?;
+    if confirm != Some(owner.org.handle.as_str()) {
+        return Err(ApiError::confirmation_mismatch(format!(
+            "to delete this organization, send ?confirm={} (its handle, exactly)",
+            owner.org.handle
+        )));
+    }
+    let inv = Invalidation::Org(owner.org.id.clone());
+    let mut tx = state.store.begin().await?;
+    let org = tx
+        .org_for_update(&owner.org.id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let until = grace_end(state);
+    tx.soft_delete_org(&org.id, until, state.now()).await?;
+    let event = AuditEvent::org(AuditAction::OrgDelete, &org).data(json!({
+        "handle": org.handle.as_str(),
+        "display_name": org.display_name,
+        "restorable_until": audit::time_value(until),
+    }));
+    audit::record(
+        state,
+        &mut tx,
+        &AuditContext::new(&owner.actor, meta),
+        event,
+    )
+    .await?;
+    state.queue_invalidation(&mut tx, &inv).await?;
+    tx.commit().await?;
+    state.apply_invalidation(&inv);
+    state.directory.reload_logged(&state.store).await;
+    Ok(())
 }
