@@ -92,7 +92,7 @@ async fn duplicate_handle_or_email_conflicts(fixture: &TestDb) {
     // The failed insert claimed no handle.
     assert!(
         !store
-            .handle_taken(&Handle::parse("alice2").unwrap())
+            .handle_taken(&Handle::parse("alice2").unwrap(), now())
             .await
             .unwrap()
     );
@@ -158,7 +158,7 @@ async fn dropped_transaction_leaves_nothing(fixture: &TestDb) {
     );
     assert!(
         !store
-            .handle_taken(&Handle::parse("carol").unwrap())
+            .handle_taken(&Handle::parse("carol").unwrap(), now())
             .await
             .unwrap()
     );
@@ -337,18 +337,18 @@ async fn token_min_issued_at_is_set(fixture: &TestDb) {
 async fn handle_taken_sees_users(fixture: &TestDb) {
     let store = &fixture.store;
     let heidi = Handle::parse("heidi").unwrap();
-    assert!(!store.handle_taken(&heidi).await.unwrap());
+    assert!(!store.handle_taken(&heidi, now()).await.unwrap());
     add_user(store, "heidi").await;
-    assert!(store.handle_taken(&heidi).await.unwrap());
+    assert!(store.handle_taken(&heidi, now()).await.unwrap());
     assert!(
         store
-            .handle_taken(&Handle::parse("HEIDI").unwrap())
+            .handle_taken(&Handle::parse("HEIDI").unwrap(), now())
             .await
             .unwrap()
     );
     assert!(
         !store
-            .handle_taken(&Handle::parse("heidi2").unwrap())
+            .handle_taken(&Handle::parse("heidi2").unwrap(), now())
             .await
             .unwrap()
     );
