@@ -1,14 +1,12 @@
 //! The real DNS server, over UDP and TCP, as workspaces come and go.
 
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
-use std::time::Duration;
+use std::net::{IpAddr, Ipv6Addr};
 
-use hickory_server::proto::op::{Message, Query, ResponseCode};
-use hickory_server::proto::rr::{Name, RData, RecordType};
+use hickory_server::proto::op::ResponseCode;
+use hickory_server::proto::rr::{RData, RecordType};
 use plinth_server::testing::TestApp;
+use plinth_server::testing::dns::{addresses, has_soa_authority, tcp_query, udp_query};
 use plinth_store::test_support::Backend;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpStream, UdpSocket};
 
 async fn app(backend: Backend) -> TestApp {
     TestApp::new(backend).await
@@ -46,69 +44,6 @@ mod ipv6 {
         assert!(a.answers.is_empty());
         assert!(has_soa_authority(&a));
     }
-}
-
-fn query_bytes(name: &str, qtype: RecordType) -> Vec<u8> {
-    let mut message = Message::query();
-    message.add_query(Query::query(Name::from_ascii(name).expect("a name"), qtype));
-    message.to_vec().expect("a query encodes")
-}
-
-async fn udp_query(server: SocketAddr, name: &str, qtype: RecordType) -> Message {
-    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let query = query_bytes(name, qtype);
-    socket.send_to(&query, server).await.unwrap();
-    let mut buf = vec![0u8; 4096];
-    let (len, _) = tokio::time::timeout(Duration::from_secs(5), socket.recv_from(&mut buf))
-        .await
-        .expect("a UDP answer within 5 s")
-        .unwrap();
-    let answer = Message::from_vec(&buf[..len]).expect("a DNS message");
-    assert_eq!(
-        answer.metadata.id,
-        Message::from_vec(&query).unwrap().metadata.id
-    );
-    answer
-}
-
-async fn tcp_query(server: SocketAddr, name: &str, qtype: RecordType) -> Message {
-    let mut stream = TcpStream::connect(server).await.unwrap();
-    let query = query_bytes(name, qtype);
-    // DNS over TCP: every message is preceded by its length, two bytes big-endian.
-    stream
-        .write_all(&(query.len() as u16).to_be_bytes())
-        .await
-        .unwrap();
-    stream.write_all(&query).await.unwrap();
-    let read = async {
-        let len = stream.read_u16().await.unwrap();
-        let mut buf = vec![0u8; usize::from(len)];
-        stream.read_exact(&mut buf).await.unwrap();
-        buf
-    };
-    let buf = tokio::time::timeout(Duration::from_secs(5), read)
-        .await
-        .expect("a TCP answer within 5 s");
-    Message::from_vec(&buf).expect("a DNS message")
-}
-
-fn addresses(message: &Message) -> Vec<IpAddr> {
-    message
-        .answers
-        .iter()
-        .filter_map(|r| match &r.data {
-            RData::A(a) => Some(IpAddr::V4(a.0)),
-            RData::AAAA(a) => Some(IpAddr::V6(a.0)),
-            _ => None,
-        })
-        .collect()
-}
-
-fn has_soa_authority(message: &Message) -> bool {
-    message
-        .authorities
-        .iter()
-        .any(|r| matches!(r.data, RData::SOA(_)))
 }
 
 async fn names_follow_workspaces_over_udp_and_tcp(app: &TestApp) {

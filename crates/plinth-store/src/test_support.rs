@@ -90,6 +90,22 @@ impl TestDb {
             .rows_affected()
     }
 
+    /// Runs a `SELECT COUNT(*) …` with text parameters and answers the count.
+    pub async fn execute_count(&self, sql: &str, params: &[&str]) -> i64 {
+        use sqlx::Row;
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        let mut query = sqlx::query(sql);
+        for param in params {
+            query = query.bind(param.to_string());
+        }
+        query
+            .fetch_one(self.store.pool())
+            .await
+            .unwrap_or_else(|e| panic!("test query failed: {e}"))
+            .try_get::<i64, _>(0)
+            .unwrap_or_else(|e| panic!("test query answered no count: {e}"))
+    }
+
     /// Drops what the test created. Called by the test macros after a test passes;
     /// a failing test leaves its database behind for a look.
     pub async fn cleanup(self) {

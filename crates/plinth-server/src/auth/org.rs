@@ -134,7 +134,14 @@ impl FromRequestParts<AppState> for OrgAccess {
                 // under the new handle (the new path then applies the guard again).
                 let now_us = plinth_store::time_to_micros(state.now());
                 match state.directory.renamed_to(&org, now_us) {
-                    Some(new) => Err(ApiError::moved(&moved_path(&parts.uri, &org, &new))),
+                    Some(new) => {
+                        // Inside `/api/v1` the router sees the path without its prefix.
+                        let uri = parts
+                            .extensions
+                            .get::<axum::extract::OriginalUri>()
+                            .map_or(&parts.uri, |original| &original.0);
+                        Err(ApiError::moved(&moved_path(uri, &org, &new)))
+                    }
                     None => Err(err),
                 }
             }
