@@ -185,6 +185,27 @@ async fn every_org_route_answers_every_principal_as_designed(app: &TestApp) {
             None,
             [401, 404, 404, 403, 403, 404, 200],
         ),
+        // The Advanced settings. The owner's calls are refusals (same handle, no
+        // confirmation) so the org stays as it is for the routes that follow ...
+        route(
+            Method::POST,
+            "/api/v1/orgs/acme/handle",
+            Some(json!({"handle": "acme"})),
+            [401, 404, 404, 403, 403, 404, 400],
+        ),
+        route(
+            Method::DELETE,
+            "/api/v1/orgs/acme",
+            None,
+            [401, 404, 404, 403, 403, 404, 400],
+        ),
+        // ... and the reset comes last: it ends the owner's own session on the org.
+        route(
+            Method::POST,
+            "/api/v1/orgs/acme/reset-auth",
+            None,
+            [401, 404, 404, 403, 403, 404, 204],
+        ),
     ];
 
     let mut failures = Vec::new();

@@ -1,102 +1,14 @@
 //! The real binary: `plinth serve` with no settings, the account flow over HTTP, graceful
 //! shutdown on SIGTERM, `plinth migrate`, and settings from `plinth.toml`.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+mod common;
 
-struct Plinth {
-    child: Child,
-    port: u16,
-    stderr_path: PathBuf,
-}
-
-impl Drop for Plinth {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "plinth-e2e-{name}-{}-{}",
-        std::process::id(),
-        Instant::now().elapsed().as_nanos()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Starts `plinth serve` in `dir` and waits for its "ready" line.
-fn serve(dir: &Path, args: &[&str]) -> Plinth {
-    let stderr_path = dir.join("stderr.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_plinth"))
-        .arg("serve")
-        .args(args)
-        .current_dir(dir)
-        .env_remove("PLINTH_DATABASE_URL")
-        .env_remove("PLINTH_BIND")
-        .env("PLINTH_LOG", "debug")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&stderr_path).unwrap())
-        .spawn()
-        .expect("plinth starts");
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    assert!(line.starts_with("Plinth is ready"), "first line: {line:?}");
-    let port = line
-        .split("http://localhost:")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("a console URL in {line:?}"));
-    Plinth {
-        child,
-        port,
-        stderr_path,
-    }
-}
-
-async fn call(
-    method: reqwest::Method,
-    url: String,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let client = reqwest::Client::new();
-    let mut req = client.request(method, url);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.expect("the server answers");
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
-fn sigterm_and_wait(mut plinth: Plinth) -> std::process::ExitStatus {
-    let killed = Command::new("kill")
-        .args(["-TERM", &plinth.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Some(status) = plinth.child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(Instant::now() < deadline, "plinth did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use common::{call, serve, sigterm_and_wait, temp_dir};
+use serde_json::json;
 
 #[tokio::test]
 async fn default_serve_runs_the_account_flow_and_stops_on_sigterm() {
@@ -373,5 +285,78 @@ async fn admin_audit_verify_finds_a_tampered_entry() {
         text.contains("BROKEN") && text.contains("at entry 3"),
         "{text}"
     );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `plinth admin org restore` brings a deleted org back from the database; a second
+/// restore, or an unknown handle, fails with a clear message.
+#[tokio::test]
+async fn admin_org_restore_brings_a_deleted_org_back() {
+    use reqwest::Method;
+    let dir = temp_dir("restore");
+    let args = ["--bind", "127.0.0.1:0", "--dns-bind", "127.0.0.1:0"];
+    let plinth = serve(&dir, &args);
+    let api = format!("http://127.0.0.1:{}/api/v1", plinth.port);
+    call(
+        Method::POST,
+        format!("{api}/signup"),
+        None,
+        Some(json!({"handle": "ann", "email": "ann@example.com", "password": "correct horse"})),
+    )
+    .await;
+    let (_, login) = call(
+        Method::POST,
+        format!("{api}/login"),
+        None,
+        Some(json!({"login": "ann", "password": "correct horse"})),
+    )
+    .await;
+    let token = login["token"].as_str().unwrap().to_owned();
+    call(
+        Method::POST,
+        format!("{api}/orgs"),
+        Some(&token),
+        Some(json!({"handle": "acme"})),
+    )
+    .await;
+    let (status, _) = call(
+        Method::DELETE,
+        format!("{api}/orgs/acme?confirm=acme"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert!(sigterm_and_wait(plinth).success());
+
+    let url = format!("sqlite://{}", dir.join("plinth-data/plinth.db").display());
+    let admin = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_plinth"))
+            .args(["admin", "org"])
+            .args(args)
+            .args(["--database-url", &url])
+            .env("PLINTH_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let out = admin(&["restore", "acme"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("restored organization \"acme\""));
+    let again = admin(&["restore", "acme"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("no deleted organization"));
+    let purge = admin(&["purge-expired"]);
+    assert!(purge.status.success());
+    assert!(String::from_utf8_lossy(&purge.stdout).contains("purged 0"));
+
+    let plinth = serve(&dir, &args);
+    let api = format!("http://127.0.0.1:{}/api/v1", plinth.port);
+    let (status, org) = call(Method::GET, format!("{api}/orgs/acme"), Some(&token), None).await;
+    assert_eq!(status, 200, "{org}");
+    assert!(sigterm_and_wait(plinth).success());
     let _ = std::fs::remove_dir_all(dir);
 }

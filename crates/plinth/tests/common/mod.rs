@@ -1,0 +1,108 @@
+//! The real `plinth` binary as a child process, for end-to-end tests.
+#![allow(dead_code)] // each test file uses its own share of these
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub struct Plinth {
+    pub child: Child,
+    pub port: u16,
+    /// The DNS server's address (UDP and TCP), from the ready line.
+    pub dns: std::net::SocketAddr,
+    pub stderr_path: PathBuf,
+}
+
+impl Drop for Plinth {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "plinth-e2e-{name}-{}-{}",
+        std::process::id(),
+        Instant::now().elapsed().as_nanos()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Starts `plinth serve` in `dir` and waits for its "ready" line.
+pub fn serve(dir: &Path, args: &[&str]) -> Plinth {
+    let stderr_path = dir.join("stderr.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_plinth"))
+        .arg("serve")
+        .args(args)
+        .current_dir(dir)
+        .env_remove("PLINTH_DATABASE_URL")
+        .env_remove("PLINTH_BIND")
+        .env("PLINTH_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .expect("plinth starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    assert!(line.starts_with("Plinth is ready"), "first line: {line:?}");
+    let port = line
+        .split("http://localhost:")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("a console URL in {line:?}"));
+    let dns = line
+        .split(" DNS ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|addr| addr.parse().ok())
+        .unwrap_or_else(|| panic!("a DNS address in {line:?}"));
+    Plinth {
+        child,
+        port,
+        dns,
+        stderr_path,
+    }
+}
+
+pub async fn call(
+    method: reqwest::Method,
+    url: String,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let client = reqwest::Client::new();
+    let mut req = client.request(method, url);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.expect("the server answers");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+pub fn sigterm_and_wait(mut plinth: Plinth) -> std::process::ExitStatus {
+    let killed = Command::new("kill")
+        .args(["-TERM", &plinth.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = plinth.child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "plinth did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
