@@ -6,7 +6,8 @@ use utoipa::ToSchema;
 pub struct Problem {
     /// A stable slug: `validation`, `unauthenticated`, `token-expired`, `token-revoked`,
     /// `auth-reset`, `forbidden`, `not-found`, `handle-taken`, `conflict`, `last-owner`,
-    /// `confirmation-mismatch`, `rate-limited`, `payload-too-large`, `unavailable`, `internal`.
+    /// `confirmation-mismatch`, `rate-limited`, `payload-too-large`, `unavailable`, `internal`,
+    /// and `moved` (a 308 to an org's new handle, with `Location`).
     #[serde(rename = "type")]
     pub problem_type: String,
     pub title: String,
