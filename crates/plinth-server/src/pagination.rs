@@ -16,18 +16,21 @@ pub struct PageRequest {
     pub after: Option<String>,
 }
 
+/// `?limit=`: 1–100, default 25.
+pub fn parse_limit(limit: Option<u32>) -> ApiResult<u32> {
+    match limit {
+        None => Ok(DEFAULT_LIMIT),
+        Some(n @ 1..=MAX_LIMIT) => Ok(n),
+        Some(_) => Err(ApiError::validation(
+            "limit",
+            format!("must be between 1 and {MAX_LIMIT}"),
+        )),
+    }
+}
+
 impl PageRequest {
     pub fn from_query(query: &PageQuery) -> ApiResult<Self> {
-        let limit = match query.limit {
-            None => DEFAULT_LIMIT,
-            Some(n @ 1..=MAX_LIMIT) => n,
-            Some(_) => {
-                return Err(ApiError::validation(
-                    "limit",
-                    format!("must be between 1 and {MAX_LIMIT}"),
-                ));
-            }
-        };
+        let limit = parse_limit(query.limit)?;
         let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
         Ok(Self { limit, after })
     }

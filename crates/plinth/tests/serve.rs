@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{call, serve, sigterm_and_wait, temp_dir};
+use common::{call, serve, signup_and_login, sigterm_and_wait, temp_dir};
 use serde_json::json;
 
 #[tokio::test]
@@ -222,21 +222,7 @@ async fn admin_audit_verify_finds_a_tampered_entry() {
         &["--bind", "127.0.0.1:0", "--dns-bind", "127.0.0.1:0"],
     );
     let api = format!("http://127.0.0.1:{}/api/v1", plinth.port);
-    call(
-        Method::POST,
-        format!("{api}/signup"),
-        None,
-        Some(json!({"handle": "ann", "email": "ann@example.com", "password": "correct horse"})),
-    )
-    .await;
-    let (_, login) = call(
-        Method::POST,
-        format!("{api}/login"),
-        None,
-        Some(json!({"login": "ann", "password": "correct horse"})),
-    )
-    .await;
-    let token = login["token"].as_str().unwrap().to_owned();
+    let token = signup_and_login(&api, "ann").await;
     call(
         Method::POST,
         format!("{api}/orgs"),
@@ -297,21 +283,7 @@ async fn admin_org_restore_brings_a_deleted_org_back() {
     let args = ["--bind", "127.0.0.1:0", "--dns-bind", "127.0.0.1:0"];
     let plinth = serve(&dir, &args);
     let api = format!("http://127.0.0.1:{}/api/v1", plinth.port);
-    call(
-        Method::POST,
-        format!("{api}/signup"),
-        None,
-        Some(json!({"handle": "ann", "email": "ann@example.com", "password": "correct horse"})),
-    )
-    .await;
-    let (_, login) = call(
-        Method::POST,
-        format!("{api}/login"),
-        None,
-        Some(json!({"login": "ann", "password": "correct horse"})),
-    )
-    .await;
-    let token = login["token"].as_str().unwrap().to_owned();
+    let token = signup_and_login(&api, "ann").await;
     call(
         Method::POST,
         format!("{api}/orgs"),

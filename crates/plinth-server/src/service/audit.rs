@@ -11,7 +11,7 @@ use time::format_description::well_known::Rfc3339;
 use tokio::sync::mpsc;
 
 use crate::error::{ApiError, ApiResult};
-use crate::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::pagination::parse_limit;
 use crate::state::AppState;
 use crate::views;
 
@@ -58,16 +58,7 @@ pub fn store_query(chain: String, filters: &AuditQuery) -> ApiResult<plinth_stor
         .as_deref()
         .map(|s| parse_time("until", s))
         .transpose()?;
-    let limit = match filters.limit {
-        None => DEFAULT_LIMIT,
-        Some(n @ 1..=MAX_LIMIT) => n,
-        Some(_) => {
-            return Err(ApiError::validation(
-                "limit",
-                format!("must be between 1 and {MAX_LIMIT}"),
-            ));
-        }
-    };
+    let limit = parse_limit(filters.limit)?;
     let before_seq = filters.cursor.as_deref().map(decode_cursor).transpose()?;
     Ok(plinth_store::AuditQuery {
         chain,

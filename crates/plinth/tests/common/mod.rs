@@ -106,3 +106,25 @@ pub fn sigterm_and_wait(mut plinth: Plinth) -> std::process::ExitStatus {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Signs `handle` up (password "correct horse") through `api` and logs in: the token.
+pub async fn signup_and_login(api: &str, handle: &str) -> String {
+    let (status, _) = call(
+        reqwest::Method::POST,
+        format!("{api}/signup"),
+        None,
+        Some(serde_json::json!({
+            "handle": handle, "email": format!("{handle}@example.com"), "password": "correct horse",
+        })),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (_, login) = call(
+        reqwest::Method::POST,
+        format!("{api}/login"),
+        None,
+        Some(serde_json::json!({"login": handle, "password": "correct horse"})),
+    )
+    .await;
+    login["token"].as_str().expect("a token").to_owned()
+}
