@@ -254,11 +254,45 @@ impl Store {
     /// the cost is a few index probes however long the log is, where a single `IN`/`OR`
     /// query would collect and sort every match.
     pub async fn audit_page(&self, query: &AuditQuery) -> Result<AuditPage> {
+        let Some((sql, binds)) = page_sql(query) else {
+            return Ok(AuditPage::empty());
+        };
+        let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), &binds)
+            .fetch_all(self.pool())
+            .await?;
+        let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+        Ok(AuditPage::from_rows(items, query.limit))
+    }
+
+    /// [`Store::audit_page`] for bulk reads (the export): the database packs each row
+    /// into one JSON array, so the driver moves one value a row instead of eighteen,
+    /// about twice as fast on SQLite.
+    pub async fn audit_page_packed(&self, query: &AuditQuery) -> Result<AuditPage> {
+        let Some((inner, binds)) = page_sql(query) else {
+            return Ok(AuditPage::empty());
+        };
+        let pack = match self.backend() {
+            Backend::Sqlite => format!("json_array({COLUMNS})"),
+            Backend::Postgres => format!("json_build_array({COLUMNS})::text"),
+        };
+        let sql = format!("SELECT {pack} AS packed FROM ({inner}) p ORDER BY seq DESC");
+        let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), &binds)
+            .fetch_all(self.pool())
+            .await?;
+        let items = rows
+            .iter()
+            .map(|row| unpack(&row.try_get::<String, _>("packed")?))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(AuditPage::from_rows(items, query.limit))
+    }
+}
+
+/// The SQL of one filtered page, returning [`COLUMNS`] newest first (`limit + 1` rows),
+/// and its parameters; `None` when nothing can match.
+fn page_sql(query: &AuditQuery) -> Option<(String, Vec<Bind>)> {
+    {
         if query.actions.as_ref().is_some_and(Vec::is_empty) || query.limit == 0 {
-            return Ok(AuditPage {
-                items: Vec::new(),
-                next_before: None,
-            });
+            return None;
         }
         let mut binds: Vec<Bind> = vec![Bind::Text(query.chain.clone())];
         let next = |binds: &mut Vec<Bind>, value: Bind| {
@@ -330,25 +364,93 @@ impl Store {
             format!("{} ORDER BY seq DESC LIMIT {limit}", parts.join(" UNION "))
         };
 
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-        for bind in &binds {
-            q = match bind {
-                Bind::Text(s) => q.bind(s.as_str()),
-                Bind::Int(i) => q.bind(*i),
-            };
+        Some((sql, binds))
+    }
+}
+
+fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    binds: &'q [Bind],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    for bind in binds {
+        q = match bind {
+            Bind::Text(s) => q.bind(s.as_str()),
+            Bind::Int(i) => q.bind(*i),
+        };
+    }
+    q
+}
+
+/// One row packed by the database as a JSON array of [`COLUMNS`].
+#[derive(serde::Deserialize)]
+struct Packed(
+    String,
+    String,
+    i64,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+    String,
+    String,
+);
+
+fn unpack(packed: &str) -> Result<AuditRecord> {
+    let p: Packed = serde_json::from_str(packed)
+        .map_err(|e| StoreError::Corrupt(format!("a packed audit row: {e}")))?;
+    Ok(AuditRecord {
+        id: p.0,
+        chain: p.1,
+        seq: p.2,
+        created_at: micros_to_time(p.3),
+        org_id: p.4,
+        org_handle: p.5,
+        actor_id: p.6,
+        actor_handle: p.7,
+        actor_ip: p.8,
+        user_agent: p.9,
+        action: p.10,
+        target_type: p.11,
+        target_id: p.12,
+        target_handle: p.13,
+        data: p.14,
+        request_id: p.15,
+        prev_hash: p.16,
+        hash: p.17,
+    })
+}
+
+impl AuditPage {
+    fn empty() -> Self {
+        Self {
+            items: Vec::new(),
+            next_before: None,
         }
-        let rows = q.fetch_all(self.pool()).await?;
-        let mut items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
-        let more = items.len() > query.limit as usize;
-        items.truncate(query.limit as usize);
+    }
+
+    /// From `limit + 1` rows: the extra one only says that there is more.
+    fn from_rows(mut items: Vec<AuditRecord>, limit: u32) -> Self {
+        let more = items.len() > limit as usize;
+        items.truncate(limit as usize);
         let next_before = if more {
             items.last().map(|e| e.seq)
         } else {
             None
         };
-        Ok(AuditPage { items, next_before })
+        Self { items, next_before }
     }
+}
 
+impl Store {
     /// The position of a chain's newest entry (0 for an empty or unknown chain).
     pub async fn audit_head(&self, chain: &str) -> Result<i64> {
         let row = sqlx::query("SELECT head_seq FROM audit_chains WHERE chain = $1")

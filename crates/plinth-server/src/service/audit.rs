@@ -205,7 +205,7 @@ async fn export(
             // A task of its own, so a window keeps reading while this one formats and
             // sends (a future in `buffered` only runs while the stream is polled).
             let store = state.store.clone();
-            tokio::spawn(async move { store.audit_page(&window).await })
+            tokio::spawn(async move { store.audit_page_packed(&window).await })
         })
         .buffered(EXPORT_READERS);
     while let Some(page) = pages.next().await {
