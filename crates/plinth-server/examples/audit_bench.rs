@@ -92,27 +92,35 @@ async fn main() {
         );
     }
 
-    // The database alone: the export's batches of 1,000 by keyset, no formatting.
-    let t = Instant::now();
-    let mut query = plinth_store::AuditQuery {
-        chain: format!("org:{org_id}"),
-        limit: 1000,
-        ..Default::default()
-    };
-    let mut read = 0usize;
-    loop {
-        let page = app.db.store.audit_page(&query).await.unwrap();
-        read += page.items.len();
-        match page.next_before {
-            Some(before) => query.before_seq = Some(before),
-            None => break,
+    // The database alone, one reader, pages of 2,000 by keyset, no formatting: plain
+    // rows (18 values each) and packed rows (one JSON array each, as the export reads).
+    for packed in [false, true] {
+        let t = Instant::now();
+        let mut query = plinth_store::AuditQuery {
+            chain: format!("org:{org_id}"),
+            limit: 2000,
+            ..Default::default()
+        };
+        let mut read = 0usize;
+        loop {
+            let page = if packed {
+                app.db.store.audit_page_packed(&query).await.unwrap()
+            } else {
+                app.db.store.audit_page(&query).await.unwrap()
+            };
+            read += page.items.len();
+            match page.next_before {
+                Some(before) => query.before_seq = Some(before),
+                None => break,
+            }
         }
+        println!(
+            "store reads alone ({}): {read} rows in {:.2} s = {:.0} rows/s",
+            if packed { "packed" } else { "plain" },
+            t.elapsed().as_secs_f64(),
+            read as f64 / t.elapsed().as_secs_f64()
+        );
     }
-    println!(
-        "store reads alone: {read} rows in {:.2} s = {:.0} rows/s",
-        t.elapsed().as_secs_f64(),
-        read as f64 / t.elapsed().as_secs_f64()
-    );
 
     for format in ["csv", "jsonl"] {
         let rss_before = rss_kib("VmRSS:");

@@ -335,54 +335,43 @@ async fn deleted_workspaces_keep_their_usage(app: &TestApp) {
     );
 }
 
-/// The rename endpoint is built on another branch: the rename is done the way it will be
-/// (the org row and its `handles` row), then the caches are told, as the service will.
+/// Usage is keyed by org id: it continues under the org's new handle.
 async fn renamed_org_keeps_its_usage(app: &TestApp) {
     let ann = app.user("ann").await;
-    let acme = app.create_org(&ann, "acme").await;
-    let org_id = acme["id"].as_str().unwrap();
+    app.create_org(&ann, "acme").await;
     app.create_workspace(&ann, "acme", "prod").await;
     let d = next_day_at_noon(app);
     touch_org(app, &ann, "acme", 2).await;
     visit(app, "acme-prod.plinth.localhost", 2).await;
     app.flush_usage().await;
 
-    let renamed = app
-        .db
-        .execute(
-            "UPDATE orgs SET handle = $1 WHERE id = $2",
-            &["initech", org_id],
-        )
-        .await;
-    assert_eq!(renamed, 1);
-    let moved = app
-        .db
-        .execute(
-            "UPDATE handles SET handle = $1 WHERE handle = $2 AND owner_id = $3",
-            &["initech", "acme", org_id],
-        )
-        .await;
-    assert_eq!(moved, 1);
-    app.state().cache.drop_org(org_id);
-    app.state()
-        .directory
-        .reload(&app.state().store)
-        .await
-        .unwrap();
-
+    // The rename is itself an API call on the org: the third.
+    app.post(
+        "/api/v1/orgs/acme/handle",
+        &ann,
+        json!({"handle": "initech"}),
+    )
+    .await
+    .assert_status(200);
     visit(app, "initech-prod.plinth.localhost", 1).await;
     touch_org(app, &ann, "initech", 1).await;
     app.flush_usage().await;
     let range = format!("?from={}&to={}", day(d), day(d));
     let report = app.usage(&ann, "initech", &range).await;
     report.assert_status(200);
-    assert_eq!(report.body["totals"]["api_requests"], 3);
+    assert_eq!(report.body["totals"]["api_requests"], 4);
     assert_eq!(report.body["totals"]["workspace_requests"], 3);
     assert_eq!(report.body["workspaces"][0]["handle"], "prod");
     assert_eq!(report.body["workspaces"][0]["workspace_requests"], 3);
-    app.usage(&ann, "acme", &range)
-        .await
-        .assert_problem(404, "not-found");
+    // Under the old handle, during the grace period: a redirect to the new one.
+    let old = app.usage(&ann, "acme", &range).await;
+    old.assert_problem(308, "moved");
+    assert!(
+        old.headers["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/api/v1/orgs/initech/usage")
+    );
 }
 
 #[track_caller]
