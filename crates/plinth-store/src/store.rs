@@ -55,13 +55,13 @@ impl Store {
                     Box::pin(async move {
                         // WAL lets readers run beside the one writer; foreign keys are
                         // off by default in SQLite; busy_timeout makes writers queue.
-                        // A 16 MiB page cache and reads through mmap: long scans (the
-                        // audit export, verify) run at memory speed instead of a read()
-                        // per page; the mapped pages are the OS's file cache, not heap.
+                        // Reads through mmap: long scans (the audit export, verify) need
+                        // no read() per page, and the mapped pages are the OS's file
+                        // cache, not each connection's heap.
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                                  PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                                 PRAGMA cache_size = -16384; PRAGMA mmap_size = 268435456;",
+                                 PRAGMA mmap_size = 268435456;",
                         )
                         .await?;
                         Ok(())
