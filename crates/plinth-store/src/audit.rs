@@ -290,82 +290,80 @@ impl Store {
 /// The SQL of one filtered page, returning [`COLUMNS`] newest first (`limit + 1` rows),
 /// and its parameters; `None` when nothing can match.
 fn page_sql(query: &AuditQuery) -> Option<(String, Vec<Bind>)> {
-    {
-        if query.actions.as_ref().is_some_and(Vec::is_empty) || query.limit == 0 {
-            return None;
-        }
-        let mut binds: Vec<Bind> = vec![Bind::Text(query.chain.clone())];
-        let next = |binds: &mut Vec<Bind>, value: Bind| {
-            binds.push(value);
-            format!("${}", binds.len())
-        };
-        let mut common = String::from("chain = $1");
-        if let Some(actor) = &query.actor_handle {
-            let p = next(&mut binds, Bind::Text(actor.clone()));
-            common.push_str(&format!(" AND actor_handle = {p}"));
-        }
-        if let Some(since) = query.since_us {
-            let p = next(&mut binds, Bind::Int(since));
-            common.push_str(&format!(" AND created_at >= {p}"));
-        }
-        if let Some(until) = query.until_us {
-            let p = next(&mut binds, Bind::Int(until));
-            common.push_str(&format!(" AND created_at < {p}"));
-        }
-        if let Some(before) = query.before_seq {
-            let p = next(&mut binds, Bind::Int(before));
-            common.push_str(&format!(" AND seq < {p}"));
-        }
-        if let Some(from) = query.from_seq {
-            let p = next(&mut binds, Bind::Int(from));
-            common.push_str(&format!(" AND seq >= {p}"));
-        }
-        // One row more than asked tells whether another page exists.
-        let limit = next(&mut binds, Bind::Int(i64::from(query.limit) + 1));
-
-        let action_branches: Vec<String> = match &query.actions {
-            None => vec![String::new()],
-            Some(actions) => actions
-                .iter()
-                .map(|a| format!(" AND action = {}", next(&mut binds, Bind::Text(a.clone()))))
-                .collect(),
-        };
-        let target_branches: Vec<String> = match &query.target {
-            None => vec![String::new()],
-            Some(target) => {
-                let p = next(&mut binds, Bind::Text(target.clone()));
-                vec![
-                    format!(" AND target_handle = {p}"),
-                    format!(" AND target_id = {p}"),
-                ]
-            }
-        };
-        let mut branches = Vec::new();
-        for action in &action_branches {
-            for target in &target_branches {
-                branches.push(format!("{common}{action}{target}"));
-            }
-        }
-        let sql = if let [only] = branches.as_slice() {
-            format!("SELECT {COLUMNS} FROM audit_log WHERE {only} ORDER BY seq DESC LIMIT {limit}")
-        } else {
-            let parts: Vec<String> = branches
-                .iter()
-                .enumerate()
-                .map(|(i, cond)| {
-                    format!(
-                        "SELECT {COLUMNS} FROM (SELECT {COLUMNS} FROM audit_log WHERE {cond} \
-                         ORDER BY seq DESC LIMIT {limit}) b{i}"
-                    )
-                })
-                .collect();
-            // UNION, not UNION ALL: an entry whose target handle equals its id is found
-            // by both target branches.
-            format!("{} ORDER BY seq DESC LIMIT {limit}", parts.join(" UNION "))
-        };
-
-        Some((sql, binds))
+    if query.actions.as_ref().is_some_and(Vec::is_empty) || query.limit == 0 {
+        return None;
     }
+    let mut binds: Vec<Bind> = vec![Bind::Text(query.chain.clone())];
+    let next = |binds: &mut Vec<Bind>, value: Bind| {
+        binds.push(value);
+        format!("${}", binds.len())
+    };
+    let mut common = String::from("chain = $1");
+    if let Some(actor) = &query.actor_handle {
+        let p = next(&mut binds, Bind::Text(actor.clone()));
+        common.push_str(&format!(" AND actor_handle = {p}"));
+    }
+    if let Some(since) = query.since_us {
+        let p = next(&mut binds, Bind::Int(since));
+        common.push_str(&format!(" AND created_at >= {p}"));
+    }
+    if let Some(until) = query.until_us {
+        let p = next(&mut binds, Bind::Int(until));
+        common.push_str(&format!(" AND created_at < {p}"));
+    }
+    if let Some(before) = query.before_seq {
+        let p = next(&mut binds, Bind::Int(before));
+        common.push_str(&format!(" AND seq < {p}"));
+    }
+    if let Some(from) = query.from_seq {
+        let p = next(&mut binds, Bind::Int(from));
+        common.push_str(&format!(" AND seq >= {p}"));
+    }
+    // One row more than asked tells whether another page exists.
+    let limit = next(&mut binds, Bind::Int(i64::from(query.limit) + 1));
+
+    let action_branches: Vec<String> = match &query.actions {
+        None => vec![String::new()],
+        Some(actions) => actions
+            .iter()
+            .map(|a| format!(" AND action = {}", next(&mut binds, Bind::Text(a.clone()))))
+            .collect(),
+    };
+    let target_branches: Vec<String> = match &query.target {
+        None => vec![String::new()],
+        Some(target) => {
+            let p = next(&mut binds, Bind::Text(target.clone()));
+            vec![
+                format!(" AND target_handle = {p}"),
+                format!(" AND target_id = {p}"),
+            ]
+        }
+    };
+    let mut branches = Vec::new();
+    for action in &action_branches {
+        for target in &target_branches {
+            branches.push(format!("{common}{action}{target}"));
+        }
+    }
+    let sql = if let [only] = branches.as_slice() {
+        format!("SELECT {COLUMNS} FROM audit_log WHERE {only} ORDER BY seq DESC LIMIT {limit}")
+    } else {
+        let parts: Vec<String> = branches
+            .iter()
+            .enumerate()
+            .map(|(i, cond)| {
+                format!(
+                    "SELECT {COLUMNS} FROM (SELECT {COLUMNS} FROM audit_log WHERE {cond} \
+                     ORDER BY seq DESC LIMIT {limit}) b{i}"
+                )
+            })
+            .collect();
+        // UNION, not UNION ALL: an entry whose target handle equals its id is found
+        // by both target branches.
+        format!("{} ORDER BY seq DESC LIMIT {limit}", parts.join(" UNION "))
+    };
+
+    Some((sql, binds))
 }
 
 fn bind_all<'q>(
