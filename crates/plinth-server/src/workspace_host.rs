@@ -74,8 +74,13 @@ pub async fn serve_workspace_hosts(
                 .path_and_query()
                 .map(|p| p.as_str())
                 .unwrap_or("/");
+            // Behind a TLS-terminating proxy the browser came in over https: keep it.
+            let scheme = match req.headers().get("x-forwarded-proto") {
+                Some(proto) if proto.as_bytes().eq_ignore_ascii_case(b"https") => "https",
+                _ => "http",
+            };
             let location = format!(
-                "http://{}.{}{port}{path}",
+                "{scheme}://{}.{}{port}{path}",
                 entry.label(),
                 state.settings.base_domain
             );
