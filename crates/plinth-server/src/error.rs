@@ -123,6 +123,15 @@ impl ApiError {
             .detail(format!("the handle \"{handle}\" is already taken"))
     }
 
+    /// For `.map_err` on a write that claims `handle`: a store error, with a handle
+    /// conflict named after the handle asked for.
+    pub fn claiming(handle: &str) -> impl FnOnce(StoreError) -> Self + '_ {
+        move |err| match Self::from(err) {
+            err if err.problem_type == "handle-taken" => Self::handle_taken(handle),
+            err => err,
+        }
+    }
+
     pub fn conflict(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, "conflict", "Conflict").detail(detail)
     }

@@ -71,6 +71,19 @@ impl AppState {
         queue(tx, inv).await
     }
 
+    /// Commits `tx` with `inv` queued for the other replicas, then applies it here: the
+    /// tail of every write that changes a cached fact.
+    pub async fn commit_invalidating(
+        &self,
+        mut tx: WriteTx,
+        inv: &Invalidation,
+    ) -> Result<(), plinth_store::StoreError> {
+        queue(&mut tx, inv).await?;
+        tx.commit().await?;
+        self.apply_invalidation(inv);
+        Ok(())
+    }
+
     /// Drops the cached facts `inv` names on this replica. The workspace directory is
     /// not touched here: the service that changed it updates it in place, and other
     /// replicas reload it in [`run_listener`].

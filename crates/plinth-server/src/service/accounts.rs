@@ -50,10 +50,7 @@ pub async fn signup(
             state.now(),
         )
         .await
-        .map_err(|e| match ApiError::from(e) {
-            err if err.problem_type == "handle-taken" => ApiError::handle_taken(handle.as_str()),
-            err => err,
-        })?;
+        .map_err(ApiError::claiming(handle.as_str()))?;
     let event = AuditEvent::user(AuditAction::AuthSignup, &user).data(json!({
         "handle": user.handle.as_str(),
         "email": user.email.as_str(),
@@ -192,9 +189,7 @@ pub async fn logout(state: &AppState, meta: &ClientMeta, actor: &Actor) -> ApiRe
         None,
     );
     audit::record(state, &mut tx, &AuditContext::new(actor, meta), event).await?;
-    state.queue_invalidation(&mut tx, &inv).await?;
-    tx.commit().await?;
-    state.apply_invalidation(&inv);
+    state.commit_invalidating(tx, &inv).await?;
     Ok(())
 }
 
@@ -243,9 +238,7 @@ pub async fn update_profile(
         .field("email", before.email.as_str(), user.email.as_str());
     let event = AuditEvent::user(AuditAction::UserUpdate, &user).changes(changes);
     audit::record(state, &mut tx, &AuditContext::new(actor, meta), event).await?;
-    state.queue_invalidation(&mut tx, &inv).await?;
-    tx.commit().await?;
-    state.apply_invalidation(&inv);
+    state.commit_invalidating(tx, &inv).await?;
     Ok(user)
 }
 
@@ -259,8 +252,6 @@ pub async fn reset_auth(state: &AppState, meta: &ClientMeta, actor: &Actor) -> A
     let event = AuditEvent::user(AuditAction::UserAuthReset, &actor.user)
         .changes(Changes::new().field("token_min_issued_at", actor.user.token_min_issued_at, now));
     audit::record(state, &mut tx, &AuditContext::new(actor, meta), event).await?;
-    state.queue_invalidation(&mut tx, &inv).await?;
-    tx.commit().await?;
-    state.apply_invalidation(&inv);
+    state.commit_invalidating(tx, &inv).await?;
     Ok(())
 }

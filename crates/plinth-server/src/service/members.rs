@@ -116,9 +116,7 @@ pub async fn invite(
         event,
     )
     .await?;
-    state.queue_invalidation(&mut tx, &inv).await?;
-    tx.commit().await?;
-    state.apply_invalidation(&inv);
+    state.commit_invalidating(tx, &inv).await?;
     Ok(member_record(membership, &user))
 }
 
@@ -166,9 +164,7 @@ pub async fn update(
     )
     .await?;
     membership.role = role;
-    state.queue_invalidation(&mut tx, &inv).await?;
-    tx.commit().await?;
-    state.apply_invalidation(&inv);
+    state.commit_invalidating(tx, &inv).await?;
     Ok(member_record(membership, &user))
 }
 
@@ -215,9 +211,7 @@ pub async fn remove(
         event,
     )
     .await?;
-    state.queue_invalidation(&mut tx, &inv).await?;
-    tx.commit().await?;
-    state.apply_invalidation(&inv);
+    state.commit_invalidating(tx, &inv).await?;
     Ok(())
 }
 
@@ -269,9 +263,7 @@ pub async fn accept(
         .target("user", &actor.user.id, Some(actor.user.handle.as_str()))
         .data(json!({ "role": membership.role.as_str() }));
     audit::record(state, &mut tx, &AuditContext::new(actor, meta), event).await?;
-    state.queue_invalidation(&mut tx, &inv).await?;
-    tx.commit().await?;
-    state.apply_invalidation(&inv);
+    state.commit_invalidating(tx, &inv).await?;
     Ok((org, membership.role))
 }
 
@@ -298,8 +290,6 @@ pub async fn decline(
         .target("user", &actor.user.id, Some(actor.user.handle.as_str()))
         .data(json!({ "role": membership.role.as_str() }));
     audit::record(state, &mut tx, &AuditContext::new(actor, meta), event).await?;
-    state.queue_invalidation(&mut tx, &inv).await?;
-    tx.commit().await?;
-    state.apply_invalidation(&inv);
+    state.commit_invalidating(tx, &inv).await?;
     Ok(())
 }

@@ -53,10 +53,7 @@ pub async fn create(
             state.now(),
         )
         .await
-        .map_err(|e| match ApiError::from(e) {
-            err if err.problem_type == "handle-taken" => ApiError::handle_taken(handle.as_str()),
-            err => err,
-        })?;
+        .map_err(ApiError::claiming(handle.as_str()))?;
     let event = AuditEvent::org(AuditAction::OrgCreate, &org).data(json!({
         "handle": org.handle.as_str(),
         "display_name": org.display_name,
@@ -128,9 +125,7 @@ pub async fn update(
         event,
     )
     .await?;
-    state.queue_invalidation(&mut tx, &inv).await?;
-    tx.commit().await?;
-    state.apply_invalidation(&inv);
+    state.commit_invalidating(tx, &inv).await?;
     // Workspace hosts show the org's display name.
     state.directory.reload_logged(&state.store).await;
     Ok(org)
@@ -162,10 +157,7 @@ pub async fn change_handle(
     let (before, after) = tx
         .change_org_handle(&owner.org.id, &handle, grace_end(state), state.now())
         .await
-        .map_err(|e| match ApiError::from(e) {
-            err if err.problem_type == "handle-taken" => ApiError::handle_taken(handle.as_str()),
-            err => err,
-        })?
+        .map_err(ApiError::claiming(handle.as_str()))?
         .ok_or_else(ApiError::not_found)?;
     let event = AuditEvent::org(AuditAction::OrgHandleUpdate, &after)
         .changes(Changes::new().field("handle", before.handle.as_str(), after.handle.as_str()));
@@ -176,9 +168,7 @@ pub async fn change_handle(
         event,
     )
     .await?;
-    state.queue_invalidation(&mut tx, &inv).await?;
-    tx.commit().await?;
-    state.apply_invalidation(&inv);
+    state.commit_invalidating(tx, &inv).await?;
     // Old names become redirects and new names answer from this moment on.
     state.directory.reload_logged(&state.store).await;
     Ok(after)
@@ -208,9 +198,7 @@ pub async fn reset_auth(state: &AppState, meta: &ClientMeta, owner: &OrgOwner) -
         event,
     )
     .await?;
-    state.queue_invalidation(&mut tx, &inv).await?;
-    tx.commit().await?;
-    state.apply_invalidation(&inv);
+    state.commit_invalidating(tx, &inv).await?;
     Ok(())
 }
 
@@ -250,9 +238,7 @@ pub async fn delete(
         event,
     )
     .await?;
-    state.queue_invalidation(&mut tx, &inv).await?;
-    tx.commit().await?;
-    state.apply_invalidation(&inv);
+    state.commit_invalidating(tx, &inv).await?;
     state.directory.reload_logged(&state.store).await;
     Ok(())
 }

@@ -151,9 +151,7 @@ pub async fn update(
         .target("token", &token.id, token.title.as_deref())
         .changes(changes);
     audit::record(state, &mut tx, &AuditContext::new(actor, meta), event).await?;
-    state.queue_invalidation(&mut tx, &inv).await?;
-    tx.commit().await?;
-    state.apply_invalidation(&inv);
+    state.commit_invalidating(tx, &inv).await?;
     Ok(token)
 }
 
@@ -170,8 +168,6 @@ pub async fn delete(state: &AppState, meta: &ClientMeta, actor: &Actor, id: &str
         .target("token", &token.id, token.title.as_deref())
         .data(json!({ "title": token.title, "last4": token.last4 }));
     audit::record(state, &mut tx, &AuditContext::new(actor, meta), event).await?;
-    state.queue_invalidation(&mut tx, &inv).await?;
-    tx.commit().await?;
-    state.apply_invalidation(&inv);
+    state.commit_invalidating(tx, &inv).await?;
     Ok(())
 }
