@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use plinth_store::WriteTx;
+use plinth_store::{PgListener, WriteTx};
 use tokio::sync::watch;
 
 use crate::state::AppState;
@@ -111,21 +111,36 @@ impl AppState {
 
 /// Listens for other replicas' invalidations until `shutdown` turns true. Reconnects on
 /// error, and then drops every cache: notifications sent meanwhile are lost.
-pub async fn run_listener(state: AppState, mut shutdown: watch::Receiver<bool>) {
+///
+/// `connected` is the listener [`crate::server::start`] opened before taking requests:
+/// nothing can have been missed on it, so the caches stay as they are. Only a
+/// reconnection clears them.
+pub async fn run_listener(
+    state: AppState,
+    mut shutdown: watch::Receiver<bool>,
+    connected: Option<PgListener>,
+) {
+    let mut connected = connected;
     loop {
-        let mut listener = match state.store.listen().await {
-            Ok(Some(listener)) => listener,
-            Ok(None) => return,
-            Err(err) => {
-                tracing::warn!(error = %err, "cache invalidation listener cannot connect");
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_millis(500)) => continue,
-                    _ = shutdown.changed() => return,
-                }
+        let mut listener = match connected.take() {
+            Some(listener) => listener,
+            None => {
+                let listener = match state.store.listen().await {
+                    Ok(Some(listener)) => listener,
+                    Ok(None) => return,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "cache invalidation listener cannot connect");
+                        tokio::select! {
+                            _ = tokio::time::sleep(Duration::from_millis(500)) => continue,
+                            _ = shutdown.changed() => return,
+                        }
+                    }
+                };
+                state.cache.clear();
+                state.directory.reload_logged(&state.store).await;
+                listener
             }
         };
-        state.cache.clear();
-        state.directory.reload_logged(&state.store).await;
         loop {
             tokio::select! {
                 message = listener.recv() => match message {

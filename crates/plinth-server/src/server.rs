@@ -70,6 +70,13 @@ pub async fn start(store: Store, mut settings: Settings) -> std::io::Result<Runn
         .reload(&state.store)
         .await
         .map_err(|e| std::io::Error::other(format!("loading workspace names: {e}")))?;
+    // Listening before the first request: a change another replica makes from now on
+    // reaches this one's caches (see `invalidate::run_listener`).
+    let invalidations = state
+        .store
+        .listen()
+        .await
+        .map_err(|e| std::io::Error::other(format!("listening for invalidations: {e}")))?;
     let dns = DnsServer::start(state.clone(), dns_bind).await?;
     let (shutdown, shutdown_rx) = watch::channel(false);
 
@@ -87,7 +94,11 @@ pub async fn start(store: Store, mut settings: Settings) -> std::io::Result<Runn
     });
 
     let background = vec![
-        tokio::spawn(run_listener(state.clone(), shutdown_rx.clone())),
+        tokio::spawn(run_listener(
+            state.clone(),
+            shutdown_rx.clone(),
+            invalidations,
+        )),
         tokio::spawn(refresh_directory_every(state.clone(), shutdown_rx.clone())),
         tokio::spawn(flush_every(state.clone(), shutdown_rx.clone())),
         tokio::spawn(snapshot_usage_every(state.clone(), shutdown_rx.clone())),
