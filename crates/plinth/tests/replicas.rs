@@ -9,7 +9,7 @@ mod common;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use common::{call, serve, temp_dir};
+use common::{call, serve, signup_and_login, temp_dir};
 use hickory_server::proto::op::ResponseCode;
 use hickory_server::proto::rr::{RData, RecordType};
 use plinth_server::testing::dns::udp_query;
@@ -56,14 +56,7 @@ async fn reset_rename_and_delete_reach_the_other_process_within_a_second() {
             .0
     };
 
-    let (code, _) = call(
-        Method::POST,
-        format!("{api_a}/signup"),
-        None,
-        Some(json!({"handle": "ann", "email": "ann@example.com", "password": "correct horse"})),
-    )
-    .await;
-    assert_eq!(code, 201);
+    signup_and_login(&api_a, "ann").await;
     let login = || async {
         let (_, body) = call(
             Method::POST,

@@ -143,22 +143,7 @@ async fn usage_counted_in_memory_is_written_on_sigterm() {
     let api = format!("{base}/api/v1");
     use reqwest::Method;
 
-    let (status, _) = call(
-        Method::POST,
-        format!("{api}/signup"),
-        None,
-        Some(json!({"handle": "ann", "email": "ann@example.com", "password": "correct horse"})),
-    )
-    .await;
-    assert_eq!(status, 201);
-    let (_, login) = call(
-        Method::POST,
-        format!("{api}/login"),
-        None,
-        Some(json!({"login": "ann", "password": "correct horse"})),
-    )
-    .await;
-    let token = login["token"].as_str().unwrap().to_owned();
+    let token = signup_and_login(&api, "ann").await;
     let (status, org) = call(
         Method::POST,
         format!("{api}/orgs"),
