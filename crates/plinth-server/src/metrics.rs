@@ -27,6 +27,8 @@ pub struct Metrics {
     pub logins_failed: Counter,
     /// Audit entries written (committed or not).
     pub audit_entries: Counter,
+    /// Finished passes of the purge task (deleted orgs, expired handles, old audit entries).
+    pub purge_passes: Counter,
 }
 
 impl Default for Metrics {
@@ -37,6 +39,7 @@ impl Default for Metrics {
         let auth_cache_misses = Counter::default();
         let logins_failed = Counter::default();
         let audit_entries = Counter::default();
+        let purge_passes = Counter::default();
         let mut registry = Registry::with_prefix("plinth");
         registry.register(
             "http_requests",
@@ -64,6 +67,11 @@ impl Default for Metrics {
             "Audit entries written",
             audit_entries.clone(),
         );
+        registry.register(
+            "purge_passes",
+            "Finished passes of the purge task",
+            purge_passes.clone(),
+        );
         Self {
             registry: Mutex::new(registry),
             http_requests,
@@ -72,6 +80,7 @@ impl Default for Metrics {
             auth_cache_misses,
             logins_failed,
             audit_entries,
+            purge_passes,
         }
     }
 }

@@ -171,6 +171,7 @@ pub async fn purge_expired(state: &AppState) {
         Ok(removed) => tracing::info!(removed, "purged audit entries past retention"),
         Err(err) => tracing::warn!(error = %err, "could not purge old audit entries"),
     }
+    state.metrics.purge_passes.inc();
 }
 
 /// Takes today's usage snapshots at start, then every `usage_snapshot_every`; the last
