@@ -3,6 +3,7 @@
 mod account;
 mod audit;
 mod common;
+mod device;
 mod orgs;
 mod tokens;
 mod usage;
@@ -10,6 +11,7 @@ mod usage;
 pub use account::*;
 pub use audit::*;
 pub use common::*;
+pub use device::*;
 pub use orgs::*;
 pub use tokens::*;
 pub use usage::*;

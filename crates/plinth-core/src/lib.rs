@@ -1,12 +1,14 @@
 #![doc = include_str!("../README.md")]
 
 mod audit;
+mod device;
 mod handle;
 mod profile;
 mod role;
 mod token;
 
 pub use audit::{ActionFilter, AuditAction, ChainedFields, GENESIS_HASH};
+pub use device::{DeviceCode, UserCode};
 pub use handle::{DnsName, Handle, RESERVED_HANDLES, WorkspaceHandle};
 pub use profile::{AvatarUrl, DisplayName, Email, Password};
 pub use role::{OrgPermission, OrgRole, WorkspaceRole};

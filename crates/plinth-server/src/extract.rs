@@ -5,11 +5,12 @@ use std::net::{IpAddr, SocketAddr};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// The largest request body accepted anywhere: 64 KiB.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -131,4 +132,29 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientMeta {
             request_id: text("x-request-id"),
         })
     }
+}
+
+/// The scheme the client used: `https` behind a TLS-terminating proxy that says so with
+/// `X-Forwarded-Proto`, else `http` (the server itself speaks plain HTTP).
+pub fn request_scheme(headers: &HeaderMap) -> &'static str {
+    match headers.get("x-forwarded-proto") {
+        Some(proto) if proto.as_bytes().eq_ignore_ascii_case(b"https") => "https",
+        _ => "http",
+    }
+}
+
+/// `scheme://host[:port]` as the client reached this server, for links it will follow
+/// (the `Host` header, or the listening address when there is none).
+pub fn request_origin(headers: &HeaderMap, state: &AppState) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
+                })
+        })
+        .map_or_else(|| state.settings.bind.to_string(), str::to_owned);
+    format!("{}://{host}", request_scheme(headers))
 }

@@ -146,7 +146,8 @@ async fn flush_every(state: AppState, mut shutdown: watch::Receiver<bool>) {
 }
 
 /// Once at start and then every hour: purges deleted orgs and handle reservations whose
-/// grace period is over, and audit entries past the retention period (when set).
+/// grace period is over, audit entries past the retention period (when set), and CLI
+/// logins whose codes expired.
 async fn purge_every(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(PURGE_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -170,6 +171,9 @@ pub async fn purge_expired(state: &AppState) {
         Ok(0) => {}
         Ok(removed) => tracing::info!(removed, "purged audit entries past retention"),
         Err(err) => tracing::warn!(error = %err, "could not purge old audit entries"),
+    }
+    if let Err(err) = state.store.purge_expired_device_grants(state.now()).await {
+        tracing::warn!(error = %err, "could not purge expired CLI logins");
     }
     state.metrics.purge_passes.inc();
 }

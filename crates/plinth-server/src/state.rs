@@ -15,6 +15,9 @@ use crate::last_used::LastUsed;
 use crate::metrics::Metrics;
 use crate::usage::UsageMeter;
 
+/// CLI login codes one address may ask for in a minute.
+const DEVICE_CODES_PER_MINUTE: u32 = 30;
+
 /// Everything a request can reach. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -26,6 +29,8 @@ pub struct Inner {
     /// Live workspace names, for DNS and workspace hosts.
     pub directory: WorkspaceDirectory,
     pub login_limiter: LoginLimiter,
+    /// CLI login codes asked for, per client address.
+    pub device_limiter: LoginLimiter,
     pub passwords: PasswordHashing,
     pub metrics: Metrics,
     pub last_used: LastUsed,
@@ -51,6 +56,7 @@ impl AppState {
             cache: AuthCache::default(),
             directory: WorkspaceDirectory::default(),
             login_limiter,
+            device_limiter: LoginLimiter::new(DEVICE_CODES_PER_MINUTE, Duration::from_secs(60)),
             passwords: PasswordHashing::default(),
             metrics: Metrics::default(),
             last_used: LastUsed::default(),

@@ -171,6 +171,43 @@ impl TestApp {
             .await
     }
 
+    /// A form-encoded POST without a token, as OAuth clients send.
+    pub async fn post_form(&self, path: &str, params: &[(&str, &str)]) -> TestResponse {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish();
+        self.raw(
+            Method::POST,
+            path,
+            None,
+            Some("application/x-www-form-urlencoded"),
+            body,
+        )
+        .await
+    }
+
+    /// Starts a CLI login as `client_id`: the RFC 8628 code answer.
+    pub async fn device_code(&self, client_id: &str) -> Value {
+        let answer = self
+            .post_form("/api/v1/device/code", &[("client_id", client_id)])
+            .await;
+        answer.assert_status(200);
+        answer.body
+    }
+
+    /// One poll of a CLI login.
+    pub async fn device_token(&self, device_code: &str, client_id: &str) -> TestResponse {
+        self.post_form(
+            "/api/v1/device/token",
+            &[
+                ("grant_type", plinth_api::DEVICE_CODE_GRANT_TYPE),
+                ("device_code", device_code),
+                ("client_id", client_id),
+            ],
+        )
+        .await
+    }
+
     /// Signs `handle` up (email `{handle}@example.com`) and logs in: a temporary token.
     pub async fn user(&self, handle: &str) -> String {
         self.signup(handle, &format!("{handle}@example.com"), PASSWORD)

@@ -75,10 +75,7 @@ pub async fn serve_workspace_hosts(
                 .map(|p| p.as_str())
                 .unwrap_or("/");
             // Behind a TLS-terminating proxy the browser came in over https: keep it.
-            let scheme = match req.headers().get("x-forwarded-proto") {
-                Some(proto) if proto.as_bytes().eq_ignore_ascii_case(b"https") => "https",
-                _ => "http",
-            };
+            let scheme = crate::extract::request_scheme(req.headers());
             let location = format!(
                 "{scheme}://{}.{}{port}{path}",
                 entry.label(),

@@ -198,6 +198,27 @@ async fn every_action_records_one_entry(app: &TestApp) {
         .await
         .assert_status(204);
     let ann = app.token_for("ann").await;
+    // Two CLI logins: one approved and used, one denied.
+    let approved = app.device_code("plinth-cli").await;
+    app.post(
+        "/api/v1/device/approve",
+        &ann,
+        json!({"user_code": approved["user_code"]}),
+    )
+    .await
+    .assert_status(200);
+    let denied = app.device_code("plinth-cli").await;
+    app.post(
+        "/api/v1/device/deny",
+        &ann,
+        json!({"user_code": denied["user_code"]}),
+    )
+    .await
+    .assert_status(200);
+    let cli = app
+        .device_token(approved["device_code"].as_str().unwrap(), "plinth-cli")
+        .await;
+    cli.assert_status(200);
     let user_log = entries(app, "/api/v1/user/audit-log", &ann).await;
     let actions: Vec<&str> = user_log
         .iter()
@@ -217,8 +238,22 @@ async fn every_action_records_one_entry(app: &TestApp) {
             "auth.login",
             "user.auth.reset",
             "auth.login",
+            "auth.device.approve",
+            "auth.device.deny",
+            "auth.login",
         ]
     );
+    let approve = one(&user_log, "auth.device.approve");
+    check(approve, Some("ann"), None);
+    assert_eq!(
+        approve["data"],
+        json!({"client_id": "plinth-cli", "user_code": approved["user_code"]})
+    );
+    check(one(&user_log, "auth.device.deny"), Some("ann"), None);
+    let cli_login = user_log.last().unwrap();
+    assert_eq!(cli_login["data"]["via"], "device");
+    assert_eq!(cli_login["data"]["client_id"], "plinth-cli");
+    assert_eq!(user_log[1]["data"]["via"], "password");
     let failed = one(&user_log, "auth.login.failed");
     check(failed, None, Some("ann"));
     let token_update = one(&user_log, "token.update");
@@ -237,6 +272,8 @@ async fn every_action_records_one_entry(app: &TestApp) {
     // Secrets never reach the log: not the token, not the password, not a hash of either.
     let all = format!("{user_log:?}{org_log:?}");
     assert!(!all.contains(&secret));
+    assert!(!all.contains(cli.body["access_token"].as_str().unwrap()));
+    assert!(!all.contains(approved["device_code"].as_str().unwrap()));
     assert!(!all.contains(PASSWORD) && !all.contains("argon2"));
     // Bob's own log holds only his own events.
     let bob = app.token_for("bob").await;

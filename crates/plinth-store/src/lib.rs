@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod audit;
+mod device;
 mod error;
 mod lifecycle;
 mod members;
@@ -21,6 +22,7 @@ pub use audit::{
     AuditPage, AuditQuery, AuditRecord, BrokenLink, ChainVerification, NewAuditEntry, org_chain,
     user_chain,
 };
+pub use device::{DeviceGrantRecord, DeviceGrantStatus, NewDeviceGrant};
 pub use error::{ConflictOn, StoreError};
 pub use lifecycle::HandleRedirect;
 pub use members::{InvitationRecord, MemberRecord, MembershipRecord, MembershipStatus};

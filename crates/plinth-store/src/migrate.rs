@@ -33,6 +33,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(2, "audit", "0002_audit.sql"),
     migration!(3, "orgs", "0003_orgs.sql"),
     migration!(4, "usage", "0004_usage.sql"),
+    migration!(5, "device", "0005_device.sql"),
 ];
 
 /// An arbitrary constant: the advisory lock that keeps two replicas from migrating at once.

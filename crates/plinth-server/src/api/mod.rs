@@ -3,6 +3,7 @@
 
 mod account;
 mod audit;
+mod device;
 pub mod docs;
 mod invitations;
 mod members;
@@ -29,7 +30,7 @@ use crate::state::AppState;
     ),
     modifiers(&BearerAuth),
     tags(
-        (name = "account", description = "Sign up, log in, log out"),
+        (name = "account", description = "Sign up, log in (password, or the CLI's device login), log out"),
         (name = "user", description = "The caller's own profile"),
         (name = "tokens", description = "The caller's user tokens"),
         (name = "invitations", description = "The caller's invitations to orgs"),
@@ -65,6 +66,7 @@ impl Modify for BearerAuth {
 pub fn routes() -> OpenApiRouter<AppState> {
     let v1 = OpenApiRouter::new()
         .merge(account::routes())
+        .merge(device::routes())
         .merge(user::routes())
         .merge(tokens::routes())
         .merge(invitations::routes())

@@ -2,7 +2,9 @@ use plinth_api::{LoginRequest, SignupRequest, UpdateUserRequest};
 use plinth_core::{
     AuditAction, AvatarUrl, DisplayName, Email, Handle, Password, TokenKind, TokenSecret,
 };
-use plinth_store::{NewToken, NewUser, TokenRecord, UserRecord, UserUpdate, time_to_micros};
+use plinth_store::{
+    NewToken, NewUser, TokenRecord, UserRecord, UserUpdate, WriteTx, time_to_micros,
+};
 use serde_json::json;
 
 use crate::audit::{self, AuditContext, AuditEvent, Changes};
@@ -123,7 +125,10 @@ pub async fn login(
         (true, None) => return Err(ApiError::unauthenticated("wrong login or password")),
     };
     let ctx = AuditContext::for_user(&user, meta);
-    let (secret, token) = issue_temporary_token(state, &ctx, &user).await?;
+    let mut tx = state.store.begin().await?;
+    let (secret, token) =
+        issue_temporary_token(state, &mut tx, &ctx, &user, LoginVia::Password).await?;
+    tx.commit().await?;
     Ok(LoginOutcome {
         secret,
         token,
@@ -131,16 +136,27 @@ pub async fn login(
     })
 }
 
-/// Issues a `plt_` token for `user`, valid for the configured number of days.
+/// How a temporary token came to be, recorded in its `auth.login` entry.
+pub enum LoginVia<'a> {
+    Password,
+    /// A CLI login approved in the browser (RFC 8628), by this OAuth client.
+    Device {
+        client_id: &'a str,
+    },
+}
+
+/// Issues a `plt_` token for `user` inside `tx`, valid for the configured number of
+/// days, and records the `auth.login` entry with it.
 pub async fn issue_temporary_token(
     state: &AppState,
+    tx: &mut WriteTx,
     ctx: &AuditContext,
     user: &UserRecord,
+    via: LoginVia<'_>,
 ) -> ApiResult<(TokenSecret, TokenRecord)> {
     let secret = TokenSecret::generate(TokenKind::Temporary);
     let now = issue_time(state, user);
     let expires_at = now + time::Duration::days(i64::from(state.settings.temporary_token_days));
-    let mut tx = state.store.begin().await?;
     let token = tx
         .insert_token(
             NewToken {
@@ -155,11 +171,20 @@ pub async fn issue_temporary_token(
             now,
         )
         .await?;
+    let mut data = json!({
+        "kind": "temporary",
+        "last4": token.last4,
+        "expires_at": audit::time_value(expires_at),
+        "via": "password",
+    });
+    if let LoginVia::Device { client_id } = via {
+        data["via"] = json!("device");
+        data["client_id"] = json!(client_id);
+    }
     let event = AuditEvent::user(AuditAction::AuthLogin, user)
         .target("token", &token.id, None)
-        .data(json!({ "kind": "temporary", "last4": token.last4, "expires_at": audit::time_value(expires_at) }));
-    audit::record(state, &mut tx, ctx, event).await?;
-    tx.commit().await?;
+        .data(data);
+    audit::record(state, tx, ctx, event).await?;
     Ok((secret, token))
 }
 

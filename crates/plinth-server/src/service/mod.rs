@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod audit;
+pub mod device;
 pub mod members;
 pub mod orgs;
 pub mod tokens;

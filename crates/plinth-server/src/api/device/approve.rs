@@ -1,0 +1,32 @@
+use axum::Json;
+use axum::extract::State;
+use plinth_api::{DeviceDecision, DeviceDecisionRequest, Problem};
+
+use crate::auth::Actor;
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ClientMeta};
+use crate::service;
+use crate::state::AppState;
+
+/// Approve the CLI login showing `user_code`: that CLI gets a login session as the caller.
+#[utoipa::path(post, path = "/device/approve", tag = "account",
+    operation_id = "device_approve",
+    security(("bearer" = [])),
+    request_body = DeviceDecisionRequest,
+    responses(
+        (status = 200, description = "Approved", body = DeviceDecision),
+        (status = 400, description = "Not a valid code", body = Problem),
+        (status = 401, description = "Not authenticated", body = Problem),
+        (status = 403, description = "A user token, not a login session", body = Problem),
+        (status = 404, description = "No login waits for this code", body = Problem),
+        (status = 409, description = "Approved or denied already", body = Problem),
+    ))]
+pub async fn approve(
+    State(state): State<AppState>,
+    meta: ClientMeta,
+    actor: Actor,
+    ApiJson(req): ApiJson<DeviceDecisionRequest>,
+) -> ApiResult<Json<DeviceDecision>> {
+    let grant = service::device::decide(&state, &meta, &actor, &req.user_code, true).await?;
+    Ok(Json(super::decision(&grant)))
+}
