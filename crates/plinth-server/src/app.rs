@@ -13,13 +13,13 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::api;
 use crate::api::docs::{ApiDocs, docs_page, openapi_json};
 use crate::error::ApiError;
 use crate::extract::BODY_LIMIT;
 use crate::metrics::RequestLabels;
 use crate::state::AppState;
 use crate::workspace_host::serve_workspace_hosts;
+use crate::{api, console};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -35,7 +35,11 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(api::system::healthz))
         .route("/readyz", get(api::system::readyz))
         .route("/metrics", get(api::system::metrics))
-        .route("/", get(api::system::home));
+        .route("/", get(api::system::home))
+        .route(
+            "/device",
+            get(console::device::show).post(console::device::submit),
+        );
 
     Router::new()
         .merge(api_router)

@@ -126,9 +126,12 @@ impl TestApp {
         content_type: Option<&str>,
         body: impl Into<reqwest::Body>,
     ) -> TestResponse {
+        // Its own connection: a server that refuses a body early closes the connection,
+        // and a pooled one could be reused by the next request before the close arrives.
         let mut req = self
             .client
             .request(method, format!("{}{path}", self.base))
+            .header("connection", "close")
             .body(body);
         if let Some(token) = token {
             req = req.bearer_auth(token);

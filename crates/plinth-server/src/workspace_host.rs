@@ -16,6 +16,7 @@ use axum::extract::FromRequestParts;
 
 use crate::auth::Actor;
 use crate::auth::org::OrgAccess;
+use crate::console::esc;
 use crate::directory::{Entry, Lookup};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -138,13 +139,6 @@ pub async fn serve_workspace_hosts(
         .headers_mut()
         .insert(header::VARY, HeaderValue::from_static("accept"));
     response
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 fn page(entry: &Entry, dns_name: &str) -> String {

@@ -75,7 +75,29 @@ pub async fn login(
     meta: &ClientMeta,
     req: LoginRequest,
 ) -> ApiResult<LoginOutcome> {
-    let login = req.login.trim();
+    let user = check_password(state, meta, &req.login, &req.password).await?;
+    let ctx = AuditContext::for_user(&user, meta);
+    let mut tx = state.store.begin().await?;
+    let (secret, token) =
+        issue_temporary_token(state, &mut tx, &ctx, &user, LoginVia::Password).await?;
+    tx.commit().await?;
+    Ok(LoginOutcome {
+        secret,
+        token,
+        user,
+    })
+}
+
+/// The user whose handle or email is `login` and whose password is `password`: the one
+/// place a password is checked (the API's login and the `/device` page), with the
+/// failed-login limits and the `auth.login.failed` entry.
+pub async fn check_password(
+    state: &AppState,
+    meta: &ClientMeta,
+    login: &str,
+    password: &str,
+) -> ApiResult<UserRecord> {
+    let login = login.trim();
     // Same folding as the store's look-up: ASCII for handles, full for emails.
     let login = if login.contains('@') {
         login.to_lowercase()
@@ -91,8 +113,8 @@ pub async fn login(
             "must be at most 254 characters",
         ));
     }
-    let password = Password::parse_attempt(&req.password)
-        .map_err(|e| ApiError::validation("password", e.0))?;
+    let password =
+        Password::parse_attempt(password).map_err(|e| ApiError::validation("password", e.0))?;
     let mut limit_keys = vec![format!("account:{login}")];
     if let Some(ip) = meta.ip {
         limit_keys.push(format!("ip:{ip}"));
@@ -107,8 +129,8 @@ pub async fn login(
         .passwords
         .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
         .await?;
-    let user = match (ok, user) {
-        (true, Some(user)) => user,
+    match (ok, user) {
+        (true, Some(user)) => Ok(user),
         (false, known) => {
             state.login_limiter.record_failure(&limit_keys);
             state.metrics.logins_failed.inc();
@@ -120,20 +142,10 @@ pub async fn login(
                 audit::record(state, &mut tx, &AuditContext::anonymous(meta), event).await?;
                 tx.commit().await?;
             }
-            return Err(ApiError::unauthenticated("wrong login or password"));
+            Err(ApiError::unauthenticated("wrong login or password"))
         }
-        (true, None) => return Err(ApiError::unauthenticated("wrong login or password")),
-    };
-    let ctx = AuditContext::for_user(&user, meta);
-    let mut tx = state.store.begin().await?;
-    let (secret, token) =
-        issue_temporary_token(state, &mut tx, &ctx, &user, LoginVia::Password).await?;
-    tx.commit().await?;
-    Ok(LoginOutcome {
-        secret,
-        token,
-        user,
-    })
+        (true, None) => Err(ApiError::unauthenticated("wrong login or password")),
+    }
 }
 
 /// How a temporary token came to be, recorded in its `auth.login` entry.

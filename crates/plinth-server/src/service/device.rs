@@ -9,7 +9,8 @@ use axum::http::StatusCode;
 use plinth_api::{DEVICE_CODE_GRANT_TYPE, DeviceCodeRequest, DeviceTokenRequest};
 use plinth_core::{AuditAction, DeviceCode, TokenSecret, UserCode};
 use plinth_store::{
-    DeviceGrantRecord, DeviceGrantStatus, NewDeviceGrant, StoreError, TokenRecord, time_to_micros,
+    DeviceGrantRecord, DeviceGrantStatus, NewDeviceGrant, StoreError, TokenRecord, UserRecord,
+    time_to_micros,
 };
 use serde_json::json;
 
@@ -238,7 +239,7 @@ async fn issue(
 }
 
 /// A signed-in person approves (`approve = true`) or denies the CLI login showing
-/// `user_code`. Recorded in their own audit log.
+/// `user_code`, with the API.
 pub async fn decide(
     state: &AppState,
     meta: &ClientMeta,
@@ -248,6 +249,19 @@ pub async fn decide(
 ) -> ApiResult<DeviceGrantRecord> {
     // A stolen API token must not mint login sessions.
     actor.require_login_session("approving a CLI login")?;
+    decide_as(state, meta, &actor.user, user_code, approve).await
+}
+
+/// `user` approves or denies the CLI login showing `user_code`: whoever calls this has
+/// established who `user` is (a login session, or a password on the `/device` page).
+/// Recorded in the user's own audit log.
+pub async fn decide_as(
+    state: &AppState,
+    meta: &ClientMeta,
+    user: &UserRecord,
+    user_code: &str,
+    approve: bool,
+) -> ApiResult<DeviceGrantRecord> {
     let code = UserCode::parse(user_code).map_err(|e| ApiError::validation("user_code", e.0))?;
     let now = state.now();
     let gone = || {
@@ -276,17 +290,17 @@ pub async fn decide(
     };
     let mut tx = state.store.begin().await?;
     let decided = tx
-        .decide_device_grant(&grant.id, &actor.user.id, decision, now)
+        .decide_device_grant(&grant.id, &user.id, decision, now)
         .await?
         // Someone decided it (or it expired) between the read and this write.
         .ok_or_else(|| ApiError::conflict("this CLI login was decided already"))?;
-    let event = AuditEvent::user(action, &actor.user)
+    let event = AuditEvent::user(action, user)
         .target("device_grant", &decided.id, None)
         .data(json!({
             "client_id": decided.client_id,
             "user_code": decided.user_code.display(),
         }));
-    audit::record(state, &mut tx, &AuditContext::new(actor, meta), event).await?;
+    audit::record(state, &mut tx, &AuditContext::for_user(user, meta), event).await?;
     tx.commit().await?;
     Ok(decided)
 }
