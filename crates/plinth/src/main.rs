@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod audit_cli;
+mod cli;
 mod config;
 
 use std::io::Write;
@@ -23,6 +24,15 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    #[command(flatten)]
+    Server(ServerCommand),
+    #[command(flatten)]
+    Client(ClientCommand),
+}
+
+/// What runs the server or works on its database.
+#[derive(Debug, Subcommand)]
+enum ServerCommand {
     /// Run the server: API, docs, health, metrics, workspace hosts and DNS.
     Serve(config::ServeArgs),
     /// Apply database migrations, then exit.
@@ -30,6 +40,27 @@ enum Command {
     /// Instance administration, working on the database directly.
     #[command(subcommand)]
     Admin(AdminCommand),
+}
+
+/// What talks to a server over its API, as any client would.
+#[derive(Debug, Subcommand)]
+enum ClientCommand {
+    /// Sign in to a Plinth server: approve the login in your browser (RFC 8628 device
+    /// flow); the token is saved in ~/.config/plinth/credentials.toml (mode 0600).
+    Login {
+        /// Print the link and code only; do not try to open a browser.
+        #[arg(long)]
+        no_browser: bool,
+        #[command(flatten)]
+        client: cli::ClientArgs,
+    },
+    /// End the saved login on the server and forget it.
+    Logout,
+    /// Who the saved login (or PLINTH_TOKEN) is.
+    Whoami {
+        #[command(flatten)]
+        client: cli::ClientArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -75,27 +106,36 @@ enum AuditCommand {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    let command = match cli.command {
+        // Plain blocking HTTP: no runtime, no server logging.
+        Command::Client(ClientCommand::Login { no_browser, client }) => {
+            return cli::login(&client, no_browser);
+        }
+        Command::Client(ClientCommand::Logout) => return cli::logout(),
+        Command::Client(ClientCommand::Whoami { client }) => return cli::whoami(&client),
+        Command::Server(command) => command,
+    };
     init_logging();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
-        match cli.command {
-            Command::Serve(args) => serve(args).await,
-            Command::Migrate(args) => migrate(args).await,
-            Command::Admin(AdminCommand::Audit(AuditCommand::Verify { org, db })) => {
+        match command {
+            ServerCommand::Serve(args) => serve(args).await,
+            ServerCommand::Migrate(args) => migrate(args).await,
+            ServerCommand::Admin(AdminCommand::Audit(AuditCommand::Verify { org, db })) => {
                 let store = connect_and_migrate(&config::database_url(&db)?).await?;
                 if !audit_cli::verify(&store, org.as_deref()).await? {
                     std::process::exit(1);
                 }
                 Ok(())
             }
-            Command::Admin(AdminCommand::Org(OrgCommand::Restore { handle, db })) => {
+            ServerCommand::Admin(AdminCommand::Org(OrgCommand::Restore { handle, db })) => {
                 let store = connect_and_migrate(&config::database_url(&db)?).await?;
                 restore_org(&store, &handle).await
             }
-            Command::Admin(AdminCommand::Org(OrgCommand::PurgeExpired { db })) => {
+            ServerCommand::Admin(AdminCommand::Org(OrgCommand::PurgeExpired { db })) => {
                 let store = connect_and_migrate(&config::database_url(&db)?).await?;
                 let purged = plinth_server::service::admin::purge_expired(
                     &store,

@@ -1,0 +1,124 @@
+//! The user-facing CLI: `plinth login`, `logout`, `whoami`, talking to a Plinth server
+//! over its REST API like any other client.
+
+pub mod credentials;
+mod login;
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use serde_json::Value;
+
+pub use login::{login, logout, whoami};
+
+/// Where the CLI finds the server, and how it prints.
+#[derive(Debug, Clone, Args)]
+pub struct ClientArgs {
+    /// The Plinth server (default: the saved login's, else http://localhost:8080).
+    #[arg(long, env = "PLINTH_HOST")]
+    pub host: Option<String>,
+    /// `table` for people, `json` for scripts.
+    #[arg(long, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Table,
+    Json,
+}
+
+pub const DEFAULT_HOST: &str = "http://localhost:8080";
+
+/// An API client for one server, with the token to use (if any).
+pub struct Client {
+    agent: ureq::Agent,
+    pub host: String,
+    pub token: Option<String>,
+}
+
+/// An answer: its status and JSON body (`null` when there is none).
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Client {
+    pub fn new(host: &str, token: Option<String>) -> anyhow::Result<Self> {
+        let host = host.trim_end_matches('/').to_owned();
+        if !(host.starts_with("http://") || host.starts_with("https://")) {
+            bail!("--host must be an http:// or https:// URL, not {host:?}");
+        }
+        let agent = ureq::Agent::config_builder()
+            // Problems are answers too: read their bodies instead of failing on them.
+            .http_status_as_error(false)
+            .user_agent(concat!("plinth-cli/", env!("CARGO_PKG_VERSION")))
+            .timeout_global(Some(std::time::Duration::from_secs(60)))
+            .build()
+            .into();
+        Ok(Self { agent, host, token })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.host)
+    }
+
+    fn auth<B>(&self, req: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        match &self.token {
+            Some(token) => req.header("authorization", format!("Bearer {token}")),
+            None => req,
+        }
+    }
+
+    fn read(
+        &self,
+        sent: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> anyhow::Result<Answer> {
+        let mut res = sent.with_context(|| format!("reaching {}", self.host))?;
+        let status = res.status().as_u16();
+        let body = res.body_mut().read_json().unwrap_or(Value::Null);
+        Ok(Answer { status, body })
+    }
+
+    pub fn get(&self, path: &str) -> anyhow::Result<Answer> {
+        self.read(self.auth(self.agent.get(self.url(path))).call())
+    }
+
+    pub fn post_empty(&self, path: &str) -> anyhow::Result<Answer> {
+        self.read(self.auth(self.agent.post(self.url(path))).send_empty())
+    }
+
+    pub fn post_form(&self, path: &str, form: &[(&str, &str)]) -> anyhow::Result<Answer> {
+        self.read(
+            self.auth(self.agent.post(self.url(path)))
+                .send_form(form.iter().copied()),
+        )
+    }
+}
+
+impl Answer {
+    /// The body of a success; a problem answer becomes an error that says what the server
+    /// said.
+    pub fn ok(self) -> anyhow::Result<Value> {
+        if (200..300).contains(&self.status) {
+            Ok(self.body)
+        } else {
+            Err(problem_error(self.status, &self.body))
+        }
+    }
+}
+
+/// A problem document (RFC 9457) as one readable line.
+pub fn problem_error(status: u16, body: &Value) -> anyhow::Error {
+    let title = body["title"].as_str().unwrap_or("request failed");
+    let detail = body["detail"].as_str();
+    let hint = match body["type"].as_str() {
+        Some("unauthenticated" | "token-expired" | "token-revoked" | "auth-reset") => {
+            "\n  run `plinth login` to sign in again"
+        }
+        _ => "",
+    };
+    match detail {
+        Some(detail) => anyhow::anyhow!("{title} ({status}): {detail}{hint}"),
+        None => anyhow::anyhow!("{title} ({status}){hint}"),
+    }
+}

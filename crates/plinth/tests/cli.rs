@@ -1,0 +1,176 @@
+//! The real CLI against the real server: `plinth login` by the device flow, approved
+//! through the API as a browser's page would; `whoami`; `logout`.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{call, serve, signup_and_login, temp_dir};
+use reqwest::Method;
+use serde_json::json;
+
+fn plinth(home: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_plinth"));
+    cmd.env("HOME", home)
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("PLINTH_HOST")
+        .env_remove("PLINTH_TOKEN")
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("plinth runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs `plinth login --no-browser`, hands its code to `decide`, and waits for it to end.
+async fn login_with(
+    home: &Path,
+    host: &str,
+    decide: impl AsyncFnOnce(&str),
+) -> (std::process::ExitStatus, String) {
+    let mut child = plinth(home)
+        .args(["login", "--no-browser", "--host", host])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut code = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut code)
+        .unwrap();
+    let code = code.trim().to_owned();
+    assert_eq!(code.len(), 9, "the code on stdout: {code:?}");
+    decide(&code).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "plinth login did not finish");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    (status, stderr)
+}
+
+#[tokio::test]
+async fn login_whoami_logout() {
+    let dir = temp_dir("cli");
+    let server = serve(
+        &dir,
+        &["--bind", "127.0.0.1:0", "--dns-bind", "127.0.0.1:0"],
+    );
+    let host = format!("http://127.0.0.1:{}", server.port);
+    let api = format!("{host}/api/v1");
+    let bob = signup_and_login(&api, "bob").await;
+    let home = dir.join("home");
+
+    let out = run(plinth(&home).args(["whoami", "--host", &host]));
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("not logged in"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let (status, stderr) = login_with(&home, &host, async |code: &str| {
+        let (status, body) = call(
+            Method::POST,
+            format!("{api}/device/approve"),
+            Some(&bob),
+            Some(json!({ "user_code": code })),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+    })
+    .await;
+    assert!(status.success(), "{stderr}");
+    assert!(stderr.contains(&format!("{host}/device")), "{stderr}");
+    assert!(stderr.contains("as @bob"), "{stderr}");
+
+    // Saved for its owner's eyes only, and it is a login session.
+    let saved = home.join(".config/plinth/credentials.toml");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&saved).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let file = std::fs::read_to_string(&saved).unwrap();
+    assert!(file.contains("token = \"plt_"), "{file}");
+    assert!(!stderr.contains("plt_"), "the token is never printed");
+
+    let out = run(plinth(&home).arg("whoami"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("bob\t"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(plinth(&home).args(["whoami", "--output", "json"]));
+    let me: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(me["handle"], "bob");
+
+    // PLINTH_TOKEN wins over the saved login.
+    signup_and_login(&api, "cy").await;
+    let cy = signup_and_login(&api, "dee").await;
+    let out = run(plinth(&home).arg("whoami").env("PLINTH_TOKEN", &cy));
+    assert!(
+        text(&out.stdout).starts_with("dee\t"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let token = file
+        .lines()
+        .find_map(|l| l.strip_prefix("token = \""))
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap()
+        .to_owned();
+    let out = run(plinth(&home).arg("logout"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!saved.exists());
+    let (status, body) = call(Method::GET, format!("{api}/user"), Some(&token), None).await;
+    assert_eq!(
+        (status, body["type"].as_str()),
+        (401, Some("token-revoked"))
+    );
+    let out = run(plinth(&home).arg("whoami"));
+    assert!(!out.status.success());
+}
+
+#[tokio::test]
+async fn a_denied_login_saves_nothing() {
+    let dir = temp_dir("cli-deny");
+    let server = serve(
+        &dir,
+        &["--bind", "127.0.0.1:0", "--dns-bind", "127.0.0.1:0"],
+    );
+    let host = format!("http://127.0.0.1:{}", server.port);
+    let api = format!("{host}/api/v1");
+    let bob = signup_and_login(&api, "bob").await;
+    let home = dir.join("home");
+    let (status, stderr) = login_with(&home, &host, async |code: &str| {
+        let (status, _) = call(
+            Method::POST,
+            format!("{api}/device/deny"),
+            Some(&bob),
+            Some(json!({ "user_code": code })),
+        )
+        .await;
+        assert_eq!(status, 200);
+    })
+    .await;
+    assert!(!status.success());
+    assert!(stderr.contains("denied"), "{stderr}");
+    assert!(!home.join(".config/plinth/credentials.toml").exists());
+}
