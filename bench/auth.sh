@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Warm authenticated requests against a baseline, in one run on one machine:
 # GET /healthz (no auth, no database) vs GET /api/v1/user with a user token (token, user
-# from the caches) vs GET /readyz (one database round trip). Reports req/s and ratios, and
+# from the caches) vs GET /api/v1/orgs/{org} (org and membership from the caches too)
+# vs GET /readyz (one database round trip). Reports req/s and ratios, and
 # the auth cache misses over the whole run (a warm request should cause none).
 #
 #   bash bench/auth.sh            # needs wrk (apt-get install wrk) and curl
@@ -28,15 +29,21 @@ TOKEN=$(curl -sf "$BASE/api/v1/user/tokens" -H "authorization: Bearer $SESSION" 
 
 rps() { wrk -t2 -c32 -d"$DURATION" "$@" | awk '/Requests\/sec/ {print $2}'; }
 misses() { curl -sf "$BASE/metrics" | awk '/^plinth_auth_cache_misses_total/ {print $2}'; }
-curl -sf "$BASE/api/v1/user" -H "authorization: Bearer $TOKEN" >/dev/null  # warm the caches
+curl -sf "$BASE/api/v1/orgs" -H "authorization: Bearer $SESSION" \
+  -H 'content-type: application/json' -d '{"handle":"bench-org"}' >/dev/null
+# Warm the caches: token, user, org and membership.
+curl -sf "$BASE/api/v1/user" -H "authorization: Bearer $TOKEN" >/dev/null
+curl -sf "$BASE/api/v1/orgs/bench-org" -H "authorization: Bearer $TOKEN" >/dev/null
 before=$(misses)
 healthz=$(rps "$BASE/healthz")
 user=$(rps -H "authorization: Bearer $TOKEN" "$BASE/api/v1/user")
+org=$(rps -H "authorization: Bearer $TOKEN" "$BASE/api/v1/orgs/bench-org")
 readyz=$(rps "$BASE/readyz")
 after=$(misses)
 echo "| request | req/s | ratio to /healthz |"
 echo "| --- | --- | --- |"
 echo "| GET /healthz (baseline) | $healthz | 1.00 |"
 awk -v a="$user" -v b="$healthz" 'BEGIN {printf "| GET /api/v1/user, user token | %s | %.2f |\n", a, a/b}'
+awk -v a="$org" -v b="$healthz" 'BEGIN {printf "| GET /api/v1/orgs/{org}, user token | %s | %.2f |\n", a, a/b}'
 awk -v a="$readyz" -v b="$healthz" 'BEGIN {printf "| GET /readyz (one SELECT 1) | %s | %.2f |\n", a, a/b}'
 echo "auth cache misses during the runs: $((after - before))"
