@@ -30,6 +30,33 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// A server, bob's login session on it, and an empty home folder for the CLI.
+struct Setup {
+    server: common::Plinth,
+    host: String,
+    api: String,
+    bob: String,
+    home: std::path::PathBuf,
+}
+
+async fn setup(name: &str) -> Setup {
+    let dir = temp_dir(name);
+    let server = serve(
+        &dir,
+        &["--bind", "127.0.0.1:0", "--dns-bind", "127.0.0.1:0"],
+    );
+    let host = format!("http://127.0.0.1:{}", server.port);
+    let api = format!("{host}/api/v1");
+    let bob = signup_and_login(&api, "bob").await;
+    Setup {
+        server,
+        host,
+        api,
+        bob,
+        home: dir.join("home"),
+    }
+}
+
 /// Runs `plinth login --no-browser`, hands its code to `decide`, and waits for it to end.
 async fn login_with(
     home: &Path,
@@ -64,15 +91,13 @@ async fn login_with(
 
 #[tokio::test]
 async fn login_whoami_logout() {
-    let dir = temp_dir("cli");
-    let server = serve(
-        &dir,
-        &["--bind", "127.0.0.1:0", "--dns-bind", "127.0.0.1:0"],
-    );
-    let host = format!("http://127.0.0.1:{}", server.port);
-    let api = format!("{host}/api/v1");
-    let bob = signup_and_login(&api, "bob").await;
-    let home = dir.join("home");
+    let Setup {
+        server: _server,
+        host,
+        api,
+        bob,
+        home,
+    } = setup("cli").await;
 
     let out = run(plinth(&home).args(["whoami", "--host", &host]));
     assert!(!out.status.success());
@@ -150,15 +175,13 @@ async fn login_whoami_logout() {
 
 #[tokio::test]
 async fn a_denied_login_saves_nothing() {
-    let dir = temp_dir("cli-deny");
-    let server = serve(
-        &dir,
-        &["--bind", "127.0.0.1:0", "--dns-bind", "127.0.0.1:0"],
-    );
-    let host = format!("http://127.0.0.1:{}", server.port);
-    let api = format!("{host}/api/v1");
-    let bob = signup_and_login(&api, "bob").await;
-    let home = dir.join("home");
+    let Setup {
+        server: _server,
+        host,
+        api,
+        bob,
+        home,
+    } = setup("cli-deny").await;
     let (status, stderr) = login_with(&home, &host, async |code: &str| {
         let (status, _) = call(
             Method::POST,

@@ -8,8 +8,6 @@ mod deny;
 mod token;
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -19,8 +17,7 @@ use serde::de::DeserializeOwned;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::ApiError;
-use crate::extract::BODY_LIMIT;
+use crate::extract::{body_bytes, media_type};
 use crate::service::device::DeviceError;
 use crate::state::AppState;
 
@@ -44,26 +41,12 @@ where
     type Rejection = DeviceError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, DeviceError> {
-        let is_form = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|mime| {
-                mime.trim()
-                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-            });
-        if !is_form {
+        if media_type(req.headers()).as_deref() != Some("application/x-www-form-urlencoded") {
             return Err(DeviceError::invalid_request(
                 "send the parameters as application/x-www-form-urlencoded",
             ));
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|rejection| match rejection {
-                BytesRejection::FailedToBufferBody(_) => ApiError::payload_too_large(BODY_LIMIT),
-                other => ApiError::bad_request(other.body_text()),
-            })?;
+        let bytes = body_bytes(req, state).await?;
         serde_urlencoded::from_bytes(&bytes)
             .map(OAuthForm)
             .map_err(|err| DeviceError::invalid_request(err.to_string()))
