@@ -61,6 +61,14 @@ enum ClientCommand {
         #[command(flatten)]
         client: cli::ClientArgs,
     },
+    /// Organizations: list, show, create, and the settings (profile, rename, reset
+    /// authentication, delete).
+    #[command(subcommand)]
+    Org(cli::OrgCli),
+    /// An org's daily usage.
+    Usage(cli::UsageArgs),
+    /// An org's audit log: list entries, or export them all (`--export csv -o FILE`).
+    Audit(cli::AuditArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -113,6 +121,9 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Client(ClientCommand::Logout) => return cli::logout(),
         Command::Client(ClientCommand::Whoami { client }) => return cli::whoami(&client),
+        Command::Client(ClientCommand::Org(command)) => return cli::org(command),
+        Command::Client(ClientCommand::Usage(args)) => return cli::usage(args),
+        Command::Client(ClientCommand::Audit(args)) => return cli::audit(args),
         Command::Server(command) => command,
     };
     init_logging();

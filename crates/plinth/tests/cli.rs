@@ -197,3 +197,191 @@ async fn a_denied_login_saves_nothing() {
     assert!(stderr.contains("denied"), "{stderr}");
     assert!(!home.join(".config/plinth/credentials.toml").exists());
 }
+
+/// `plinth …` as bob (by `PLINTH_TOKEN`) against the test server; answers the output.
+fn as_user(setup: &Setup, token: &str, args: &[&str]) -> Output {
+    run(plinth(&setup.home)
+        .args(args)
+        .args(["--host", &setup.host])
+        .env("PLINTH_TOKEN", token))
+}
+
+#[tokio::test]
+async fn org_settings_from_the_cli() {
+    let s = setup("cli-org").await;
+    let bob = s.bob.clone();
+    let ok = |out: Output| -> String {
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let created = ok(as_user(
+        &s,
+        &bob,
+        &["org", "create", "acme", "--display-name", "Acme"],
+    ));
+    assert_eq!(created, "acme\tAcme\towner\n");
+    let (status, _) = call(
+        Method::POST,
+        format!("{}/orgs/acme/workspaces", s.api),
+        Some(&bob),
+        Some(json!({"handle": "prod"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert!(ok(as_user(&s, &bob, &["org", "list"])).contains("acme\tAcme\towner"));
+    let updated = ok(as_user(
+        &s,
+        &bob,
+        &["org", "update", "acme", "--display-name", "Acme Inc."],
+    ));
+    assert_eq!(updated, "acme\tAcme Inc.\towner\n");
+
+    // Rename: off a terminal it needs --confirm, and says which DNS names would change.
+    let refused = as_user(&s, &bob, &["org", "rename", "acme", "acme-inc"]);
+    assert!(!refused.status.success());
+    let said = text(&refused.stderr);
+    assert!(
+        said.contains("acme-prod.plinth.localhost → acme-inc-prod.plinth.localhost"),
+        "{said}"
+    );
+    assert!(said.contains("--confirm acme"), "{said}");
+    let wrong = as_user(
+        &s,
+        &bob,
+        &["org", "rename", "acme", "acme-inc", "--confirm", "acme-inc"],
+    );
+    assert!(text(&wrong.stderr).contains("nothing was changed"));
+    let (status, _) = call(
+        Method::GET,
+        format!("{}/orgs/acme", s.api),
+        Some(&bob),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "still acme");
+    ok(as_user(
+        &s,
+        &bob,
+        &["org", "rename", "acme", "acme-inc", "--confirm", "acme"],
+    ));
+    let shown = ok(as_user(
+        &s,
+        &bob,
+        &["org", "show", "acme-inc", "--output", "json"],
+    ));
+    let shown: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(shown["handle"], "acme-inc");
+
+    // Usage and the audit log.
+    let usage = ok(as_user(&s, &bob, &["usage", "acme-inc"]));
+    let lines: Vec<&str> = usage.lines().collect();
+    assert_eq!(lines.len(), 1 + 30 + 1, "header, 30 days, total: {usage}");
+    assert!(lines[0].starts_with("day\tapi_requests"));
+    let log = ok(as_user(&s, &bob, &["audit", "acme-inc"]));
+    let actions: Vec<&str> = log.lines().map(|l| l.split('\t').nth(1).unwrap()).collect();
+    assert_eq!(
+        actions,
+        [
+            "org.handle.update",
+            "org.update",
+            "workspace.create",
+            "org.create"
+        ]
+    );
+    std::fs::create_dir_all(&s.home).unwrap();
+    let csv = s.home.join("log.csv");
+    let out = as_user(
+        &s,
+        &bob,
+        &[
+            "audit",
+            "acme-inc",
+            "--export",
+            "csv",
+            "-o",
+            csv.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("4 entries"),
+        "{}",
+        text(&out.stderr)
+    );
+    let exported = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(
+        exported.lines().count(),
+        5,
+        "a header and four entries: {exported}"
+    );
+    let jsonl = s.home.join("log.jsonl");
+    ok(as_user(
+        &s,
+        &bob,
+        &[
+            "audit",
+            "acme-inc",
+            "--action",
+            "org.*",
+            "--export",
+            "jsonl",
+            "-o",
+            jsonl.to_str().unwrap(),
+        ],
+    ));
+    let exported = std::fs::read_to_string(&jsonl).unwrap();
+    assert_eq!(exported.lines().count(), 3, "{exported}");
+    for line in exported.lines() {
+        let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(entry["action"].as_str().unwrap().starts_with("org."));
+    }
+
+    // Bad input changes nothing and says why.
+    let bad = as_user(&s, &bob, &["org", "show", "Not A Handle!"]);
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("not an org handle"),
+        "{}",
+        text(&bad.stderr)
+    );
+    let bad = as_user(&s, &bob, &["usage", "acme-inc", "--from", "yesterday"]);
+    assert!(!bad.status.success());
+    assert!(text(&bad.stderr).contains("(400)"), "{}", text(&bad.stderr));
+
+    // Reset authentication: bob's own token stops working here, with a hint.
+    ok(as_user(
+        &s,
+        &bob,
+        &["org", "reset-auth", "acme-inc", "--confirm", "acme-inc"],
+    ));
+    let after = as_user(&s, &bob, &["org", "show", "acme-inc"]);
+    assert!(!after.status.success());
+    assert!(
+        text(&after.stderr).contains("plinth login"),
+        "{}",
+        text(&after.stderr)
+    );
+
+    // Delete, with a fresh login.
+    let (_, login) = call(
+        Method::POST,
+        format!("{}/login", s.api),
+        None,
+        Some(json!({"login": "bob", "password": "correct horse"})),
+    )
+    .await;
+    let fresh = login["token"].as_str().unwrap();
+    let refused = as_user(&s, fresh, &["org", "delete", "acme-inc"]);
+    assert!(!refused.status.success());
+    ok(as_user(
+        &s,
+        fresh,
+        &["org", "delete", "acme-inc", "--confirm", "acme-inc"],
+    ));
+    let gone = as_user(&s, fresh, &["org", "show", "acme-inc"]);
+    assert!(
+        text(&gone.stderr).contains("(404)"),
+        "{}",
+        text(&gone.stderr)
+    );
+}

@@ -1,14 +1,18 @@
-//! The user-facing CLI: `plinth login`, `logout`, `whoami`, talking to a Plinth server
-//! over its REST API like any other client.
+//! The user-facing CLI: `plinth login`, `logout`, `whoami`, `org …`, `usage`, `audit`,
+//! talking to a Plinth server over its REST API like any other client.
 
+mod audit;
 pub mod credentials;
 mod login;
+mod org;
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use serde_json::Value;
 
-pub use login::{login, logout, whoami};
+pub use audit::{AuditArgs, audit};
+pub use login::{client, login, logout, whoami};
+pub use org::{OrgCli, UsageArgs, org, usage};
 
 /// Where the CLI finds the server, and how it prints.
 #[derive(Debug, Clone, Args)]
@@ -80,7 +84,45 @@ impl Client {
     }
 
     pub fn get(&self, path: &str) -> anyhow::Result<Answer> {
-        self.read(self.auth(self.agent.get(self.url(path))).call())
+        self.get_query(path, &[])
+    }
+
+    /// A GET with query parameters (encoded here; values may hold anything).
+    pub fn get_query(&self, path: &str, query: &[(&str, &str)]) -> anyhow::Result<Answer> {
+        let req = self.auth(self.agent.get(self.url(path)));
+        self.read(req.query_pairs(query.iter().copied()).call())
+    }
+
+    /// A GET whose successful body is read by the caller, bit by bit (exports).
+    pub fn get_stream(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> anyhow::Result<ureq::http::Response<ureq::Body>> {
+        let req = self.auth(self.agent.get(self.url(path)));
+        let mut res = req
+            .query_pairs(query.iter().copied())
+            .call()
+            .with_context(|| format!("reaching {}", self.host))?;
+        let status = res.status().as_u16();
+        if !(200..300).contains(&status) {
+            let body = res.body_mut().read_json().unwrap_or(Value::Null);
+            return Err(problem_error(status, &body));
+        }
+        Ok(res)
+    }
+
+    pub fn post_json(&self, path: &str, body: &Value) -> anyhow::Result<Answer> {
+        self.read(self.auth(self.agent.post(self.url(path))).send_json(body))
+    }
+
+    pub fn patch_json(&self, path: &str, body: &Value) -> anyhow::Result<Answer> {
+        self.read(self.auth(self.agent.patch(self.url(path))).send_json(body))
+    }
+
+    pub fn delete_query(&self, path: &str, query: &[(&str, &str)]) -> anyhow::Result<Answer> {
+        let req = self.auth(self.agent.delete(self.url(path)));
+        self.read(req.query_pairs(query.iter().copied()).call())
     }
 
     pub fn post_empty(&self, path: &str) -> anyhow::Result<Answer> {
@@ -121,4 +163,33 @@ pub fn problem_error(status: u16, body: &Value) -> anyhow::Error {
         Some(detail) => anyhow::anyhow!("{title} ({status}): {detail}{hint}"),
         None => anyhow::anyhow!("{title} ({status}){hint}"),
     }
+}
+
+/// An org handle as typed, checked here so that a typo gets a clear message, not a
+/// strange URL.
+pub fn org_handle(input: &str) -> anyhow::Result<String> {
+    plinth_core::Handle::parse(input)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("{input:?} is not an org handle: {e}"))
+}
+
+/// A destructive command's confirmation: `--confirm HANDLE`, or on a terminal the handle
+/// typed at a prompt. Anything else changes nothing.
+pub fn confirm(what: &str, handle: &str, given: Option<&str>) -> anyhow::Result<()> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let typed = match given {
+        Some(given) => given.to_owned(),
+        None if std::io::stdin().is_terminal() => {
+            eprint!("{what}\nType the org handle ({handle}) to confirm: ");
+            std::io::stderr().flush()?;
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line.trim().to_owned()
+        }
+        None => bail!("{what}\nThis needs --confirm {handle} when not run on a terminal."),
+    };
+    if typed != handle {
+        bail!("the confirmation {typed:?} does not match {handle:?}: nothing was changed");
+    }
+    Ok(())
 }
