@@ -94,6 +94,20 @@ impl TestApp {
         &self.server.state
     }
 
+    /// Waits for the server's own purge pass at start to finish. A test that moves the
+    /// clock past an expiry must call this first, or that pass may run on the moved clock
+    /// and purge what the test is about to look at.
+    pub async fn startup_purge_done(&self) {
+        let started = std::time::Instant::now();
+        while self.state().metrics.purge_passes.get() == 0 {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "no purge pass at start"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     pub async fn cleanup(self) {
         let _ = self.server.shutdown().await;
         self.db.cleanup().await;

@@ -512,16 +512,7 @@ mod retention {
                 .unwrap(),
             0
         );
-        // The server's own purge pass at start must be over before the clock moves, or it
-        // races the explicit pass below for the same entries.
-        let started = std::time::Instant::now();
-        while app.state().metrics.purge_passes.get() == 0 {
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "no purge pass at start"
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        app.startup_purge_done().await;
         app.state().advance_clock(Duration::from_secs(31 * 86_400));
         let ann = app.token_for("ann").await;
         app.create_workspace(&ann, "acme", "new").await;
