@@ -29,6 +29,8 @@ pub struct Metrics {
     pub audit_entries: Counter,
     /// Finished passes of the purge task (deleted orgs, expired handles, old audit entries).
     pub purge_passes: Counter,
+    /// Usage snapshots taken (members, workspaces, audit events of every org).
+    pub usage_snapshots: Counter,
 }
 
 impl Default for Metrics {
@@ -40,6 +42,7 @@ impl Default for Metrics {
         let logins_failed = Counter::default();
         let audit_entries = Counter::default();
         let purge_passes = Counter::default();
+        let usage_snapshots = Counter::default();
         let mut registry = Registry::with_prefix("plinth");
         registry.register(
             "http_requests",
@@ -72,6 +75,11 @@ impl Default for Metrics {
             "Finished passes of the purge task",
             purge_passes.clone(),
         );
+        registry.register(
+            "usage_snapshots",
+            "Usage snapshots taken",
+            usage_snapshots.clone(),
+        );
         Self {
             registry: Mutex::new(registry),
             http_requests,
@@ -81,6 +89,7 @@ impl Default for Metrics {
             logins_failed,
             audit_entries,
             purge_passes,
+            usage_snapshots,
         }
     }
 }

@@ -205,6 +205,7 @@ pub async fn snapshot_usage(state: &AppState) {
     if let Err(err) = state.store.snapshot_usage(&today, start_us, end_us).await {
         tracing::warn!(error = %err, "could not take the usage snapshot; will retry");
     }
+    state.metrics.usage_snapshots.inc();
 }
 
 /// Writes the usage counted since the last flush.

@@ -82,29 +82,32 @@ impl TestApp {
             .timeout(Duration::from_secs(30))
             .build()
             .expect("http client");
-        Self {
+        let app = Self {
             server,
             db,
             client,
             base,
-        }
+        };
+        app.startup_done().await;
+        app
     }
 
     pub fn state(&self) -> &AppState {
         &self.server.state
     }
 
-    /// Waits for the server's own purge pass at start to finish. A test that moves the
-    /// clock past an expiry must call this first, or that pass may run on the moved clock
-    /// and purge what the test is about to look at.
-    pub async fn startup_purge_done(&self) {
+    /// Waits for the work the server does once at start (a purge pass, a usage snapshot)
+    /// to be over, so that it cannot interleave with what a test does next (say, run on a
+    /// clock the test has moved, or snapshot an org the test has just created).
+    async fn startup_done(&self) {
+        let metrics = &self.state().metrics;
         let started = std::time::Instant::now();
-        while self.state().metrics.purge_passes.get() == 0 {
+        while metrics.purge_passes.get() == 0 || metrics.usage_snapshots.get() == 0 {
             assert!(
                 started.elapsed() < Duration::from_secs(30),
-                "no purge pass at start"
+                "the server's start-up purge and snapshot did not run"
             );
-            tokio::time::sleep(Duration::from_millis(10)).await;
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 

@@ -512,7 +512,6 @@ mod retention {
                 .unwrap(),
             0
         );
-        app.startup_purge_done().await;
         app.state().advance_clock(Duration::from_secs(31 * 86_400));
         let ann = app.token_for("ann").await;
         app.create_workspace(&ann, "acme", "new").await;

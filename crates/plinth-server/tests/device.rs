@@ -171,7 +171,6 @@ async fn denied_login_is_refused_and_stays_decided(app: &TestApp) {
 async fn codes_expire(app: &TestApp) {
     let bob = app.user("bob").await;
     let grant = app.device_code(CLI).await;
-    app.startup_purge_done().await;
     app.state().advance_clock(Duration::from_secs(15 * 60));
     decide(app, &bob, "approve", &grant)
         .await
