@@ -112,6 +112,24 @@ impl Client {
         Ok(res)
     }
 
+    /// Every item of a keyset-paged list (`{items, next_cursor}`), page after page.
+    pub fn all_items(&self, path: &str) -> anyhow::Result<Vec<Value>> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut query = vec![("limit", "100")];
+            if let Some(c) = &cursor {
+                query.push(("cursor", c));
+            }
+            let page = self.get_query(path, &query)?.ok()?;
+            items.extend(page["items"].as_array().cloned().unwrap_or_default());
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => return Ok(items),
+            }
+        }
+    }
+
     pub fn post_json(&self, path: &str, body: &Value) -> anyhow::Result<Answer> {
         self.read(self.auth(self.agent.post(self.url(path))).send_json(body))
     }

@@ -68,21 +68,7 @@ pub enum OrgCli {
 pub fn org(command: OrgCli) -> anyhow::Result<()> {
     match command {
         OrgCli::List { client: args } => {
-            let api = client(&args)?;
-            let mut orgs = Vec::new();
-            let mut cursor: Option<String> = None;
-            loop {
-                let mut query = vec![("limit", "100")];
-                if let Some(c) = &cursor {
-                    query.push(("cursor", c));
-                }
-                let page = api.get_query("/orgs", &query)?.ok()?;
-                orgs.extend(page["items"].as_array().cloned().unwrap_or_default());
-                match page["next_cursor"].as_str() {
-                    Some(next) => cursor = Some(next.to_owned()),
-                    None => break,
-                }
-            }
+            let orgs = client(&args)?.all_items("/orgs")?;
             print_orgs(args.output, &orgs)
         }
         OrgCli::Show { org, client: args } => {
@@ -195,24 +181,11 @@ pub fn org(command: OrgCli) -> anyhow::Result<()> {
 
 /// The DNS names of the org's workspaces the caller can see (all of them for an owner).
 fn dns_names(api: &Client, org: &str) -> anyhow::Result<Vec<String>> {
-    let mut names = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut query = vec![("limit", "100")];
-        if let Some(c) = &cursor {
-            query.push(("cursor", c));
-        }
-        let page = api
-            .get_query(&format!("/orgs/{org}/workspaces"), &query)?
-            .ok()?;
-        for ws in page["items"].as_array().into_iter().flatten() {
-            names.extend(ws["dns_name"].as_str().map(str::to_owned));
-        }
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => return Ok(names),
-        }
-    }
+    let workspaces = api.all_items(&format!("/orgs/{org}/workspaces"))?;
+    Ok(workspaces
+        .iter()
+        .filter_map(|ws| ws["dns_name"].as_str().map(str::to_owned))
+        .collect())
 }
 
 fn print_orgs(output: Output, orgs: &[Value]) -> anyhow::Result<()> {
