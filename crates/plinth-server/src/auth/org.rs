@@ -4,7 +4,7 @@
 //! It answers DESIGN.md §2 in one place: anonymous 401, non-member (an invitee too) 404
 //! so an org's existence does not leak, member 403 where owners only, and 401
 //! `auth-reset` for a token issued at or before the org's `token_min_issued_at`.
-//! Both look-ups (org by handle, membership) come from [`crate::cache::AuthCache`], so a
+//! Both look-ups (org by handle, membership) come from [`crate::runtime::cache::AuthCache`], so a
 //! warm request reads nothing from the database.
 
 use std::ops::Deref;
@@ -17,7 +17,7 @@ use plinth_store::{MembershipRecord, MembershipStatus, OrgRecord};
 
 use super::Actor;
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::runtime::state::AppState;
 
 /// An authenticated caller who is an active member of the org the path names.
 #[derive(Clone, Debug)]
@@ -58,16 +58,14 @@ impl OrgAccess {
             _ => return Err(no_such_org()),
         };
         // After the membership check, so a non-member learns nothing from it either.
-        if actor.token_issued_at_us() <= org.token_min_issued_at {
-            return Err(ApiError::auth_reset(&format!(
-                "the organization \"{}\"",
-                org.handle
-            )));
-        }
+        actor.check_org_reset(&org)?;
         // Metered in memory, flushed in batches: no write on the request path.
-        state
-            .usage
-            .count(&org.id, None, crate::usage::API_REQUESTS, state.now());
+        state.usage.count(
+            &org.id,
+            None,
+            crate::usage::meter::API_REQUESTS,
+            state.now(),
+        );
         Ok(Self {
             actor,
             org,

@@ -6,15 +6,15 @@ use plinth_core::{AuditAction, OrgPermission, WorkspaceHandle, WorkspaceRole};
 use plinth_store::{MembershipStatus, Page, WorkspaceMemberRecord, WorkspaceRecord};
 use serde_json::json;
 
+use crate::api::extract::ClientMeta;
 use crate::audit::{self, AuditContext, AuditEvent, Changes};
 use crate::auth::org::{OrgAccess, OrgMember, OrgOwner};
-use crate::directory::Entry;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ClientMeta;
-use crate::invalidate::Invalidation;
+use crate::names::directory::Entry;
+use crate::runtime::invalidate::Invalidation;
+use crate::runtime::state::AppState;
 use crate::service::members::resolve_user;
 use crate::service::orgs::parse_display_name;
-use crate::state::AppState;
 
 /// A workspace and the caller's effective role on it.
 pub struct VisibleWorkspace {

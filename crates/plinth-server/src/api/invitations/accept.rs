@@ -2,11 +2,12 @@ use axum::Json;
 use axum::extract::{Path, State};
 use plinth_api::{Org, Problem};
 
+use crate::api::extract::ClientMeta;
+use crate::api::views;
 use crate::auth::Actor;
 use crate::error::ApiResult;
-use crate::extract::ClientMeta;
-use crate::state::AppState;
-use crate::{service, views};
+use crate::runtime::state::AppState;
+use crate::service;
 
 /// Accept an invitation: the caller becomes an active member with the invited role.
 #[utoipa::path(post, path = "/user/invitations/{org}/accept", tag = "invitations",

@@ -2,11 +2,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use plinth_api::Problem;
 
+use crate::api::extract::ClientMeta;
 use crate::auth::Actor;
 use crate::error::ApiResult;
-use crate::extract::ClientMeta;
+use crate::runtime::state::AppState;
 use crate::service;
-use crate::state::AppState;
 
 /// Decline an invitation. The org may invite the caller again later.
 #[utoipa::path(post, path = "/user/invitations/{org}/decline", tag = "invitations",

@@ -2,11 +2,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use plinth_api::Problem;
 
+use crate::api::extract::ClientMeta;
 use crate::auth::org::OrgMember;
 use crate::error::ApiResult;
-use crate::extract::ClientMeta;
+use crate::runtime::state::AppState;
 use crate::service;
-use crate::state::AppState;
 
 /// Remove a member or withdraw an invitation (owners), or leave the org (yourself).
 #[utoipa::path(delete, path = "/orgs/{org}/members/{user}", tag = "members",

@@ -2,11 +2,12 @@ use axum::Json;
 use axum::extract::{Path, State};
 use plinth_api::{Member, Problem, UpdateMemberRequest};
 
+use crate::api::extract::{ApiJson, ClientMeta};
+use crate::api::views;
 use crate::auth::org::OrgOwner;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ClientMeta};
-use crate::state::AppState;
-use crate::{service, views};
+use crate::runtime::state::AppState;
+use crate::service;
 
 /// Change a member's role. The last active owner can't be demoted (409 `last-owner`).
 #[utoipa::path(patch, path = "/orgs/{org}/members/{user}", tag = "members",

@@ -2,11 +2,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use plinth_api::Problem;
 
+use crate::api::extract::ClientMeta;
 use crate::auth::Actor;
 use crate::error::ApiResult;
-use crate::extract::ClientMeta;
+use crate::runtime::state::AppState;
 use crate::service;
-use crate::state::AppState;
 
 /// Delete a user token; it is refused from now on as revoked.
 #[utoipa::path(delete, path = "/user/tokens/{id}", tag = "tokens",

@@ -2,11 +2,12 @@ use axum::Json;
 use axum::extract::{Path, State};
 use plinth_api::{Problem, Token, UpdateTokenRequest};
 
+use crate::api::extract::{ApiJson, ClientMeta};
+use crate::api::views;
 use crate::auth::Actor;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ClientMeta};
-use crate::state::AppState;
-use crate::{service, views};
+use crate::runtime::state::AppState;
+use crate::service;
 
 /// Change a user token's title, description or status (`inactive` stops it at once).
 #[utoipa::path(patch, path = "/user/tokens/{id}", tag = "tokens",

@@ -3,11 +3,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use plinth_api::{AddWorkspaceMemberRequest, Problem, WorkspaceMember};
 
+use crate::api::extract::{ApiJson, ClientMeta};
+use crate::api::views;
 use crate::auth::org::OrgMember;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ClientMeta};
-use crate::state::AppState;
-use crate::{service, views};
+use crate::runtime::state::AppState;
+use crate::service;
 
 /// Give an org member a role on the workspace (workspace owners only).
 #[utoipa::path(post, path = "/orgs/{org}/workspaces/{ws}/members", tag = "workspaces",

@@ -2,12 +2,13 @@ use axum::Json;
 use axum::extract::{Path, State};
 use plinth_api::{Page, PageQuery, Problem, WorkspaceMember};
 
+use crate::api::extract::ApiQuery;
+use crate::api::pagination::{PageRequest, encode_cursor};
+use crate::api::views;
 use crate::auth::org::OrgMember;
 use crate::error::ApiResult;
-use crate::extract::ApiQuery;
-use crate::pagination::{PageRequest, encode_cursor};
-use crate::state::AppState;
-use crate::{service, views};
+use crate::runtime::state::AppState;
+use crate::service;
 
 /// A workspace's explicit members, by handle (org owners are implicit owners, not listed).
 #[utoipa::path(get, path = "/orgs/{org}/workspaces/{ws}/members", tag = "workspaces",

@@ -2,11 +2,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use plinth_api::Problem;
 
+use crate::api::extract::ClientMeta;
 use crate::auth::org::OrgMember;
 use crate::error::ApiResult;
-use crate::extract::ClientMeta;
+use crate::runtime::state::AppState;
 use crate::service;
-use crate::state::AppState;
 
 /// Take a user's role on the workspace away (workspace owners), or give up your own.
 #[utoipa::path(delete, path = "/orgs/{org}/workspaces/{ws}/members/{user}", tag = "workspaces",

@@ -2,11 +2,12 @@ use axum::Json;
 use axum::extract::{Path, State};
 use plinth_api::{Problem, UpdateWorkspaceMemberRequest, WorkspaceMember};
 
+use crate::api::extract::{ApiJson, ClientMeta};
+use crate::api::views;
 use crate::auth::org::OrgMember;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ClientMeta};
-use crate::state::AppState;
-use crate::{service, views};
+use crate::runtime::state::AppState;
+use crate::service;
 
 /// Change a user's role on the workspace (workspace owners only).
 #[utoipa::path(patch, path = "/orgs/{org}/workspaces/{ws}/members/{user}", tag = "workspaces",

@@ -2,11 +2,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use plinth_api::Problem;
 
+use crate::api::extract::ClientMeta;
 use crate::auth::org::OrgOwner;
 use crate::error::ApiResult;
-use crate::extract::ClientMeta;
+use crate::runtime::state::AppState;
 use crate::service;
-use crate::state::AppState;
 
 /// Delete a workspace (org owners only). Its DNS name stops answering at once.
 #[utoipa::path(delete, path = "/orgs/{org}/workspaces/{ws}", tag = "workspaces",

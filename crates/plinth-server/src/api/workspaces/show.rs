@@ -2,10 +2,11 @@ use axum::Json;
 use axum::extract::{Path, State};
 use plinth_api::{Problem, Workspace};
 
+use crate::api::views;
 use crate::auth::org::OrgMember;
 use crate::error::ApiResult;
-use crate::state::AppState;
-use crate::{service, views};
+use crate::runtime::state::AppState;
+use crate::service;
 
 /// A workspace, with its DNS name and URL.
 #[utoipa::path(get, path = "/orgs/{org}/workspaces/{ws}", tag = "workspaces",

@@ -2,11 +2,12 @@ use axum::Json;
 use axum::extract::{Path, State};
 use plinth_api::{Problem, UpdateWorkspaceRequest, Workspace};
 
+use crate::api::extract::{ApiJson, ClientMeta};
+use crate::api::views;
 use crate::auth::org::OrgMember;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ClientMeta};
-use crate::state::AppState;
-use crate::{service, views};
+use crate::runtime::state::AppState;
+use crate::service;
 
 /// Change a workspace's display name (workspace owners, org owners included).
 #[utoipa::path(patch, path = "/orgs/{org}/workspaces/{ws}", tag = "workspaces",

@@ -17,9 +17,9 @@ use axum::extract::FromRequestParts;
 use crate::auth::Actor;
 use crate::auth::org::OrgAccess;
 use crate::console::esc;
-use crate::directory::{Entry, Lookup};
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::names::directory::{Entry, Lookup};
+use crate::runtime::state::AppState;
 
 /// The first label of `host` when it is a name directly under `base_domain`.
 fn workspace_label<'h>(host: &'h str, base_domain: &str) -> Option<&'h str> {
@@ -76,7 +76,7 @@ pub async fn serve_workspace_hosts(
                 .map(|p| p.as_str())
                 .unwrap_or("/");
             // Behind a TLS-terminating proxy the browser came in over https: keep it.
-            let scheme = crate::extract::request_scheme(req.headers());
+            let scheme = crate::api::extract::request_scheme(req.headers());
             let location = format!(
                 "{scheme}://{}.{}{port}{path}",
                 entry.label(),
@@ -113,7 +113,7 @@ pub async fn serve_workspace_hosts(
     state.usage.count(
         &entry.org_id,
         Some(&entry.workspace_id),
-        crate::usage::WORKSPACE_REQUESTS,
+        crate::usage::meter::WORKSPACE_REQUESTS,
         state.now(),
     );
     let dns_name = format!("{}.{}", entry.label(), state.settings.base_domain);

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, header};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::runtime::state::AppState;
 
 /// The largest request body accepted anywhere: 64 KiB.
 pub const BODY_LIMIT: usize = 64 * 1024;
