@@ -73,12 +73,16 @@ pub struct WorkspaceMember {
     pub created_at: OffsetDateTime,
 }
 
-/// What a workspace host answers to `Accept: application/json`.
+/// What a workspace host answers to `Accept: application/json`. The display names are
+/// there only for a caller who may see the workspace (a token of an org owner or of a
+/// workspace member); anyone else learns nothing beyond the DNS name.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct WorkspaceHost {
     pub workspace: String,
-    pub workspace_display_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace_display_name: Option<String>,
     pub org: String,
-    pub org_display_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_display_name: Option<String>,
     pub dns_name: String,
 }

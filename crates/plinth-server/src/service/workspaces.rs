@@ -70,6 +70,19 @@ async fn visible(
     Ok(VisibleWorkspace { workspace, role })
 }
 
+/// Whether the caller may see the workspace with id `workspace_id` (the workspace hosts
+/// ask this; an org owner's answer needs no database read).
+pub async fn can_see(state: &AppState, access: &OrgAccess, workspace_id: &str) -> ApiResult<bool> {
+    if access.role().implicit_workspace_role().is_some() {
+        return Ok(true);
+    }
+    Ok(state
+        .store
+        .workspace_role(workspace_id, &access.actor.user.id)
+        .await?
+        .is_some())
+}
+
 /// Like [`visible`], then 403 unless the caller owns the workspace.
 async fn owned(state: &AppState, access: &OrgAccess, handle: &str) -> ApiResult<VisibleWorkspace> {
     let ws = visible(state, access, handle).await?;

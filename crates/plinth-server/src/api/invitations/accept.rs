@@ -1,8 +1,8 @@
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use plinth_api::{Org, Problem};
 
-use crate::api::extract::ClientMeta;
+use crate::api::extract::{ApiPath, ClientMeta};
 use crate::api::views;
 use crate::auth::Actor;
 use crate::error::ApiResult;
@@ -23,7 +23,7 @@ pub async fn accept(
     State(state): State<AppState>,
     meta: ClientMeta,
     actor: Actor,
-    Path(org): Path<String>,
+    ApiPath(org): ApiPath<String>,
 ) -> ApiResult<Json<Org>> {
     let (org, role) = service::members::accept(&state, &meta, &actor, &org).await?;
     Ok(Json(views::org(&org, role)))

@@ -1,8 +1,8 @@
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use plinth_api::{Member, Problem, UpdateMemberRequest};
 
-use crate::api::extract::{ApiJson, ClientMeta};
+use crate::api::extract::{ApiJson, ApiPath, ClientMeta};
 use crate::api::views;
 use crate::auth::org::OrgOwner;
 use crate::error::ApiResult;
@@ -30,7 +30,7 @@ pub async fn update(
     State(state): State<AppState>,
     meta: ClientMeta,
     owner: OrgOwner,
-    Path((_org, user)): Path<(String, String)>,
+    ApiPath((_org, user)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<UpdateMemberRequest>,
 ) -> ApiResult<Json<Member>> {
     let member = service::members::update(&state, &meta, &owner, &user, req).await?;

@@ -1,8 +1,8 @@
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use plinth_api::{Problem, Token, UpdateTokenRequest};
 
-use crate::api::extract::{ApiJson, ClientMeta};
+use crate::api::extract::{ApiJson, ApiPath, ClientMeta};
 use crate::api::views;
 use crate::auth::Actor;
 use crate::error::ApiResult;
@@ -25,7 +25,7 @@ pub async fn update(
     State(state): State<AppState>,
     meta: ClientMeta,
     actor: Actor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<UpdateTokenRequest>,
 ) -> ApiResult<Json<Token>> {
     let token = service::tokens::update(&state, &meta, &actor, &id, req).await?;

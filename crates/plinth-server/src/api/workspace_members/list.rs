@@ -1,8 +1,8 @@
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use plinth_api::{Page, PageQuery, Problem, WorkspaceMember};
 
-use crate::api::extract::ApiQuery;
+use crate::api::extract::{ApiPath, ApiQuery};
 use crate::api::pagination::{PageRequest, encode_cursor};
 use crate::api::views;
 use crate::auth::org::OrgMember;
@@ -27,7 +27,7 @@ use crate::service;
 pub async fn list(
     State(state): State<AppState>,
     member: OrgMember,
-    Path((_org, ws)): Path<(String, String)>,
+    ApiPath((_org, ws)): ApiPath<(String, String)>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Page<WorkspaceMember>>> {
     let page = PageRequest::from_query(&query)?;

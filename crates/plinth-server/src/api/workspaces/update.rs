@@ -1,8 +1,8 @@
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use plinth_api::{Problem, UpdateWorkspaceRequest, Workspace};
 
-use crate::api::extract::{ApiJson, ClientMeta};
+use crate::api::extract::{ApiJson, ApiPath, ClientMeta};
 use crate::api::views;
 use crate::auth::org::OrgMember;
 use crate::error::ApiResult;
@@ -29,7 +29,7 @@ pub async fn update(
     State(state): State<AppState>,
     meta: ClientMeta,
     member: OrgMember,
-    Path((_org, ws)): Path<(String, String)>,
+    ApiPath((_org, ws)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<UpdateWorkspaceRequest>,
 ) -> ApiResult<Json<Workspace>> {
     let ws = service::workspaces::update(&state, &meta, &member, &ws, req).await?;
