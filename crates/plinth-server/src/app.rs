@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{HeaderName, StatusCode};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -55,6 +55,8 @@ pub fn router(state: AppState) -> Router {
         // Wraps every route and the fallback: a request for a workspace name is answered
         // here and never reaches an API or console route; any other host passes through.
         .layer(middleware::from_fn_with_state(state, serve_workspace_hosts))
+        // Outside the workspace hosts, so their pages get the headers too.
+        .layer(middleware::from_fn(security_headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(|_panic| {
             ApiError::internal("a handler panicked").into_response()
@@ -140,6 +142,44 @@ fn loggable_path(path: &str) -> String {
         }
     }
     out
+}
+
+/// The Content-Security-Policy of every HTML answer that sets none of its own: no
+/// script, style or image from anywhere but this server, no framing, no `<base>`, and
+/// forms that post only here.
+pub const DEFAULT_CSP: &str =
+    "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// For the few self-contained pages that carry their own `<style>` (the API docs, the
+/// workspace hosts): nothing may load at all, inline styles excepted.
+pub const INLINE_STYLE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; \
+     frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// `nosniff` on every answer; on HTML ones also a CSP (unless the page set a stricter
+/// or narrower one itself), `Referrer-Policy: same-origin` and `X-Frame-Options: DENY`
+/// for browsers that predate `frame-ancestors`.
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    let is_html = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html"));
+    if is_html {
+        headers
+            .entry(header::CONTENT_SECURITY_POLICY)
+            .or_insert(HeaderValue::from_static(DEFAULT_CSP));
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    response
 }
 
 async fn not_found() -> ApiError {

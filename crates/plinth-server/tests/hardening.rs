@@ -18,6 +18,7 @@ plinth_store::on_both_backends!(app =>
     display_names_refuse_invisible_formatting,
     old_handle_redirects_tell_only_members,
     workspace_hosts_show_strangers_only_the_dns_name,
+    every_html_answer_carries_the_browser_protections,
 );
 
 async fn the_server_makes_every_request_id(app: &TestApp) {
@@ -168,4 +169,44 @@ async fn workspace_hosts_show_strangers_only_the_dns_name(app: &TestApp) {
         assert_eq!(seen["org_display_name"], "Acme Secret Corp");
         assert_eq!(seen["workspace_display_name"], "Project Nightingale");
     }
+}
+
+async fn every_html_answer_carries_the_browser_protections(app: &TestApp) {
+    let ann = app.user("ann").await;
+    app.create_org(&ann, "acme").await;
+    app.create_workspace(&ann, "acme", "prod").await;
+    let host = "acme-prod.plinth.localhost";
+    let mut pages = Vec::new();
+    for path in ["/", "/device", "/api/docs"] {
+        pages.push((path, app.client.get(format!("{}{path}", app.base))));
+    }
+    pages.push((
+        "workspace host",
+        app.client
+            .get(format!("{}/", app.base))
+            .header("host", host),
+    ));
+    for (what, req) in pages {
+        let res = req.send().await.unwrap();
+        let headers = res.headers();
+        assert!(
+            headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{what}"
+        );
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
+        assert!(
+            !csp.contains("script-src") || !csp.contains("unsafe"),
+            "{what}: {csp}"
+        );
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{what}");
+        assert_eq!(headers["referrer-policy"], "same-origin", "{what}");
+    }
+    let json = app.get("/api/v1/user", &ann).await;
+    assert_eq!(json.headers["x-content-type-options"], "nosniff");
+    let problem = app.get("/api/v1/nope", &ann).await;
+    assert_eq!(problem.headers["x-content-type-options"], "nosniff");
 }

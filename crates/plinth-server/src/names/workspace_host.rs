@@ -139,7 +139,14 @@ pub async fn serve_workspace_hosts(
         })
         .into_response()
     } else {
-        Html(page(sees_workspace.then_some(&entry), &dns_name)).into_response()
+        (
+            [(
+                header::CONTENT_SECURITY_POLICY,
+                crate::app::INLINE_STYLE_CSP,
+            )],
+            Html(page(sees_workspace.then_some(&entry), &dns_name)),
+        )
+            .into_response()
     };
     // The answer depends on Accept: caches must keep the two apart.
     response
