@@ -7,7 +7,7 @@ use plinth_store::Store;
 use time::OffsetDateTime;
 
 use crate::auth::password::PasswordHashing;
-use crate::auth::rate_limit::LoginLimiter;
+use crate::auth::rate_limit::AttemptLimiter;
 use crate::cache::AuthCache;
 use crate::config::Settings;
 use crate::directory::WorkspaceDirectory;
@@ -28,9 +28,10 @@ pub struct Inner {
     pub cache: AuthCache,
     /// Live workspace names, for DNS and workspace hosts.
     pub directory: WorkspaceDirectory,
-    pub login_limiter: LoginLimiter,
+    /// Failed logins, per account and per client address.
+    pub login_limiter: AttemptLimiter,
     /// CLI login codes asked for, per client address.
-    pub device_limiter: LoginLimiter,
+    pub device_limiter: AttemptLimiter,
     pub passwords: PasswordHashing,
     pub metrics: Metrics,
     pub last_used: LastUsed,
@@ -49,14 +50,14 @@ impl Deref for AppState {
 impl AppState {
     pub fn new(store: Store, settings: Settings) -> Self {
         let login_limiter =
-            LoginLimiter::new(settings.login_failures_per_minute, Duration::from_secs(60));
+            AttemptLimiter::new(settings.login_failures_per_minute, Duration::from_secs(60));
         Self(Arc::new(Inner {
             store,
             settings,
             cache: AuthCache::default(),
             directory: WorkspaceDirectory::default(),
             login_limiter,
-            device_limiter: LoginLimiter::new(DEVICE_CODES_PER_MINUTE, Duration::from_secs(60)),
+            device_limiter: AttemptLimiter::new(DEVICE_CODES_PER_MINUTE, Duration::from_secs(60)),
             passwords: PasswordHashing::default(),
             metrics: Metrics::default(),
             last_used: LastUsed::default(),

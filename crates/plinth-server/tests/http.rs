@@ -16,6 +16,7 @@ plinth_store::on_both_backends!(app =>
     unknown_routes_are_problems,
     profile_updates_are_validated,
     failed_logins_are_rate_limited,
+    concurrent_wrong_passwords_stop_at_the_limit,
     health_readiness_and_metrics,
     openapi_document_and_docs_page,
 );
@@ -174,6 +175,31 @@ async fn failed_logins_are_rate_limited(app: &TestApp) {
     assert!((1..=60).contains(&retry));
     // Even the right password waits: otherwise guessing would simply go on.
     app.login("ann", PASSWORD)
+        .await
+        .assert_problem(429, "rate-limited");
+}
+
+/// Fifty wrong passwords at once, by handle and by email: the limit (10) is reserved
+/// before each hash, so at most ten are tried and the rest are refused unhashed.
+async fn concurrent_wrong_passwords_stop_at_the_limit(app: &TestApp) {
+    app.user("ann").await;
+    let attempts = (0..50).map(|i| {
+        let login = if i % 2 == 0 { "ann" } else { "ann@example.com" };
+        app.login(login, "wrong password")
+    });
+    let answers = futures_util::future::join_all(attempts).await;
+    let count = |status: u16| answers.iter().filter(|a| a.status == status).count();
+    assert_eq!(
+        count(401),
+        10,
+        "tried: {:?}",
+        answers.iter().map(|a| a.status).collect::<Vec<_>>()
+    );
+    assert_eq!(count(429), 40);
+    for answer in answers.iter().filter(|a| a.status == 429) {
+        answer.assert_problem(429, "rate-limited");
+    }
+    app.login("ann@example.com", PASSWORD)
         .await
         .assert_problem(429, "rate-limited");
 }

@@ -1,56 +1,81 @@
-//! Failed-login limits per client IP and per account, kept in memory.
+//! Attempt limits per key (client address, account), kept in memory.
 //!
-//! A fixed one-minute window per key. Only failures count; once a key is over its limit,
-//! even a right password is refused until the window ends, or guessing would go on.
+//! A fixed one-minute window per key. An attempt is *reserved* before the expensive work
+//! (a password hash) starts, under the same lock that checks the limit, so concurrent
+//! attempts cannot all pass the check before any of them is counted. A login that turns
+//! out right gives its reservation back ([`AttemptLimiter::release`]); a wrong one keeps
+//! it. Once a key is over its limit even a right password is refused until the window
+//! ends, or guessing would go on.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-pub struct LoginLimiter {
-    max_failures: u32,
+pub struct AttemptLimiter {
+    max_attempts: u32,
     window: Duration,
     windows: Mutex<HashMap<String, (Instant, u32)>>,
 }
 
-impl LoginLimiter {
-    pub fn new(max_failures: u32, window: Duration) -> Self {
+/// Attempts counted by [`AttemptLimiter::reserve`]: hand it back to
+/// [`AttemptLimiter::release`] when the attempt should not count after all.
+#[must_use = "a reservation that should not count must be released"]
+#[derive(Debug)]
+pub struct Reservation {
+    keys: Vec<(String, Instant)>,
+}
+
+impl AttemptLimiter {
+    pub fn new(max_attempts: u32, window: Duration) -> Self {
         Self {
-            max_failures,
+            max_attempts,
             window,
             windows: Mutex::new(HashMap::new()),
         }
     }
 
-    /// `Err(seconds)` to wait when any of `keys` is over its limit.
-    pub fn check(&self, keys: &[String]) -> Result<(), u64> {
+    /// Counts one attempt against every key of `keys`, or none when any of them is at its
+    /// limit: then `Err(seconds)` to wait for the latest window among them to end.
+    pub fn reserve(&self, keys: &[String]) -> Result<Reservation, u64> {
         let now = Instant::now();
-        let windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
         let mut wait = None;
         for key in keys {
-            if let Some((start, failures)) = windows.get(key) {
+            if let Some((start, attempts)) = windows.get(key) {
                 let elapsed = now.duration_since(*start);
-                if elapsed < self.window && *failures >= self.max_failures {
+                if elapsed < self.window && *attempts >= self.max_attempts {
                     let secs = (self.window - elapsed).as_secs().max(1);
                     wait = Some(wait.map_or(secs, |w: u64| w.max(secs)));
                 }
             }
         }
-        wait.map_or(Ok(()), Err)
-    }
-
-    pub fn record_failure(&self, keys: &[String]) {
-        let now = Instant::now();
-        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(wait) = wait {
+            return Err(wait);
+        }
         if windows.len() > 100_000 {
             windows.retain(|_, (start, _)| now.duration_since(*start) < self.window);
         }
+        let mut reserved = Vec::with_capacity(keys.len());
         for key in keys {
             let entry = windows.entry(key.clone()).or_insert((now, 0));
             if now.duration_since(entry.0) >= self.window {
                 *entry = (now, 0);
             }
             entry.1 += 1;
+            reserved.push((key.clone(), entry.0));
+        }
+        Ok(Reservation { keys: reserved })
+    }
+
+    /// Takes back the attempts of `reservation`, in the windows they were counted in.
+    pub fn release(&self, reservation: Reservation) {
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        for (key, start) in reservation.keys {
+            if let Some(entry) = windows.get_mut(&key)
+                && entry.0 == start
+            {
+                entry.1 = entry.1.saturating_sub(1);
+            }
         }
     }
 }
@@ -60,36 +85,61 @@ mod tests {
     use super::*;
 
     #[test]
-    fn limits_after_max_failures_per_key() {
-        let limiter = LoginLimiter::new(3, Duration::from_secs(60));
+    fn limits_after_max_attempts_per_key() {
+        let limiter = AttemptLimiter::new(3, Duration::from_secs(60));
         let keys = ["ip:1".to_owned(), "user:ann".to_owned()];
         for _ in 0..3 {
-            assert!(limiter.check(&keys).is_ok());
-            limiter.record_failure(&keys);
+            let _kept = limiter.reserve(&keys).unwrap();
         }
-        let wait = limiter.check(&keys).unwrap_err();
+        let wait = limiter.reserve(&keys).unwrap_err();
         assert!((1..=60).contains(&wait));
         // Another account from another IP is not affected.
-        assert!(
-            limiter
-                .check(&["ip:2".to_owned(), "user:bob".to_owned()])
-                .is_ok()
-        );
+        let _ = limiter
+            .reserve(&["ip:2".to_owned(), "user:bob".to_owned()])
+            .unwrap();
         // The same account from another IP is.
         assert!(
             limiter
-                .check(&["ip:2".to_owned(), "user:ann".to_owned()])
+                .reserve(&["ip:2".to_owned(), "user:ann".to_owned()])
                 .is_err()
         );
     }
 
     #[test]
+    fn a_released_attempt_does_not_count() {
+        let limiter = AttemptLimiter::new(2, Duration::from_secs(60));
+        let keys = ["user:ann".to_owned()];
+        for _ in 0..10 {
+            let right = limiter.reserve(&keys).unwrap();
+            limiter.release(right);
+        }
+        let _wrong = limiter.reserve(&keys).unwrap();
+        let _wrong = limiter.reserve(&keys).unwrap();
+        assert!(limiter.reserve(&keys).is_err());
+    }
+
+    #[test]
+    fn concurrent_reservations_never_pass_the_limit() {
+        let limiter = std::sync::Arc::new(AttemptLimiter::new(10, Duration::from_secs(60)));
+        let granted: u32 = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..50)
+                .map(|_| {
+                    let limiter = &limiter;
+                    s.spawn(move || u32::from(limiter.reserve(&["user:ann".to_owned()]).is_ok()))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).sum()
+        });
+        assert_eq!(granted, 10);
+    }
+
+    #[test]
     fn window_expires() {
-        let limiter = LoginLimiter::new(1, Duration::from_millis(20));
+        let limiter = AttemptLimiter::new(1, Duration::from_millis(20));
         let keys = ["ip:1".to_owned()];
-        limiter.record_failure(&keys);
-        assert!(limiter.check(&keys).is_err());
+        let _kept = limiter.reserve(&keys).unwrap();
+        assert!(limiter.reserve(&keys).is_err());
         std::thread::sleep(Duration::from_millis(30));
-        assert!(limiter.check(&keys).is_ok());
+        assert!(limiter.reserve(&keys).is_ok());
     }
 }

@@ -115,24 +115,39 @@ pub async fn check_password(
     }
     let password =
         Password::parse_attempt(password).map_err(|e| ApiError::validation("password", e.0))?;
-    let mut limit_keys = vec![format!("account:{login}")];
+    let user = state.store.user_by_login(&login).await?;
+    // The account, not what was typed: a handle and an email are one account.
+    let mut limit_keys = vec![match &user {
+        Some(user) => format!("user:{}", user.id),
+        None => format!("login:{login}"),
+    }];
     if let Some(ip) = meta.ip {
         limit_keys.push(format!("ip:{ip}"));
     }
-    state
+    // Reserved before hashing: fifty concurrent guesses cannot all pass a check that
+    // none of them has been counted in yet.
+    let reservation = state
         .login_limiter
-        .check(&limit_keys)
+        .reserve(&limit_keys)
         .map_err(ApiError::rate_limited)?;
-
-    let user = state.store.user_by_login(&login).await?;
-    let ok = state
+    let verified = state
         .passwords
         .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
-        .await?;
+        .await;
+    let ok = match verified {
+        Ok(ok) => ok,
+        Err(err) => {
+            // Not tried (the hashing queue is full, say): not a failed attempt.
+            state.login_limiter.release(reservation);
+            return Err(err);
+        }
+    };
     match (ok, user) {
-        (true, Some(user)) => Ok(user),
+        (true, Some(user)) => {
+            state.login_limiter.release(reservation);
+            Ok(user)
+        }
         (false, known) => {
-            state.login_limiter.record_failure(&limit_keys);
             state.metrics.logins_failed.inc();
             // A wrong password for a real account goes to that account's log; a login
             // naming nobody has no log to go to.

@@ -96,11 +96,11 @@ pub async fn start(
     let client_id = parse_client_id(&req.client_id)?;
     // Anyone may ask for a code: a per-address limit keeps the table small.
     let keys: Vec<String> = meta.ip.map(|ip| format!("ip:{ip}")).into_iter().collect();
-    state
+    // Counted before the insert, so concurrent requests cannot all pass the check.
+    let _counted = state
         .device_limiter
-        .check(&keys)
+        .reserve(&keys)
         .map_err(ApiError::rate_limited)?;
-    state.device_limiter.record_failure(&keys);
     let now = state.now();
     // A user code may collide with a live one (1 in 10^10 per code): draw again.
     let mut attempts = 0;
