@@ -16,6 +16,7 @@ use tracing::Level;
 use crate::api::docs::{ApiDocs, docs_page, openapi_json};
 use crate::error::ApiError;
 use crate::extract::BODY_LIMIT;
+use crate::forwarded::resolve_client;
 use crate::metrics::RequestLabels;
 use crate::state::AppState;
 use crate::workspace_host::serve_workspace_hosts;
@@ -54,7 +55,13 @@ pub fn router(state: AppState) -> Router {
         ))
         // Wraps every route and the fallback: a request for a workspace name is answered
         // here and never reaches an API or console route; any other host passes through.
-        .layer(middleware::from_fn_with_state(state, serve_workspace_hosts))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            serve_workspace_hosts,
+        ))
+        // Before anything reads the client's address or scheme: behind trusted proxies
+        // they come from the forwarding headers, which are dropped from anyone else.
+        .layer(middleware::from_fn_with_state(state, resolve_client))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(|_panic| {
             ApiError::internal("a handler panicked").into_response()

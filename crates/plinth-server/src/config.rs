@@ -4,6 +4,8 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
+use crate::forwarded::{Cidr, PublicUrl};
+
 /// Who may create an account through `POST /signup`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -33,6 +35,21 @@ pub struct Settings {
     pub flush_every: Duration,
     /// How often today's usage snapshots (members, workspaces) are taken.
     pub usage_snapshot_every: Duration,
+    /// How people reach this server; `None`: `http://localhost:PORT` (see
+    /// [`PublicUrl::for_bind`]). The device flow's links and workspace URLs use it, never
+    /// the request's `Host`.
+    pub public_url: Option<PublicUrl>,
+    /// Peers whose `X-Forwarded-For`/`Forwarded`/`X-Forwarded-Proto` are believed.
+    pub trusted_proxies: Vec<Cidr>,
+}
+
+impl Settings {
+    /// [`Settings::public_url`], or the default for the address actually bound.
+    pub fn public_url(&self) -> PublicUrl {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| PublicUrl::for_bind(self.bind))
+    }
 }
 
 impl Default for Settings {
@@ -50,6 +67,8 @@ impl Default for Settings {
             login_failures_per_minute: 10,
             flush_every: Duration::from_secs(10),
             usage_snapshot_every: Duration::from_secs(300),
+            public_url: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod directory;
 pub mod dns;
 pub mod error;
 pub mod extract;
+pub mod forwarded;
 pub mod invalidate;
 pub mod last_used;
 pub mod metrics;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Args;
+use plinth_server::forwarded::{Cidr, PublicUrl};
 use plinth_server::{Settings, SignupMode};
 use serde::Deserialize;
 
@@ -53,6 +54,26 @@ pub struct ServeArgs {
     /// Whether anyone may sign up. Default open.
     #[arg(long, env = "PLINTH_SIGNUP", value_parser = parse_signup)]
     pub signup: Option<SignupMode>,
+
+    /// The address people and the device flow use to reach this server, e.g.
+    /// https://plinth.example.com: links the server hands out never come from the
+    /// request's Host. Default http://localhost:PORT (the bound port).
+    #[arg(long, env = "PLINTH_PUBLIC_URL")]
+    pub public_url: Option<PublicUrl>,
+
+    /// Comma-separated addresses or CIDR blocks of the proxies in front of this server
+    /// (10.0.0.0/8,fd00::/8). Only these may set X-Forwarded-For, Forwarded and
+    /// X-Forwarded-Proto. Default: none (the TCP peer is the client).
+    #[arg(long, env = "PLINTH_TRUSTED_PROXIES", value_parser = parse_cidrs)]
+    pub trusted_proxies: Option<CidrList>,
+}
+
+/// `--trusted-proxies`: one value holding a list.
+#[derive(Debug, Clone)]
+pub struct CidrList(Vec<Cidr>);
+
+fn parse_cidrs(s: &str) -> Result<CidrList, String> {
+    Cidr::parse_list(s).map(CidrList)
 }
 
 fn parse_signup(s: &str) -> Result<SignupMode, String> {
@@ -75,6 +96,8 @@ struct FileSettings {
     handle_grace_days: Option<u32>,
     audit_retention_days: Option<u32>,
     signup: Option<SignupMode>,
+    public_url: Option<String>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 fn read_file(path: Option<&Path>) -> anyhow::Result<FileSettings> {
@@ -129,6 +152,23 @@ pub fn resolve(args: &ServeArgs) -> anyhow::Result<Settings> {
             .unwrap_or(d.handle_grace_days),
         audit_retention_days: args.audit_retention_days.or(file.audit_retention_days),
         signup: args.signup.or(file.signup).unwrap_or(d.signup),
+        public_url: match (&args.public_url, &file.public_url) {
+            (Some(url), _) => Some(url.clone()),
+            (None, Some(text)) => Some(
+                text.parse()
+                    .map_err(|e: String| anyhow::anyhow!("public_url in plinth.toml: {e}"))?,
+            ),
+            (None, None) => None,
+        },
+        trusted_proxies: match (&args.trusted_proxies, &file.trusted_proxies) {
+            (Some(CidrList(list)), _) => list.clone(),
+            (None, Some(list)) => list
+                .iter()
+                .map(|s| s.parse())
+                .collect::<Result<_, String>>()
+                .map_err(|e| anyhow::anyhow!("trusted_proxies in plinth.toml: {e}"))?,
+            (None, None) => d.trusted_proxies.clone(),
+        },
         ..d
     };
     if settings.base_domain.is_empty() || settings.base_domain.len() > 180 {

@@ -213,11 +213,13 @@ async fn serve(args: config::ServeArgs) -> anyhow::Result<()> {
     let running = plinth_server::start(store, settings.clone())
         .await
         .with_context(|| format!("listening on {}", settings.bind))?;
-    let host = if running.addr.ip().is_loopback() {
-        format!("localhost:{}", running.addr.port())
-    } else {
-        running.addr.to_string()
-    };
+    let public = running.state.settings.public_url();
+    if settings.public_url.is_none() && !running.addr.ip().is_loopback() {
+        tracing::warn!(
+            public_url = %public,
+            "listening beyond loopback without --public-url: CLI logins and workspace links will point at {public}"
+        );
+    }
     tracing::info!(
         addr = %running.addr,
         dns_udp = %running.dns_udp_addr,
@@ -230,10 +232,11 @@ async fn serve(args: config::ServeArgs) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout();
     let _ = writeln!(
         stdout,
-        "Plinth is ready: console http://{host}/  API http://{host}/api/v1  docs http://{host}/api/docs  \
-         workspaces http://{{org}}-{{workspace}}.{base}:{port}/  DNS {dns} (UDP and TCP)",
+        "Plinth is ready: console {public}/  API {public}/api/v1  docs {public}/api/docs  \
+         workspaces {scheme}://{{org}}-{{workspace}}.{base}{port}/  DNS {dns} (UDP and TCP)",
+        scheme = public.scheme(),
         base = settings.base_domain,
-        port = running.addr.port(),
+        port = public.port_suffix(),
         dns = running.dns_udp_addr,
     );
     let _ = stdout.flush();
