@@ -24,7 +24,7 @@ use crate::{api, console};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The whole HTTP surface: API, docs, health and metrics.
+/// The whole public HTTP surface: API, docs, console, health (metrics: [`metrics_router`]).
 pub fn router(state: AppState) -> Router {
     let (api_router, openapi) = api::routes().split_for_parts();
     let docs = ApiDocs::new(&openapi);
@@ -35,7 +35,6 @@ pub fn router(state: AppState) -> Router {
     let system = Router::new()
         .route("/healthz", get(api::system::healthz))
         .route("/readyz", get(api::system::readyz))
-        .route("/metrics", get(api::system::metrics))
         .route("/", get(api::system::home))
         .route(
             "/device",
@@ -61,7 +60,11 @@ pub fn router(state: AppState) -> Router {
         ))
         // Before anything reads the client's address or scheme: behind trusted proxies
         // they come from the forwarding headers, which are dropped from anyone else.
-        .layer(middleware::from_fn_with_state(state, resolve_client))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            resolve_client,
+        ))
+        .layer(middleware::from_fn_with_state(state, limit_request_time))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(|_panic| {
             ApiError::internal("a handler panicked").into_response()
@@ -88,6 +91,30 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
+/// The metrics listener's surface (`--metrics-bind`): `/metrics` and nothing else, apart
+/// from the public port so that the numbers are not for everyone to read.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(api::system::metrics))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+/// A handler that has not produced its answer's head within `request_timeout` is dropped
+/// and answered 503 (a client trickling its body in, a queue that does not move).
+async fn limit_request_time(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = state.settings.request_timeout;
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::unavailable()
+            .detail(format!(
+                "the request was not answered within {} s",
+                limit.as_secs_f64()
+            ))
+            .into_response(),
+    }
+}
+
 async fn not_found() -> ApiError {
     ApiError::not_found().detail("no such route")
 }
@@ -98,7 +125,7 @@ async fn method_not_allowed() -> ApiError {
 
 async fn record_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = req.method().to_string();
+    let method = crate::metrics::method_label(req.method());
     let route = req
         .extensions()
         .get::<MatchedPath>()

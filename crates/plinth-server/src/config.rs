@@ -30,6 +30,7 @@ pub struct Settings {
     pub temporary_token_days: u32,
     /// Failed logins allowed per minute, per client IP and per account.
     pub login_failures_per_minute: u32,
+
     /// How often what is kept in memory (token uses, usage counts) is written. Also the
     /// most a `kill -9` can lose. Tests lengthen it to control when writes happen.
     pub flush_every: Duration,
@@ -41,9 +42,35 @@ pub struct Settings {
     pub public_url: Option<PublicUrl>,
     /// Peers whose `X-Forwarded-For`/`Forwarded`/`X-Forwarded-Proto` are believed.
     pub trusted_proxies: Vec<Cidr>,
+    /// Where Prometheus metrics are served (`/metrics`), apart from the public port;
+    /// `None` serves none.
+    pub metrics_bind: Option<SocketAddr>,
+    /// A request head must arrive within this (from accept, or from its first byte on a
+    /// kept-alive connection).
+    pub header_read_timeout: Duration,
+    /// How long a kept-alive connection may wait for its next request.
+    pub idle_timeout: Duration,
+    /// How long a handler may take to answer (the head; a streamed body may take longer).
+    pub request_timeout: Duration,
+    /// Open HTTP connections at most; past it a new one gets 503 and is closed.
+    pub max_connections: usize,
+    /// How long a shutdown waits for requests in flight before closing their connections;
+    /// in-memory counts are written after it either way.
+    pub shutdown_timeout: Duration,
 }
 
 impl Settings {
+    /// The connection limits of the HTTP listeners.
+    pub fn connection_limits(&self) -> crate::connections::Limits {
+        crate::connections::Limits {
+            header_read_timeout: self.header_read_timeout,
+            idle_timeout: self.idle_timeout,
+            request_timeout: self.request_timeout,
+            max_connections: self.max_connections,
+            shutdown_timeout: self.shutdown_timeout,
+        }
+    }
+
     /// [`Settings::public_url`], or the default for the address actually bound.
     pub fn public_url(&self) -> PublicUrl {
         self.public_url
@@ -65,10 +92,22 @@ impl Default for Settings {
             signup: SignupMode::Open,
             temporary_token_days: 30,
             login_failures_per_minute: 10,
+
             flush_every: Duration::from_secs(10),
             usage_snapshot_every: Duration::from_secs(300),
             public_url: None,
             trusted_proxies: Vec::new(),
+            // Loopback: metrics say who is busy and with what, not for the internet.
+            // 9464, not Prometheus's own 9090, which a Prometheus beside us would hold.
+            metrics_bind: Some(SocketAddr::from((Ipv4Addr::LOCALHOST, 9464))),
+            header_read_timeout: Duration::from_secs(10),
+            // Longer than a balancer's own idle timeout (60 s on the common ones), so
+            // that it closes first and never sends a request down a closing connection.
+            idle_timeout: Duration::from_secs(75),
+            request_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+            // Orchestrators wait 30 s before SIGKILL (Kubernetes' default): well within.
+            shutdown_timeout: Duration::from_secs(10),
         }
     }
 }

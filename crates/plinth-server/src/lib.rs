@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod config;
+pub mod connections;
 pub mod console;
 pub mod directory;
 pub mod dns;

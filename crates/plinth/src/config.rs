@@ -3,6 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Args;
@@ -66,6 +67,71 @@ pub struct ServeArgs {
     /// X-Forwarded-Proto. Default: none (the TCP peer is the client).
     #[arg(long, env = "PLINTH_TRUSTED_PROXIES", value_parser = parse_cidrs)]
     pub trusted_proxies: Option<CidrList>,
+
+    /// Address of the Prometheus metrics listener (/metrics), or `off`. Not served on the
+    /// public port. Default 127.0.0.1:9464.
+    #[arg(long, env = "PLINTH_METRICS_BIND", value_parser = parse_metrics_bind)]
+    pub metrics_bind: Option<MetricsBind>,
+
+    /// A request head must arrive within this, counted from accept (or from its first
+    /// byte on a kept-alive connection). Seconds, or with a unit: 500ms, 10s, 2m.
+    /// Default 10s.
+    #[arg(long, env = "PLINTH_HEADER_READ_TIMEOUT", value_parser = parse_duration)]
+    pub header_read_timeout: Option<Duration>,
+
+    /// How long a kept-alive connection may wait for its next request. Keep it above your
+    /// load balancer's idle timeout. Default 75s.
+    #[arg(long, env = "PLINTH_IDLE_TIMEOUT", value_parser = parse_duration)]
+    pub idle_timeout: Option<Duration>,
+
+    /// How long a request may take to be answered (503 past it). Default 30s.
+    #[arg(long, env = "PLINTH_REQUEST_TIMEOUT", value_parser = parse_duration)]
+    pub request_timeout: Option<Duration>,
+
+    /// Open HTTP connections at most (lowered to fit `ulimit -n`); past it a new one gets
+    /// 503 and is closed. Default 1024.
+    #[arg(long, env = "PLINTH_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+
+    /// On SIGTERM, how long requests in flight may take before their connections are
+    /// closed; usage counts and token uses are written after it either way. Default 10s.
+    #[arg(long, env = "PLINTH_SHUTDOWN_TIMEOUT", value_parser = parse_duration)]
+    pub shutdown_timeout: Option<Duration>,
+}
+
+/// `500ms`, `10s`, `2m`, or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let bad = || format!("{s:?} is not a duration (500ms, 10s, 2m)");
+    let (number, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: u64 = number.parse().map_err(|_| bad())?;
+    let duration = match unit {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n.checked_mul(60).ok_or_else(bad)?),
+        _ => return Err(bad()),
+    };
+    if duration.is_zero() {
+        return Err(format!("{s:?}: a timeout must be longer than zero"));
+    }
+    Ok(duration)
+}
+
+/// `--metrics-bind`: an address, or `off`.
+#[derive(Debug, Clone, Copy)]
+pub struct MetricsBind(Option<SocketAddr>);
+
+fn parse_metrics_bind(s: &str) -> Result<MetricsBind, String> {
+    match s {
+        "off" | "none" => Ok(MetricsBind(None)),
+        _ => s
+            .parse()
+            .map(|addr| MetricsBind(Some(addr)))
+            .map_err(|_| format!("{s:?} is not an address (127.0.0.1:9464) or off")),
+    }
 }
 
 /// `--trusted-proxies`: one value holding a list.
@@ -98,6 +164,12 @@ struct FileSettings {
     signup: Option<SignupMode>,
     public_url: Option<String>,
     trusted_proxies: Option<Vec<String>>,
+    metrics_bind: Option<String>,
+    header_read_timeout: Option<String>,
+    idle_timeout: Option<String>,
+    request_timeout: Option<String>,
+    max_connections: Option<usize>,
+    shutdown_timeout: Option<String>,
 }
 
 fn read_file(path: Option<&Path>) -> anyhow::Result<FileSettings> {
@@ -121,6 +193,21 @@ pub fn database_url(args: &DatabaseArgs) -> anyhow::Result<String> {
         .clone()
         .or(file.database_url)
         .unwrap_or_else(|| Settings::default().database_url))
+}
+
+/// A duration from the flag (already parsed) or from `plinth.toml` (a string).
+fn duration(
+    flag: Option<Duration>,
+    file: &Option<String>,
+    name: &str,
+) -> anyhow::Result<Option<Duration>> {
+    match (flag, file) {
+        (Some(d), _) => Ok(Some(d)),
+        (None, Some(text)) => parse_duration(text)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("{name} in plinth.toml: {e}")),
+        (None, None) => Ok(None),
+    }
 }
 
 pub fn resolve(args: &ServeArgs) -> anyhow::Result<Settings> {
@@ -169,8 +256,44 @@ pub fn resolve(args: &ServeArgs) -> anyhow::Result<Settings> {
                 .map_err(|e| anyhow::anyhow!("trusted_proxies in plinth.toml: {e}"))?,
             (None, None) => d.trusted_proxies.clone(),
         },
+        metrics_bind: match (args.metrics_bind, &file.metrics_bind) {
+            (Some(MetricsBind(bind)), _) => bind,
+            (None, Some(text)) => {
+                parse_metrics_bind(text)
+                    .map_err(|e| anyhow::anyhow!("metrics_bind in plinth.toml: {e}"))?
+                    .0
+            }
+            (None, None) => d.metrics_bind,
+        },
+        header_read_timeout: duration(
+            args.header_read_timeout,
+            &file.header_read_timeout,
+            "header_read_timeout",
+        )?
+        .unwrap_or(d.header_read_timeout),
+        idle_timeout: duration(args.idle_timeout, &file.idle_timeout, "idle_timeout")?
+            .unwrap_or(d.idle_timeout),
+        request_timeout: duration(
+            args.request_timeout,
+            &file.request_timeout,
+            "request_timeout",
+        )?
+        .unwrap_or(d.request_timeout),
+        max_connections: args
+            .max_connections
+            .or(file.max_connections)
+            .unwrap_or(d.max_connections),
+        shutdown_timeout: duration(
+            args.shutdown_timeout,
+            &file.shutdown_timeout,
+            "shutdown_timeout",
+        )?
+        .unwrap_or(d.shutdown_timeout),
         ..d
     };
+    if settings.max_connections == 0 {
+        bail!("--max-connections must be at least 1");
+    }
     if settings.base_domain.is_empty() || settings.base_domain.len() > 180 {
         bail!("--base-domain must be a DNS name of at most 180 characters");
     }

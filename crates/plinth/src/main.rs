@@ -34,7 +34,7 @@ enum Command {
 #[derive(Debug, Subcommand)]
 enum ServerCommand {
     /// Run the server: API, docs, health, metrics, workspace hosts and DNS.
-    Serve(config::ServeArgs),
+    Serve(Box<config::ServeArgs>),
     /// Apply database migrations, then exit.
     Migrate(config::DatabaseArgs),
     /// Instance administration, working on the database directly.
@@ -133,7 +133,7 @@ fn main() -> anyhow::Result<()> {
         .context("starting the async runtime")?;
     runtime.block_on(async {
         match command {
-            ServerCommand::Serve(args) => serve(args).await,
+            ServerCommand::Serve(args) => serve(*args).await,
             ServerCommand::Migrate(args) => migrate(args).await,
             ServerCommand::Admin(AdminCommand::Audit(AuditCommand::Verify { org, db })) => {
                 let store = connect_and_migrate(&config::database_url(&db)?).await?;
@@ -220,8 +220,12 @@ async fn serve(args: config::ServeArgs) -> anyhow::Result<()> {
             "listening beyond loopback without --public-url: CLI logins and workspace links will point at {public}"
         );
     }
+    let metrics = running
+        .metrics_addr
+        .map_or_else(|| "off".to_owned(), |addr| format!("http://{addr}/metrics"));
     tracing::info!(
         addr = %running.addr,
+        metrics = %metrics,
         dns_udp = %running.dns_udp_addr,
         dns_tcp = %running.dns_tcp_addr,
         database = %redact_url(&settings.database_url),
@@ -233,7 +237,9 @@ async fn serve(args: config::ServeArgs) -> anyhow::Result<()> {
     let _ = writeln!(
         stdout,
         "Plinth is ready: console {public}/  API {public}/api/v1  docs {public}/api/docs  \
-         workspaces {scheme}://{{org}}-{{workspace}}.{base}{port}/  DNS {dns} (UDP and TCP)",
+         workspaces {scheme}://{{org}}-{{workspace}}.{base}{port}/  DNS {dns} (UDP and TCP)  \
+         HTTP on {addr}  metrics {metrics}",
+        addr = running.addr,
         scheme = public.scheme(),
         base = settings.base_domain,
         port = public.port_suffix(),
