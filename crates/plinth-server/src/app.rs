@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{HeaderName, StatusCode};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -14,12 +14,12 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::api::docs::{ApiDocs, docs_page, openapi_json};
+use crate::api::extract::BODY_LIMIT;
 use crate::error::ApiError;
-use crate::extract::BODY_LIMIT;
-use crate::forwarded::resolve_client;
-use crate::metrics::RequestLabels;
-use crate::state::AppState;
-use crate::workspace_host::serve_workspace_hosts;
+use crate::names::workspace_host::serve_workspace_hosts;
+use crate::runtime::forwarded::resolve_client;
+use crate::runtime::metrics::RequestLabels;
+use crate::runtime::state::AppState;
 use crate::{api, console};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -58,6 +58,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             serve_workspace_hosts,
         ))
+        // Outside the workspace hosts, so their pages get the headers too.
+        .layer(middleware::from_fn(security_headers))
         // Before anything reads the client's address or scheme: behind trusted proxies
         // they come from the forwarding headers, which are dropped from anyone else.
         .layer(middleware::from_fn_with_state(
@@ -78,17 +80,116 @@ pub fn router(state: AppState) -> Router {
                         .get(&REQUEST_ID)
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or_default();
+                    let client_request_id = req
+                        .extensions()
+                        .get::<ClientRequestId>()
+                        .map_or("", |id| id.0.as_str());
                     tracing::info_span!(
                         "request",
                         request_id = %request_id,
+                        client_request_id = %client_request_id,
                         method = %req.method(),
-                        path = %req.uri().path(),
+                        path = %loggable_path(req.uri().path()),
                     )
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        // Outermost: the id is always the server's own (audit entries store it).
+        .layer(middleware::from_fn(take_client_request_id))
+}
+
+/// A client's own `X-Request-Id`: logged beside the server's id as an untrusted field,
+/// never stored and never echoed as the request's id.
+#[derive(Clone, Debug)]
+struct ClientRequestId(String);
+
+/// Moves a client-sent `X-Request-Id` out of the way so `SetRequestIdLayer` makes a
+/// fresh one, keeping at most 64 printable ASCII characters of it for the log.
+async fn take_client_request_id(mut req: Request, next: Next) -> Response {
+    if let Some(value) = req.headers_mut().remove(&REQUEST_ID) {
+        let cleaned: String = value
+            .as_bytes()
+            .iter()
+            .filter(|b| b.is_ascii_graphic())
+            .take(64)
+            .map(|&b| char::from(b))
+            .collect();
+        req.extensions_mut().insert(ClientRequestId(cleaned));
+    }
+    next.run(req).await
+}
+
+/// A path as it may appear in a log line: a segment shaped like a token (a user who
+/// pasted a secret where an id belongs) is replaced, long segments are cut, and the
+/// whole is capped, so a log never holds a secret nor grows with a client's input.
+fn loggable_path(path: &str) -> String {
+    const MAX_SEGMENT: usize = 64;
+    const MAX_PATH: usize = 256;
+    let mut out = String::with_capacity(path.len().min(MAX_PATH));
+    for (i, segment) in path.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        let lower = segment.get(..4).map(str::to_ascii_lowercase);
+        if matches!(lower.as_deref(), Some("plt_" | "plu_")) {
+            out.push_str("[token]");
+        } else if segment.len() > MAX_SEGMENT {
+            let mut end = MAX_SEGMENT;
+            while !segment.is_char_boundary(end) {
+                end -= 1;
+            }
+            out.push_str(&segment[..end]);
+            out.push('…');
+        } else {
+            out.push_str(segment);
+        }
+        if out.len() > MAX_PATH {
+            out.truncate(MAX_PATH);
+            out.push('…');
+            break;
+        }
+    }
+    out
+}
+
+/// The Content-Security-Policy of every HTML answer that sets none of its own: no
+/// script, style or image from anywhere but this server, no framing, no `<base>`, and
+/// forms that post only here.
+pub const DEFAULT_CSP: &str =
+    "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// For the few self-contained pages that carry their own `<style>` (the API docs, the
+/// workspace hosts): nothing may load at all, inline styles excepted.
+pub const INLINE_STYLE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; \
+     frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// `nosniff` on every answer; on HTML ones also a CSP (unless the page set a stricter
+/// or narrower one itself), `Referrer-Policy: same-origin` and `X-Frame-Options: DENY`
+/// for browsers that predate `frame-ancestors`.
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    let is_html = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html"));
+    if is_html {
+        headers
+            .entry(header::CONTENT_SECURITY_POLICY)
+            .or_insert(HeaderValue::from_static(DEFAULT_CSP));
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    response
 }
 
 /// The metrics listener's surface (`--metrics-bind`): `/metrics` and nothing else, apart
@@ -125,7 +226,7 @@ async fn method_not_allowed() -> ApiError {
 
 async fn record_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = crate::metrics::method_label(req.method());
+    let method = crate::runtime::metrics::method_label(req.method());
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -149,4 +250,24 @@ async fn record_metrics(State(state): State<AppState>, req: Request, next: Next)
         tracing::warn!("answered 500");
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn logged_paths_hold_no_token_and_stay_short() {
+        let token = plinth_core::TokenSecret::generate(plinth_core::TokenKind::User);
+        let path = format!("/api/v1/user/tokens/{}", token.expose());
+        let logged = loggable_path(&path);
+        assert_eq!(logged, "/api/v1/user/tokens/[token]");
+        // A mistyped token (bad checksum) is still a secret.
+        assert_eq!(loggable_path("/x/PLT_abc/y"), "/x/[token]/y");
+        assert_eq!(loggable_path("/api/v1/orgs/acme"), "/api/v1/orgs/acme");
+        let long = format!("/{}", "é".repeat(200));
+        assert!(loggable_path(&long).len() < 80);
+        let many = "/a".repeat(1000);
+        assert!(loggable_path(&many).len() <= 260);
+    }
 }

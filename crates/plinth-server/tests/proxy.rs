@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 /// The tests' own connections come from 127.0.0.1: here that is the trusted balancer.
 async fn behind_proxy(backend: Backend) -> TestApp {
     TestApp::with_settings(backend, |s| {
-        s.trusted_proxies = plinth_server::forwarded::Cidr::parse_list("127.0.0.1/32").unwrap();
+        s.trusted_proxies =
+            plinth_server::runtime::forwarded::Cidr::parse_list("127.0.0.1/32").unwrap();
         s.public_url = Some("https://plinth.example.com".parse().unwrap());
     })
     .await

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use plinth_server::forwarded::{Cidr, PublicUrl};
+use plinth_server::runtime::forwarded::{Cidr, PublicUrl};
 use plinth_server::{Settings, SignupMode};
 use serde::Deserialize;
 

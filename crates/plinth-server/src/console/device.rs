@@ -8,13 +8,15 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use plinth_core::UserCode;
+use plinth_store::time_to_micros;
 use serde::Deserialize;
 
 use super::{csrf_cookie, csrf_ok, esc, new_csrf_token, page};
+use crate::api::extract::ClientMeta;
 use crate::error::ApiError;
-use crate::extract::ClientMeta;
+use crate::runtime::state::AppState;
 use crate::service;
-use crate::state::AppState;
+use crate::service::accounts::issue_time;
 
 #[derive(Deserialize, Default)]
 pub struct DeviceQuery {
@@ -99,7 +101,16 @@ pub async fn submit(
             Ok(user) => user,
             Err(err) => return refuse(err.status, &message(&err)),
         };
-    match service::device::decide_as(&state, &meta, &user, &form.user_code, approve).await {
+    match service::device::decide_as(
+        &state,
+        &meta,
+        &user,
+        time_to_micros(issue_time(&state, &user)),
+        &form.user_code,
+        approve,
+    )
+    .await
+    {
         Ok(grant) => {
             let (title, text) = if approve {
                 (

@@ -43,7 +43,7 @@ pub fn new_csrf_token() -> String {
 
 /// The `Set-Cookie` value that hands `token` to the browser for forms under `path`.
 pub fn csrf_cookie(token: &str, path: &str, headers: &HeaderMap) -> HeaderValue {
-    let secure = if crate::extract::request_scheme(headers) == "https" {
+    let secure = if crate::api::extract::request_scheme(headers) == "https" {
         "; Secure"
     } else {
         ""

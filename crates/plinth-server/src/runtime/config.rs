@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use crate::forwarded::{Cidr, PublicUrl};
+use crate::runtime::forwarded::{Cidr, PublicUrl};
 
 /// Who may create an account through `POST /signup`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -61,8 +61,8 @@ pub struct Settings {
 
 impl Settings {
     /// The connection limits of the HTTP listeners.
-    pub fn connection_limits(&self) -> crate::connections::Limits {
-        crate::connections::Limits {
+    pub fn connection_limits(&self) -> crate::runtime::connections::Limits {
+        crate::runtime::connections::Limits {
             header_read_timeout: self.header_read_timeout,
             idle_timeout: self.idle_timeout,
             request_timeout: self.request_timeout,
