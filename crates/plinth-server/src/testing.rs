@@ -70,6 +70,9 @@ impl TestApp {
             bind: "127.0.0.1:0".parse().expect("static address"),
             dns_bind: "127.0.0.1:0".parse().expect("static address"),
             metrics_bind: Some("127.0.0.1:0".parse().expect("static address")),
+            // Every test signs its users up from 127.0.0.1; tests of the limit lower it.
+            signups_per_minute_per_address: 10_000,
+            signups_per_minute: 10_000,
             database_url: db.url.clone(),
             ..Settings::default()
         };

@@ -73,6 +73,14 @@ pub struct ServeArgs {
     #[arg(long, env = "PLINTH_METRICS_BIND", value_parser = parse_metrics_bind)]
     pub metrics_bind: Option<MetricsBind>,
 
+    /// Signups a minute from one client address (each costs a password hash). Default 10.
+    #[arg(long, env = "PLINTH_SIGNUPS_PER_MINUTE_PER_ADDRESS")]
+    pub signups_per_minute_per_address: Option<u32>,
+
+    /// Signups a minute from everyone together, per replica. Default 60.
+    #[arg(long, env = "PLINTH_SIGNUPS_PER_MINUTE")]
+    pub signups_per_minute: Option<u32>,
+
     /// A request head must arrive within this, counted from accept (or from its first
     /// byte on a kept-alive connection). Seconds, or with a unit: 500ms, 10s, 2m.
     /// Default 10s.
@@ -165,6 +173,8 @@ struct FileSettings {
     public_url: Option<String>,
     trusted_proxies: Option<Vec<String>>,
     metrics_bind: Option<String>,
+    signups_per_minute_per_address: Option<u32>,
+    signups_per_minute: Option<u32>,
     header_read_timeout: Option<String>,
     idle_timeout: Option<String>,
     request_timeout: Option<String>,
@@ -265,6 +275,14 @@ pub fn resolve(args: &ServeArgs) -> anyhow::Result<Settings> {
             }
             (None, None) => d.metrics_bind,
         },
+        signups_per_minute_per_address: args
+            .signups_per_minute_per_address
+            .or(file.signups_per_minute_per_address)
+            .unwrap_or(d.signups_per_minute_per_address),
+        signups_per_minute: args
+            .signups_per_minute
+            .or(file.signups_per_minute)
+            .unwrap_or(d.signups_per_minute),
         header_read_timeout: duration(
             args.header_read_timeout,
             &file.header_read_timeout,

@@ -412,3 +412,69 @@ async fn sigterm_with_100_half_open_connections_exits_by_the_deadline_and_keeps_
     drop(half_open);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The resident memory of process `pid`, in bytes (Linux).
+fn rss_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/PID/status");
+    kib * 1024
+}
+
+/// 200 concurrent logins, twice: each hash needs 19 MiB, but the workers reuse their own
+/// buffers, so the server stays far below 100 MiB (it grew to 589 MB and stayed there
+/// when every hash allocated its own).
+#[tokio::test]
+async fn rss_stays_under_100_mib_after_200_concurrent_logins() {
+    let dir = temp_dir("rss");
+    let plinth = serve(
+        &dir,
+        &["--bind", "127.0.0.1:0", "--dns-bind", "127.0.0.1:0"],
+    );
+    let api = format!("http://127.0.0.1:{}/api/v1", plinth.port);
+    signup_and_login(&api, "ann").await;
+    let client = reqwest::Client::new();
+    let mut statuses = std::collections::BTreeMap::new();
+    for round in 0..2 {
+        let logins = (0..200).map(|i| {
+            let client = client.clone();
+            let url = format!("{api}/login");
+            // Right and wrong passwords, by handle and by email.
+            let (login, password) = match i % 4 {
+                0 => ("ann".to_owned(), "correct horse"),
+                1 => ("ann@example.com".to_owned(), "correct horse"),
+                2 => (format!("nobody{i}"), "wrong password"),
+                _ => (format!("nobody{i}@example.com"), "wrong password"),
+            };
+            let from = format!("10.{round}.{}.{}", i / 250, i % 250);
+            async move {
+                client
+                    .post(url)
+                    .header("x-forwarded-for", from)
+                    .json(&json!({"login": login, "password": password}))
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+                    .unwrap_or(0)
+            }
+        });
+        for status in futures_util::future::join_all(logins).await {
+            *statuses.entry((round, status)).or_insert(0) += 1;
+        }
+    }
+    let rss = rss_bytes(plinth.child.id());
+    eprintln!(
+        "after 2 x 200 concurrent logins: RSS {} MiB, answers {statuses:?}",
+        rss >> 20
+    );
+    assert!(
+        statuses.keys().all(|(_, s)| [200, 401, 429].contains(s)),
+        "{statuses:?}"
+    );
+    assert!(rss < 100 << 20, "RSS {} MiB", rss >> 20);
+    drop(plinth);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -14,15 +14,47 @@ use std::time::{Duration, Instant};
 pub struct AttemptLimiter {
     max_attempts: u32,
     window: Duration,
-    windows: Mutex<HashMap<String, (Instant, u32)>>,
+    windows: Mutex<HashMap<String, Window>>,
 }
 
-/// Attempts counted by [`AttemptLimiter::reserve`]: hand it back to
-/// [`AttemptLimiter::release`] when the attempt should not count after all.
-#[must_use = "a reservation that should not count must be released"]
-#[derive(Debug)]
-pub struct Reservation {
-    keys: Vec<(String, Instant)>,
+struct Window {
+    start: Instant,
+    /// Attempts that counted in this window.
+    counted: u32,
+    /// Attempts reserved and not yet resolved (a password being hashed).
+    pending: u32,
+}
+
+/// Attempts reserved by [`AttemptLimiter::reserve`], not yet resolved: [`count`] them or
+/// [`release`] them. Dropped unresolved (the request was cancelled mid-hash, say), they
+/// count, so that hanging up cannot be a way around the limit.
+///
+/// [`count`]: Reservation::count
+/// [`release`]: Reservation::release
+#[must_use = "a reservation counts when dropped; release it if it should not"]
+pub struct Reservation<'a> {
+    limiter: &'a AttemptLimiter,
+    keys: Vec<String>,
+}
+
+impl Reservation<'_> {
+    /// The attempt counts against every key.
+    pub fn count(self) {}
+
+    /// The attempt does not count (a right password, a hash that was never tried).
+    pub fn release(mut self) {
+        let keys = std::mem::take(&mut self.keys);
+        self.limiter.resolve(&keys, false);
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        if !self.keys.is_empty() {
+            let keys = std::mem::take(&mut self.keys);
+            self.limiter.resolve(&keys, true);
+        }
+    }
 }
 
 impl AttemptLimiter {
@@ -34,47 +66,71 @@ impl AttemptLimiter {
         }
     }
 
-    /// Counts one attempt against every key of `keys`, or none when any of them is at its
-    /// limit: then `Err(seconds)` to wait for the latest window among them to end.
-    pub fn reserve(&self, keys: &[String]) -> Result<Reservation, u64> {
+    /// Reserves one attempt against every key of `keys`, or none when any of them has no
+    /// room: `Err(seconds)` to wait. Attempts that counted fill a key until its window
+    /// ends; reserved ones only until they are resolved (then 1 s is the answer).
+    pub fn reserve(&self, keys: &[String]) -> Result<Reservation<'_>, u64> {
         let now = Instant::now();
         let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
         let mut wait = None;
         for key in keys {
-            if let Some((start, attempts)) = windows.get(key) {
-                let elapsed = now.duration_since(*start);
-                if elapsed < self.window && *attempts >= self.max_attempts {
-                    let secs = (self.window - elapsed).as_secs().max(1);
-                    wait = Some(wait.map_or(secs, |w: u64| w.max(secs)));
-                }
+            let Some(w) = windows.get_mut(key) else {
+                continue;
+            };
+            let elapsed = now.duration_since(w.start);
+            if elapsed >= self.window {
+                w.start = now;
+                w.counted = 0;
             }
+            let secs = if w.counted >= self.max_attempts {
+                (self.window - now.duration_since(w.start)).as_secs().max(1)
+            } else if w.counted + w.pending >= self.max_attempts {
+                1
+            } else {
+                continue;
+            };
+            wait = Some(wait.map_or(secs, |w: u64| w.max(secs)));
         }
         if let Some(wait) = wait {
             return Err(wait);
         }
         if windows.len() > 100_000 {
-            windows.retain(|_, (start, _)| now.duration_since(*start) < self.window);
+            windows.retain(|_, w| w.pending > 0 || now.duration_since(w.start) < self.window);
         }
-        let mut reserved = Vec::with_capacity(keys.len());
         for key in keys {
-            let entry = windows.entry(key.clone()).or_insert((now, 0));
-            if now.duration_since(entry.0) >= self.window {
-                *entry = (now, 0);
-            }
-            entry.1 += 1;
-            reserved.push((key.clone(), entry.0));
+            windows
+                .entry(key.clone())
+                .or_insert(Window {
+                    start: now,
+                    counted: 0,
+                    pending: 0,
+                })
+                .pending += 1;
         }
-        Ok(Reservation { keys: reserved })
+        Ok(Reservation {
+            limiter: self,
+            keys: keys.to_vec(),
+        })
     }
 
-    /// Takes back the attempts of `reservation`, in the windows they were counted in.
-    pub fn release(&self, reservation: Reservation) {
+    /// Reserves and counts one attempt at once (every attempt counts: a code asked for).
+    pub fn take(&self, keys: &[String]) -> Result<(), u64> {
+        self.reserve(keys).map(Reservation::count)
+    }
+
+    fn resolve(&self, keys: &[String], counts: bool) {
+        let now = Instant::now();
         let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        for (key, start) in reservation.keys {
-            if let Some(entry) = windows.get_mut(&key)
-                && entry.0 == start
-            {
-                entry.1 = entry.1.saturating_sub(1);
+        for key in keys {
+            if let Some(w) = windows.get_mut(key) {
+                w.pending = w.pending.saturating_sub(1);
+                if counts {
+                    if now.duration_since(w.start) >= self.window {
+                        w.start = now;
+                        w.counted = 0;
+                    }
+                    w.counted += 1;
+                }
             }
         }
     }
@@ -84,62 +140,86 @@ impl AttemptLimiter {
 mod tests {
     use super::*;
 
-    #[test]
-    fn limits_after_max_attempts_per_key() {
-        let limiter = AttemptLimiter::new(3, Duration::from_secs(60));
-        let keys = ["ip:1".to_owned(), "user:ann".to_owned()];
-        for _ in 0..3 {
-            let _kept = limiter.reserve(&keys).unwrap();
-        }
-        let wait = limiter.reserve(&keys).unwrap_err();
-        assert!((1..=60).contains(&wait));
-        // Another account from another IP is not affected.
-        let _ = limiter
-            .reserve(&["ip:2".to_owned(), "user:bob".to_owned()])
-            .unwrap();
-        // The same account from another IP is.
-        assert!(
-            limiter
-                .reserve(&["ip:2".to_owned(), "user:ann".to_owned()])
-                .is_err()
-        );
+    fn keys(names: &[&str]) -> Vec<String> {
+        names.iter().map(|k| (*k).to_owned()).collect()
     }
 
     #[test]
-    fn a_released_attempt_does_not_count() {
-        let limiter = AttemptLimiter::new(2, Duration::from_secs(60));
-        let keys = ["user:ann".to_owned()];
-        for _ in 0..10 {
-            let right = limiter.reserve(&keys).unwrap();
-            limiter.release(right);
+    fn limits_after_max_attempts_per_key() {
+        let limiter = AttemptLimiter::new(3, Duration::from_secs(60));
+        let ann = keys(&["ip:1", "user:ann"]);
+        for _ in 0..3 {
+            limiter.reserve(&ann).unwrap().count();
         }
-        let _wrong = limiter.reserve(&keys).unwrap();
-        let _wrong = limiter.reserve(&keys).unwrap();
-        assert!(limiter.reserve(&keys).is_err());
+        let wait = limiter.reserve(&ann).err().unwrap();
+        assert!((2..=60).contains(&wait), "{wait}");
+        // Another account from another IP is not affected.
+        limiter
+            .reserve(&keys(&["ip:2", "user:bob"]))
+            .unwrap()
+            .count();
+        // The same account from another IP is.
+        assert!(limiter.reserve(&keys(&["ip:2", "user:ann"])).is_err());
+    }
+
+    #[test]
+    fn a_released_attempt_does_not_count_and_a_dropped_one_does() {
+        let limiter = AttemptLimiter::new(2, Duration::from_secs(60));
+        let ann = keys(&["user:ann"]);
+        for _ in 0..10 {
+            limiter.reserve(&ann).unwrap().release();
+        }
+        drop(limiter.reserve(&ann).unwrap());
+        limiter.reserve(&ann).unwrap().count();
+        assert!(limiter.reserve(&ann).err().unwrap() > 1);
+    }
+
+    #[test]
+    fn pending_attempts_fill_the_limit_only_while_pending() {
+        let limiter = AttemptLimiter::new(2, Duration::from_secs(60));
+        let ann = keys(&["user:ann"]);
+        let first = limiter.reserve(&ann).unwrap();
+        let second = limiter.reserve(&ann).unwrap();
+        assert_eq!(
+            limiter.reserve(&ann).err(),
+            Some(1),
+            "come back in a second"
+        );
+        first.release();
+        second.release();
+        limiter.reserve(&ann).unwrap().release();
     }
 
     #[test]
     fn concurrent_reservations_never_pass_the_limit() {
-        let limiter = std::sync::Arc::new(AttemptLimiter::new(10, Duration::from_secs(60)));
+        let limiter = AttemptLimiter::new(10, Duration::from_secs(60));
+        let held = std::sync::Mutex::new(Vec::new());
         let granted: u32 = std::thread::scope(|s| {
             let handles: Vec<_> = (0..50)
                 .map(|_| {
-                    let limiter = &limiter;
-                    s.spawn(move || u32::from(limiter.reserve(&["user:ann".to_owned()]).is_ok()))
+                    let (limiter, held) = (&limiter, &held);
+                    s.spawn(move || match limiter.reserve(&keys(&["user:ann"])) {
+                        Ok(r) => {
+                            held.lock().unwrap().push(r);
+                            1
+                        }
+                        Err(_) => 0,
+                    })
                 })
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).sum()
         });
         assert_eq!(granted, 10);
+        drop(held);
     }
 
     #[test]
     fn window_expires() {
         let limiter = AttemptLimiter::new(1, Duration::from_millis(20));
-        let keys = ["ip:1".to_owned()];
-        let _kept = limiter.reserve(&keys).unwrap();
-        assert!(limiter.reserve(&keys).is_err());
+        let ip = keys(&["ip:1"]);
+        limiter.take(&ip).unwrap();
+        assert!(limiter.take(&ip).is_err());
         std::thread::sleep(Duration::from_millis(30));
-        assert!(limiter.reserve(&keys).is_ok());
+        assert!(limiter.take(&ip).is_ok());
     }
 }

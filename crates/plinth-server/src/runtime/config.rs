@@ -30,7 +30,10 @@ pub struct Settings {
     pub temporary_token_days: u32,
     /// Failed logins allowed per minute, per client IP and per account.
     pub login_failures_per_minute: u32,
-
+    /// Signups (password hashes) per minute from one client address.
+    pub signups_per_minute_per_address: u32,
+    /// Signups per minute from everyone together, on this replica.
+    pub signups_per_minute: u32,
     /// How often what is kept in memory (token uses, usage counts) is written. Also the
     /// most a `kill -9` can lose. Tests lengthen it to control when writes happen.
     pub flush_every: Duration,
@@ -92,7 +95,8 @@ impl Default for Settings {
             signup: SignupMode::Open,
             temporary_token_days: 30,
             login_failures_per_minute: 10,
-
+            signups_per_minute_per_address: 10,
+            signups_per_minute: 60,
             flush_every: Duration::from_secs(10),
             usage_snapshot_every: Duration::from_secs(300),
             public_url: None,

@@ -32,6 +32,9 @@ pub struct Inner {
     pub login_limiter: AttemptLimiter,
     /// CLI login codes asked for, per client address.
     pub device_limiter: AttemptLimiter,
+    /// Signups, per client address and (key `all`) overall.
+    pub signup_limiter_per_address: AttemptLimiter,
+    pub signup_limiter_total: AttemptLimiter,
     pub passwords: PasswordHashing,
     pub metrics: Metrics,
     pub last_used: LastUsed,
@@ -51,6 +54,10 @@ impl AppState {
     pub fn new(store: Store, settings: Settings) -> Self {
         let login_limiter =
             AttemptLimiter::new(settings.login_failures_per_minute, Duration::from_secs(60));
+        let minute = Duration::from_secs(60);
+        let signup_limiter_per_address =
+            AttemptLimiter::new(settings.signups_per_minute_per_address, minute);
+        let signup_limiter_total = AttemptLimiter::new(settings.signups_per_minute, minute);
         Self(Arc::new(Inner {
             store,
             settings,
@@ -58,6 +65,8 @@ impl AppState {
             directory: WorkspaceDirectory::default(),
             login_limiter,
             device_limiter: AttemptLimiter::new(DEVICE_CODES_PER_MINUTE, Duration::from_secs(60)),
+            signup_limiter_per_address,
+            signup_limiter_total,
             passwords: PasswordHashing::default(),
             metrics: Metrics::default(),
             last_used: LastUsed::default(),

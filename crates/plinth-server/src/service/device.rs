@@ -96,9 +96,9 @@ pub async fn start(
     // Anyone may ask for a code: a per-address limit keeps the table small.
     let keys: Vec<String> = meta.ip.map(|ip| format!("ip:{ip}")).into_iter().collect();
     // Counted before the insert, so concurrent requests cannot all pass the check.
-    let _counted = state
+    state
         .device_limiter
-        .reserve(&keys)
+        .take(&keys)
         .map_err(ApiError::rate_limited)?;
     let now = state.now();
     // A user code may collide with a live one (1 in 10^10 per code): draw again.
@@ -278,9 +278,9 @@ pub async fn decide_as(
     // Guessing codes is bounded per user and per address; every decision counts.
     let mut keys = vec![format!("decide-user:{}", user.id)];
     keys.extend(meta.ip.map(|ip| format!("decide-ip:{ip}")));
-    let _counted = state
+    state
         .device_limiter
-        .reserve(&keys)
+        .take(&keys)
         .map_err(ApiError::rate_limited)?;
     let now = state.now();
     let gone = || {
