@@ -8,7 +8,8 @@
 //! - **The queues are bounded**: at most [`QUEUE_LIMIT`] jobs wait per kind; past it the
 //!   caller gets 429 `rate-limited` with `Retry-After` at once, unhashed.
 //! - **Logins go first**: a worker takes a waiting login (a verification) before a waiting
-//!   signup (a new hash), so a burst of signups cannot slow people signing in.
+//!   signup (a new hash), and signups never hold every worker (with two or more, one is
+//!   always left for logins), so a burst of signups cannot slow people signing in.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
@@ -62,6 +63,8 @@ struct Pool {
 struct Queues {
     logins: VecDeque<Job>,
     signups: VecDeque<Job>,
+    /// Signups being hashed now.
+    signups_running: usize,
     closed: bool,
 }
 
@@ -344,6 +347,36 @@ mod tests {
             .unwrap();
         let before = hashed.load(Ordering::SeqCst);
         assert!(before <= 2, "{before} signups were hashed before the login");
+        for signup in signups {
+            signup.await.unwrap();
+        }
+    }
+
+    /// Two workers, a queue of signups: one worker stays free, so a login is hashed at
+    /// once, beside the first signup, instead of after one (then two would be done).
+    #[tokio::test]
+    async fn signups_leave_a_worker_for_logins() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let hashing = PasswordHashing::new(2);
+        let hashed = Arc::new(AtomicUsize::new(0));
+        let mut signups = Vec::new();
+        for _ in 0..6 {
+            let (hashing, hashed) = (hashing.clone(), hashed.clone());
+            signups.push(tokio::spawn(async move {
+                hashing
+                    .hash(Password::parse_new("correct horse").unwrap())
+                    .await
+                    .unwrap();
+                hashed.fetch_add(1, Ordering::SeqCst);
+            }));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        hashing
+            .verify(Password::parse_attempt("x").unwrap(), None)
+            .await
+            .unwrap();
+        let before = hashed.load(Ordering::SeqCst);
+        assert!(before <= 1, "{before} signups were hashed before the login");
         for signup in signups {
             signup.await.unwrap();
         }
