@@ -155,6 +155,8 @@ impl PasswordHashing {
 fn work(pool: &Pool) {
     // This worker's argon2 memory: allocated once, at the first job, and reused.
     let mut memory: Vec<Block> = Vec::new();
+    // Signups may use every worker but one, so a login never waits for a signup's hash.
+    let signup_workers = pool.workers.saturating_sub(1).max(1);
     loop {
         let job = {
             let mut queues = pool.queues.lock().unwrap_or_else(|e| e.into_inner());
@@ -162,11 +164,13 @@ fn work(pool: &Pool) {
                 if queues.closed {
                     return;
                 }
-                if let Some(job) = queues
-                    .logins
-                    .pop_front()
-                    .or_else(|| queues.signups.pop_front())
+                if let Some(job) = queues.logins.pop_front() {
+                    break job;
+                }
+                if queues.signups_running < signup_workers
+                    && let Some(job) = queues.signups.pop_front()
                 {
+                    queues.signups_running += 1;
                     break job;
                 }
                 queues = pool.ready.wait(queues).unwrap_or_else(|e| e.into_inner());
@@ -174,7 +178,13 @@ fn work(pool: &Pool) {
         };
         match job {
             Job::Hash { password, reply } => {
-                let _ = reply.send(hash_with(&mut memory, password.expose().as_bytes()));
+                let hashed = hash_with(&mut memory, password.expose().as_bytes());
+                let mut queues = pool.queues.lock().unwrap_or_else(|e| e.into_inner());
+                queues.signups_running -= 1;
+                drop(queues);
+                // A worker the signup cap left waiting may take the next signup now.
+                pool.ready.notify_all();
+                let _ = reply.send(hashed);
             }
             Job::Verify {
                 password,
