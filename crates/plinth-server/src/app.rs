@@ -17,13 +17,14 @@ use crate::api::docs::{ApiDocs, docs_page, openapi_json};
 use crate::api::extract::BODY_LIMIT;
 use crate::error::ApiError;
 use crate::names::workspace_host::serve_workspace_hosts;
+use crate::runtime::forwarded::resolve_client;
 use crate::runtime::metrics::RequestLabels;
 use crate::runtime::state::AppState;
 use crate::{api, console};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The whole HTTP surface: API, docs, health and metrics.
+/// The whole public HTTP surface: API, docs, console, health (metrics: [`metrics_router`]).
 pub fn router(state: AppState) -> Router {
     let (api_router, openapi) = api::routes().split_for_parts();
     let docs = ApiDocs::new(&openapi);
@@ -34,7 +35,6 @@ pub fn router(state: AppState) -> Router {
     let system = Router::new()
         .route("/healthz", get(api::system::healthz))
         .route("/readyz", get(api::system::readyz))
-        .route("/metrics", get(api::system::metrics))
         .route("/", get(api::system::home))
         .route(
             "/device",
@@ -54,9 +54,19 @@ pub fn router(state: AppState) -> Router {
         ))
         // Wraps every route and the fallback: a request for a workspace name is answered
         // here and never reaches an API or console route; any other host passes through.
-        .layer(middleware::from_fn_with_state(state, serve_workspace_hosts))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            serve_workspace_hosts,
+        ))
         // Outside the workspace hosts, so their pages get the headers too.
         .layer(middleware::from_fn(security_headers))
+        // Before anything reads the client's address or scheme: behind trusted proxies
+        // they come from the forwarding headers, which are dropped from anyone else.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            resolve_client,
+        ))
+        .layer(middleware::from_fn_with_state(state, limit_request_time))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(|_panic| {
             ApiError::internal("a handler panicked").into_response()
@@ -182,6 +192,30 @@ async fn security_headers(req: Request, next: Next) -> Response {
     response
 }
 
+/// The metrics listener's surface (`--metrics-bind`): `/metrics` and nothing else, apart
+/// from the public port so that the numbers are not for everyone to read.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(api::system::metrics))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+/// A handler that has not produced its answer's head within `request_timeout` is dropped
+/// and answered 503 (a client trickling its body in, a queue that does not move).
+async fn limit_request_time(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = state.settings.request_timeout;
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::unavailable()
+            .detail(format!(
+                "the request was not answered within {} s",
+                limit.as_secs_f64()
+            ))
+            .into_response(),
+    }
+}
+
 async fn not_found() -> ApiError {
     ApiError::not_found().detail("no such route")
 }
@@ -192,7 +226,7 @@ async fn method_not_allowed() -> ApiError {
 
 async fn record_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = req.method().to_string();
+    let method = crate::runtime::metrics::method_label(req.method());
     let route = req
         .extensions()
         .get::<MatchedPath>()

@@ -62,11 +62,11 @@ async fn decide(app: &TestApp, session: &str, verb: &str, grant: &Value) -> Test
 async fn approved_login_gives_the_cli_a_session_once(app: &TestApp) {
     let bob = app.user("bob").await;
     let grant = app.device_code(CLI).await;
-    // RFC 8628 §3.2, with links on the address the CLI used.
+    // RFC 8628 §3.2, with links on the public URL (by default localhost and the port).
     let user_code = grant["user_code"].as_str().unwrap();
     assert_eq!(user_code.len(), 9);
     assert_eq!(&user_code[4..5], "-");
-    let host = app.base.trim_start_matches("http://");
+    let host = format!("localhost:{}", app.server.addr.port());
     assert_eq!(grant["verification_uri"], format!("http://{host}/device"));
     assert_eq!(
         grant["verification_uri_complete"],

@@ -8,9 +8,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::app::router;
+use crate::app::{metrics_router, router};
 use crate::names::dns::DnsServer;
 use crate::runtime::config::Settings;
+use crate::runtime::connections;
 use crate::runtime::invalidate::run_listener;
 use crate::runtime::last_used::flush_token_uses;
 use crate::runtime::state::AppState;
@@ -30,6 +31,8 @@ const MIN_PERIOD: Duration = Duration::from_millis(100);
 /// A server that is accepting connections.
 pub struct Running {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served, unless metrics are off.
+    pub metrics_addr: Option<SocketAddr>,
     /// Where the DNS server answers (the same port on both, unless it was taken on TCP).
     pub dns_udp_addr: SocketAddr,
     pub dns_tcp_addr: SocketAddr,
@@ -37,6 +40,7 @@ pub struct Running {
     dns: DnsServer,
     shutdown: watch::Sender<bool>,
     http: JoinHandle<std::io::Result<()>>,
+    metrics: Option<JoinHandle<std::io::Result<()>>>,
     background: Vec<JoinHandle<()>>,
 }
 
@@ -45,11 +49,15 @@ impl Running {
         format!("http://{}", self.addr)
     }
 
-    /// Stops accepting, lets requests in flight finish, then flushes what is kept in
-    /// memory (token uses, usage counts) to the database and takes a last usage snapshot.
+    /// Stops accepting, lets requests in flight finish (until `shutdown_timeout`, then
+    /// their connections are closed), then flushes what is kept in memory (token uses,
+    /// usage counts) to the database and takes a last usage snapshot.
     pub async fn shutdown(self) -> std::io::Result<()> {
         let _ = self.shutdown.send(true);
         let served = self.http.await.map_err(std::io::Error::other)?;
+        if let Some(metrics) = self.metrics {
+            let _ = metrics.await;
+        }
         self.dns.shutdown().await;
         for task in self.background {
             let _ = task.await;
@@ -66,6 +74,16 @@ impl Running {
 pub async fn start(store: Store, mut settings: Settings) -> std::io::Result<Running> {
     let listener = TcpListener::bind(settings.bind).await?;
     let addr = listener.local_addr()?;
+    let metrics_listener = match settings.metrics_bind {
+        Some(bind) => Some(TcpListener::bind(bind).await.map_err(|e| {
+            std::io::Error::new(e.kind(), format!("metrics listener on {bind}: {e}"))
+        })?),
+        None => None,
+    };
+    let metrics_addr = match &metrics_listener {
+        Some(listener) => Some(listener.local_addr()?),
+        None => None,
+    };
     // Workspace URLs carry the port actually bound.
     settings.bind = addr;
     let dns_bind = settings.dns_bind;
@@ -85,17 +103,27 @@ pub async fn start(store: Store, mut settings: Settings) -> std::io::Result<Runn
     let dns = DnsServer::start(state.clone(), dns_bind).await?;
     let (shutdown, shutdown_rx) = watch::channel(false);
 
-    let app = router(state.clone());
-    let mut http_shutdown = shutdown_rx.clone();
-    let http = tokio::spawn(async move {
-        axum::serve(
+    let mut limits = state.settings.connection_limits();
+    limits.max_connections = connections::connection_cap(limits.max_connections);
+    let http = tokio::spawn(connections::serve(
+        listener,
+        router(state.clone()),
+        limits,
+        shutdown_rx.clone(),
+    ));
+
+    let metrics = metrics_listener.map(|listener| {
+        // Scrapers are few: a small cap of its own, apart from the public one.
+        let limits = connections::Limits {
+            max_connections: 16,
+            ..limits
+        };
+        tokio::spawn(connections::serve(
             listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = http_shutdown.wait_for(|stop| *stop).await;
-        })
-        .await
+            metrics_router(state.clone()),
+            limits,
+            shutdown_rx.clone(),
+        ))
     });
 
     let background = vec![
@@ -115,6 +143,8 @@ pub async fn start(store: Store, mut settings: Settings) -> std::io::Result<Runn
     ];
     Ok(Running {
         addr,
+        metrics_addr,
+        metrics,
         dns_udp_addr: dns.udp_addr,
         dns_tcp_addr: dns.tcp_addr,
         dns,

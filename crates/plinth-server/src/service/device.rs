@@ -95,11 +95,11 @@ pub async fn start(
     let client_id = parse_client_id(&req.client_id)?;
     // Anyone may ask for a code: a per-address limit keeps the table small.
     let keys: Vec<String> = meta.ip.map(|ip| format!("ip:{ip}")).into_iter().collect();
+    // Counted before the insert, so concurrent requests cannot all pass the check.
     state
         .device_limiter
-        .check(&keys)
+        .take(&keys)
         .map_err(ApiError::rate_limited)?;
-    state.device_limiter.record_failure(&keys);
     let now = state.now();
     // A user code may collide with a live one (1 in 10^10 per code): draw again.
     let mut attempts = 0;
@@ -280,9 +280,8 @@ pub async fn decide_as(
     keys.extend(meta.ip.map(|ip| format!("decide-ip:{ip}")));
     state
         .device_limiter
-        .check(&keys)
+        .take(&keys)
         .map_err(ApiError::rate_limited)?;
-    state.device_limiter.record_failure(&keys);
     let now = state.now();
     let gone = || {
         ApiError::not_found().detail(format!(
