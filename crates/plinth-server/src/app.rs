@@ -34,16 +34,12 @@ pub fn router(state: AppState) -> Router {
     let system = Router::new()
         .route("/healthz", get(api::system::healthz))
         .route("/readyz", get(api::system::readyz))
-        .route("/metrics", get(api::system::metrics))
-        .route("/", get(api::system::home))
-        .route(
-            "/device",
-            get(console::device::show).post(console::device::submit),
-        );
+        .route("/metrics", get(api::system::metrics));
 
     Router::new()
         .merge(api_router)
         .merge(system)
+        .merge(console::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone())
@@ -81,8 +77,14 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
-async fn not_found() -> ApiError {
-    ApiError::not_found().detail("no such route")
+async fn not_found(req: Request) -> Response {
+    // A browser gets the console's 404 page; API clients the problem document.
+    if console::wants_html(req.headers(), req.uri().path()) {
+        return console::not_found_page();
+    }
+    ApiError::not_found()
+        .detail("no such route")
+        .into_response()
 }
 
 async fn method_not_allowed() -> ApiError {

@@ -93,7 +93,7 @@ impl OrgAccess {
 }
 
 /// `uri`'s path and query with its `/orgs/{old}` segment renamed.
-fn moved_path(uri: &axum::http::Uri, old: &str, new: &str) -> String {
+pub(crate) fn moved_path(uri: &axum::http::Uri, old: &str, new: &str) -> String {
     let path = uri.path();
     let from = format!("/orgs/{old}");
     let path = match path.find(&from) {
@@ -172,13 +172,33 @@ impl Deref for OrgOwner {
     }
 }
 
+/// The same checks as the extractors, for an interface (the console) that resolved the
+/// access itself with [`OrgAccess::resolve`].
+impl TryFrom<OrgAccess> for OrgMember {
+    type Error = ApiError;
+
+    fn try_from(access: OrgAccess) -> Result<Self, ApiError> {
+        access.require(OrgPermission::View)?;
+        Ok(Self(access))
+    }
+}
+
+impl TryFrom<OrgAccess> for OrgOwner {
+    type Error = ApiError;
+
+    fn try_from(access: OrgAccess) -> Result<Self, ApiError> {
+        access.require(OrgPermission::Manage)?;
+        Ok(Self(access))
+    }
+}
+
 impl FromRequestParts<AppState> for OrgMember {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let access = OrgAccess::from_request_parts(parts, state).await?;
-        access.require(OrgPermission::View)?;
-        Ok(Self(access))
+        OrgAccess::from_request_parts(parts, state)
+            .await?
+            .try_into()
     }
 }
 
@@ -186,8 +206,8 @@ impl FromRequestParts<AppState> for OrgOwner {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let access = OrgAccess::from_request_parts(parts, state).await?;
-        access.require(OrgPermission::Manage)?;
-        Ok(Self(access))
+        OrgAccess::from_request_parts(parts, state)
+            .await?
+            .try_into()
     }
 }
