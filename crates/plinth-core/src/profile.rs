@@ -1,5 +1,7 @@
 use std::fmt;
 
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+
 use crate::Invalid;
 
 /// An email address, trimmed and lowercased. Deliberately permissive: one `@`, a
@@ -55,7 +57,9 @@ impl fmt::Display for Email {
     }
 }
 
-/// A display name: trimmed, 1–100 characters, no control characters.
+/// A display name: trimmed, 1–100 characters, no control characters (Cc) and no format
+/// characters (Cf): bidi overrides and zero-width characters would let a name read as
+/// something else (`"\u{202e}gnp.exe"` shows as `exe.png`).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(transparent)]
 pub struct DisplayName(String);
@@ -76,6 +80,15 @@ impl DisplayName {
         }
         if name.chars().any(char::is_control) {
             return Err(Invalid::new("must not contain control characters"));
+        }
+        if let Some(c) = name
+            .chars()
+            .find(|c| c.general_category() == GeneralCategory::Format)
+        {
+            return Err(Invalid::new(format!(
+                "must not contain invisible formatting characters (found U+{:04X})",
+                u32::from(c)
+            )));
         }
         Ok(Self(name.to_owned()))
     }
@@ -224,6 +237,25 @@ mod tests {
         assert!(DisplayName::parse(" ").is_err());
         assert!(DisplayName::parse(&"é".repeat(100)).is_ok());
         assert!(DisplayName::parse(&"é".repeat(101)).is_err());
+        assert!(DisplayName::parse("Zoë 株式会社 🚀").is_ok());
+    }
+
+    #[test]
+    fn display_names_refuse_invisible_formatting() {
+        // Bidi override, zero-width space/joiner, word joiner, BOM, soft hyphen, tag.
+        for c in [
+            '\u{202e}',
+            '\u{200b}',
+            '\u{200d}',
+            '\u{2060}',
+            '\u{feff}',
+            '\u{ad}',
+            '\u{e0041}',
+        ] {
+            let err = DisplayName::parse(&format!("gnp{c}.exe")).unwrap_err();
+            assert!(err.0.contains("invisible"), "{c:?}: {}", err.0);
+        }
+        assert!(DisplayName::parse("tab\there").is_err());
     }
 
     #[test]

@@ -14,11 +14,11 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::api::docs::{ApiDocs, docs_page, openapi_json};
+use crate::api::extract::BODY_LIMIT;
 use crate::error::ApiError;
-use crate::extract::BODY_LIMIT;
-use crate::metrics::RequestLabels;
-use crate::state::AppState;
-use crate::workspace_host::serve_workspace_hosts;
+use crate::names::workspace_host::serve_workspace_hosts;
+use crate::runtime::metrics::RequestLabels;
+use crate::runtime::state::AppState;
 use crate::{api, console};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -64,17 +64,78 @@ pub fn router(state: AppState) -> Router {
                         .get(&REQUEST_ID)
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or_default();
+                    let client_request_id = req
+                        .extensions()
+                        .get::<ClientRequestId>()
+                        .map_or("", |id| id.0.as_str());
                     tracing::info_span!(
                         "request",
                         request_id = %request_id,
+                        client_request_id = %client_request_id,
                         method = %req.method(),
-                        path = %req.uri().path(),
+                        path = %loggable_path(req.uri().path()),
                     )
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        // Outermost: the id is always the server's own (audit entries store it).
+        .layer(middleware::from_fn(take_client_request_id))
+}
+
+/// A client's own `X-Request-Id`: logged beside the server's id as an untrusted field,
+/// never stored and never echoed as the request's id.
+#[derive(Clone, Debug)]
+struct ClientRequestId(String);
+
+/// Moves a client-sent `X-Request-Id` out of the way so `SetRequestIdLayer` makes a
+/// fresh one, keeping at most 64 printable ASCII characters of it for the log.
+async fn take_client_request_id(mut req: Request, next: Next) -> Response {
+    if let Some(value) = req.headers_mut().remove(&REQUEST_ID) {
+        let cleaned: String = value
+            .as_bytes()
+            .iter()
+            .filter(|b| b.is_ascii_graphic())
+            .take(64)
+            .map(|&b| char::from(b))
+            .collect();
+        req.extensions_mut().insert(ClientRequestId(cleaned));
+    }
+    next.run(req).await
+}
+
+/// A path as it may appear in a log line: a segment shaped like a token (a user who
+/// pasted a secret where an id belongs) is replaced, long segments are cut, and the
+/// whole is capped, so a log never holds a secret nor grows with a client's input.
+fn loggable_path(path: &str) -> String {
+    const MAX_SEGMENT: usize = 64;
+    const MAX_PATH: usize = 256;
+    let mut out = String::with_capacity(path.len().min(MAX_PATH));
+    for (i, segment) in path.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        let lower = segment.get(..4).map(str::to_ascii_lowercase);
+        if matches!(lower.as_deref(), Some("plt_" | "plu_")) {
+            out.push_str("[token]");
+        } else if segment.len() > MAX_SEGMENT {
+            let mut end = MAX_SEGMENT;
+            while !segment.is_char_boundary(end) {
+                end -= 1;
+            }
+            out.push_str(&segment[..end]);
+            out.push('…');
+        } else {
+            out.push_str(segment);
+        }
+        if out.len() > MAX_PATH {
+            out.truncate(MAX_PATH);
+            out.push('…');
+            break;
+        }
+    }
+    out
 }
 
 async fn not_found(req: Request) -> Response {
@@ -117,4 +178,24 @@ async fn record_metrics(State(state): State<AppState>, req: Request, next: Next)
         tracing::warn!("answered 500");
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn logged_paths_hold_no_token_and_stay_short() {
+        let token = plinth_core::TokenSecret::generate(plinth_core::TokenKind::User);
+        let path = format!("/api/v1/user/tokens/{}", token.expose());
+        let logged = loggable_path(&path);
+        assert_eq!(logged, "/api/v1/user/tokens/[token]");
+        // A mistyped token (bad checksum) is still a secret.
+        assert_eq!(loggable_path("/x/PLT_abc/y"), "/x/[token]/y");
+        assert_eq!(loggable_path("/api/v1/orgs/acme"), "/api/v1/orgs/acme");
+        let long = format!("/{}", "é".repeat(200));
+        assert!(loggable_path(&long).len() < 80);
+        let many = "/a".repeat(1000);
+        assert!(loggable_path(&many).len() <= 260);
+    }
 }

@@ -7,9 +7,9 @@ use plinth_store::test_support::{Backend, TestDb};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::config::Settings;
-use crate::server::{Running, start};
-use crate::state::AppState;
+use crate::runtime::config::Settings;
+use crate::runtime::server::{Running, start};
+use crate::runtime::state::AppState;
 
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -348,8 +348,8 @@ impl TestApp {
     /// Lets the server write the usage it counted and take today's snapshots now, as it
     /// does every few seconds (counts) and minutes (snapshots).
     pub async fn flush_usage(&self) {
-        crate::server::flush_usage(self.state()).await;
-        crate::server::snapshot_usage(self.state()).await;
+        crate::usage::tasks::flush_usage(self.state()).await;
+        crate::usage::tasks::snapshot_usage(self.state()).await;
     }
 
     /// `GET /orgs/{org}/usage{query}`, `query` being `""` or `"?from=…"`.
@@ -360,7 +360,7 @@ impl TestApp {
 
     /// Lets the server write what it keeps in memory (token uses) now.
     pub async fn flush(&self) {
-        crate::server::flush_token_uses(self.state()).await;
+        crate::runtime::last_used::flush_token_uses(self.state()).await;
     }
 }
 

@@ -507,7 +507,7 @@ mod retention {
         app.create_org(&ann, "acme").await;
         app.create_workspace(&ann, "acme", "old").await;
         assert_eq!(
-            plinth_server::audit::purge_expired(app.state())
+            plinth_server::audit::retention::purge_expired(app.state())
                 .await
                 .unwrap(),
             0
@@ -517,7 +517,7 @@ mod retention {
         app.create_workspace(&ann, "acme", "new").await;
         // The org log loses its two old entries, the user log its signup and login.
         assert_eq!(
-            plinth_server::audit::purge_expired(app.state())
+            plinth_server::audit::retention::purge_expired(app.state())
                 .await
                 .unwrap(),
             4

@@ -185,7 +185,7 @@ async fn codes_expire(app: &TestApp) {
             .execute_count("SELECT COUNT(*) FROM device_grants", &[])
     };
     assert_eq!(rows().await, 1);
-    plinth_server::server::purge_expired(app.state()).await;
+    plinth_server::runtime::server::purge_expired(app.state()).await;
     assert_eq!(rows().await, 0);
     assert_oauth(
         &app.device_token(code_of(&grant), CLI).await,

@@ -81,12 +81,12 @@ async fn names_follow_workspaces_over_udp_and_tcp(app: &TestApp) {
 
     // The four queries for the live name were metered for the org's workspace.
     let state = app.state();
-    plinth_server::server::flush_usage(state).await;
+    plinth_server::usage::tasks::flush_usage(state).await;
     let org_id = app.get("/api/v1/orgs/acme", &ann).await.body["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let day = plinth_server::usage::day_of(state.now());
+    let day = plinth_server::usage::meter::day_of(state.now());
     let rows = state.store.usage(&org_id, &day, &day).await.unwrap();
     let dns = rows
         .iter()

@@ -21,6 +21,7 @@ plinth_store::on_both_backends!(app =>
     changing_the_handle_renames_every_workspace_and_redirects_the_old_names,
     twenty_concurrent_renames_to_one_handle_one_wins,
     reset_authentication_refuses_every_older_token_on_this_org_only,
+    a_session_the_reset_refused_cannot_mint_credentials_the_org_accepts,
     delete_asks_for_the_handle_then_everything_vanishes_until_restored,
 );
 
@@ -104,13 +105,13 @@ mod short_grace {
         app.get("/api/v1/orgs/acme/workspaces", &ann)
             .await
             .assert_status(200);
-        plinth_server::server::flush_usage(app.state()).await;
+        plinth_server::usage::tasks::flush_usage(app.state()).await;
         app.delete("/api/v1/orgs/acme?confirm=acme", &ann)
             .await
             .assert_status(204);
 
         // Still within the grace period: the purge leaves it alone.
-        plinth_server::server::purge_expired(app.state()).await;
+        plinth_server::runtime::server::purge_expired(app.state()).await;
         assert!(rows_of(app, &org_id).await.iter().sum::<i64>() > 0);
 
         app.state().advance_clock(Duration::from_secs(2 * 86_400));
@@ -123,7 +124,7 @@ mod short_grace {
             late.is_none(),
             "past the grace period there is nothing to restore"
         );
-        plinth_server::server::purge_expired(app.state()).await;
+        plinth_server::runtime::server::purge_expired(app.state()).await;
         assert_eq!(
             rows_of(app, &org_id).await,
             [0, 0, 0, 0, 0, 0],
@@ -523,6 +524,114 @@ async fn reset_authentication_refuses_every_older_token_on_this_org_only(app: &T
     let entries = org_log(app, "acme", &fresh, "org.auth.reset").await;
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0]["actor_handle"], "ann");
+}
+
+/// The seed's promise holds through every way a refused session could get a fresh
+/// credential: a user token, an approved CLI login, an invitation, the org list.
+async fn a_session_the_reset_refused_cannot_mint_credentials_the_org_accepts(app: &TestApp) {
+    let ann = app.user("ann").await;
+    app.create_org(&ann, "acme").await;
+    app.create_org(&ann, "other").await;
+    app.create_workspace(&ann, "acme", "prod").await;
+    let ivy = app.user("ivy").await;
+    app.invite(&ann, "acme", "ivy", "member")
+        .await
+        .assert_status(201);
+    let org_handles = |token: String| async move {
+        let orgs = app.get("/api/v1/orgs", &token).await;
+        orgs.assert_status(200);
+        orgs.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["handle"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(org_handles(ann.clone()).await, ["other", "acme"]);
+
+    app.request(
+        Method::POST,
+        "/api/v1/orgs/acme/reset-auth",
+        Some(&ann),
+        None,
+    )
+    .await
+    .assert_status(204);
+    app.get("/api/v1/orgs/acme", &ann)
+        .await
+        .assert_problem(401, "auth-reset");
+
+    // A user token minted by the refused session: the account accepts it, acme does not.
+    let (_, minted) = app.user_token(&ann, "minted-after-reset").await;
+    app.get("/api/v1/user", &minted).await.assert_status(200);
+    app.get("/api/v1/orgs/other", &minted)
+        .await
+        .assert_status(200);
+    app.get("/api/v1/orgs/acme", &minted)
+        .await
+        .assert_problem(401, "auth-reset");
+    let on_host = app
+        .client
+        .get(format!("{}/", app.base))
+        .header("host", "acme-prod.plinth.localhost")
+        .bearer_auth(&minted)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(on_host.status().as_u16(), 401);
+
+    // A CLI login approved by the refused session inherits its authentication instant.
+    let approved_by = |session: String| async move {
+        let grant = app.device_code("plinth-cli").await;
+        app.post(
+            "/api/v1/device/approve",
+            &session,
+            json!({ "user_code": grant["user_code"] }),
+        )
+        .await
+        .assert_status(200);
+        app.state().advance_clock(Duration::from_secs(5));
+        let token = app
+            .device_token(grant["device_code"].as_str().unwrap(), "plinth-cli")
+            .await;
+        token.assert_status(200);
+        token.body["access_token"].as_str().unwrap().to_owned()
+    };
+    let cli = approved_by(ann.clone()).await;
+    app.get("/api/v1/orgs/other", &cli).await.assert_status(200);
+    app.get("/api/v1/orgs/acme", &cli)
+        .await
+        .assert_problem(401, "auth-reset");
+
+    // The org list does not offer the reset org to the refused session or its offspring.
+    assert_eq!(org_handles(ann.clone()).await, ["other"]);
+    assert_eq!(org_handles(minted.clone()).await, ["other"]);
+    assert_eq!(org_handles(cli.clone()).await, ["other"]);
+
+    // An invitation to the reset org cannot be taken up with a pre-reset token.
+    app.accept(&ivy, "acme")
+        .await
+        .assert_problem(401, "auth-reset");
+    app.decline(&ivy, "acme")
+        .await
+        .assert_problem(401, "auth-reset");
+
+    // A fresh password login proves who they are again, and so do its offspring.
+    let fresh = app.token_for("ann").await;
+    assert_eq!(org_handles(fresh.clone()).await, ["other", "acme"]);
+    let (_, new_token) = app.user_token(&fresh, "after-login").await;
+    app.get("/api/v1/orgs/acme", &new_token)
+        .await
+        .assert_status(200);
+    let fresh_cli = approved_by(fresh).await;
+    app.get("/api/v1/orgs/acme", &fresh_cli)
+        .await
+        .assert_status(200);
+    let ivy_again = app.token_for("ivy").await;
+    app.accept(&ivy_again, "acme").await.assert_status(200);
+    app.get("/api/v1/orgs/acme", &ivy_again)
+        .await
+        .assert_status(200);
 }
 
 async fn delete_asks_for_the_handle_then_everything_vanishes_until_restored(app: &TestApp) {

@@ -292,7 +292,7 @@ async fn an_org_auth_reset_refuses_older_tokens(app: &TestApp) {
     // What "reset authentication" (a later issue) will do, through the same store call.
     let state = app.state();
     let at = plinth_store::time_to_micros(state.now());
-    let inv = plinth_server::invalidate::Invalidation::Org(org_id.clone());
+    let inv = plinth_server::runtime::invalidate::Invalidation::Org(org_id.clone());
     let mut tx = state.store.begin().await.unwrap();
     assert!(tx.set_org_token_min_issued_at(&org_id, at).await.unwrap());
     state.queue_invalidation(&mut tx, &inv).await.unwrap();

@@ -104,8 +104,8 @@ async fn usage_of_two_replicas_adds_up() {
     .await;
     let flush_both = || async {
         app.flush_usage().await;
-        plinth_server::server::flush_usage(&other.state).await;
-        plinth_server::server::snapshot_usage(&other.state).await;
+        plinth_server::usage::tasks::flush_usage(&other.state).await;
+        plinth_server::usage::tasks::snapshot_usage(&other.state).await;
     };
     flush_both().await;
     let before = app.usage(&ann, "acme", "").await;

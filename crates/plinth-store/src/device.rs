@@ -50,6 +50,8 @@ pub struct DeviceGrantRecord {
     pub expires_at: OffsetDateTime,
     pub last_polled_at: Option<OffsetDateTime>,
     pub decided_at: Option<OffsetDateTime>,
+    /// The approver's `authenticated_at` (unix µs): the issued token inherits it.
+    pub authenticated_at: Option<i64>,
 }
 
 pub struct NewDeviceGrant<'a> {
@@ -61,7 +63,8 @@ pub struct NewDeviceGrant<'a> {
 }
 
 const GRANT_COLUMNS: &str = "id, user_code, client_id, status, user_id, interval_secs, \
-                             created_at, expires_at, last_polled_at, decided_at";
+                             created_at, expires_at, last_polled_at, decided_at, \
+                             authenticated_at";
 
 fn grant_from_row(row: &AnyRow) -> Result<DeviceGrantRecord> {
     let user_code: String = row.try_get("user_code")?;
@@ -81,6 +84,7 @@ fn grant_from_row(row: &AnyRow) -> Result<DeviceGrantRecord> {
         expires_at: micros_to_time(row.try_get("expires_at")?),
         last_polled_at: opt_time("last_polled_at")?,
         decided_at: opt_time("decided_at")?,
+        authenticated_at: row.try_get("authenticated_at")?,
     })
 }
 
@@ -167,17 +171,20 @@ impl Store {
 }
 
 impl WriteTx {
-    /// Approves or denies a pending, unexpired grant for `user_id`. `None` when it was
-    /// decided already or expired (a concurrent decision loses here).
+    /// Approves or denies a pending, unexpired grant for `user_id`, who last proved who
+    /// they are at `authenticated_at_us`. `None` when it was decided already or expired
+    /// (a concurrent decision loses here).
     pub async fn decide_device_grant(
         &mut self,
         id: &str,
         user_id: &str,
+        authenticated_at_us: i64,
         decision: DeviceGrantStatus,
         now: OffsetDateTime,
     ) -> Result<Option<DeviceGrantRecord>> {
         let sql = sqlx::AssertSqlSafe(format!(
-            "UPDATE device_grants SET status = $1, user_id = $2, decided_at = $3 \
+            "UPDATE device_grants SET status = $1, user_id = $2, decided_at = $3, \
+             authenticated_at = $5 \
              WHERE id = $4 AND status = 'pending' AND expires_at > $3 \
              RETURNING {GRANT_COLUMNS}"
         ));
@@ -186,6 +193,7 @@ impl WriteTx {
             .bind(user_id)
             .bind(time_to_micros(now))
             .bind(id)
+            .bind(authenticated_at_us)
             .fetch_optional(&mut *self.tx)
             .await?;
         row.as_ref().map(grant_from_row).transpose()

@@ -3,7 +3,7 @@
 mod audit;
 mod device;
 mod error;
-mod lifecycle;
+mod handles;
 mod members;
 mod migrate;
 mod notify;
@@ -24,7 +24,7 @@ pub use audit::{
 };
 pub use device::{DeviceGrantRecord, DeviceGrantStatus, NewDeviceGrant};
 pub use error::{ConflictOn, StoreError};
-pub use lifecycle::HandleRedirect;
+pub use handles::HandleRedirect;
 pub use members::{InvitationRecord, MemberRecord, MembershipRecord, MembershipStatus};
 pub use migrate::{MIGRATIONS, Migration};
 pub use notify::INVALIDATION_CHANNEL;

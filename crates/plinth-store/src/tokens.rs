@@ -39,8 +39,12 @@ pub struct TokenRecord {
     pub description: Option<String>,
     pub status: TokenStatus,
     pub last4: String,
-    /// When it was issued; compared with `token_min_issued_at`.
+    /// When it was issued.
     pub created_at: OffsetDateTime,
+    /// When its holder last proved who they are (unix µs): a password login's own issue
+    /// time, inherited by the user tokens and CLI logins that login's session creates or
+    /// approves. Resets compare `token_min_issued_at` with this, never with `created_at`.
+    pub authenticated_at: i64,
     pub expires_at: Option<OffsetDateTime>,
     pub last_used_at: Option<OffsetDateTime>,
     /// Set by logout or delete.
@@ -55,6 +59,8 @@ pub struct NewToken {
     pub title: Option<String>,
     pub description: Option<String>,
     pub expires_at: Option<OffsetDateTime>,
+    /// Unix µs; see [`TokenRecord::authenticated_at`].
+    pub authenticated_at: i64,
 }
 
 #[derive(Default)]
@@ -74,7 +80,7 @@ pub struct TokenPage {
 }
 
 const TOKEN_COLUMNS: &str = "id, user_id, kind, title, description, status, last4, created_at, \
-                             expires_at, last_used_at, revoked_at";
+                             authenticated_at, expires_at, last_used_at, revoked_at";
 
 fn token_from_row(row: &AnyRow) -> Result<TokenRecord> {
     let kind: String = row.try_get("kind")?;
@@ -92,6 +98,7 @@ fn token_from_row(row: &AnyRow) -> Result<TokenRecord> {
         status: TokenStatus::from_db(&status)?,
         last4: row.try_get("last4")?,
         created_at: micros_to_time(row.try_get("created_at")?),
+        authenticated_at: row.try_get("authenticated_at")?,
         expires_at: opt_time("expires_at")?,
         last_used_at: opt_time("last_used_at")?,
         revoked_at: opt_time("revoked_at")?,
@@ -185,7 +192,8 @@ impl WriteTx {
         let now_us = time_to_micros(now);
         sqlx::query(
             "INSERT INTO tokens (id, user_id, kind, token_hash, title, description, status, \
-             last4, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9)",
+             last4, created_at, expires_at, authenticated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $10)",
         )
         .bind(&id)
         .bind(&new.user_id)
@@ -196,6 +204,7 @@ impl WriteTx {
         .bind(&new.last4)
         .bind(now_us)
         .bind(new.expires_at.map(time_to_micros))
+        .bind(new.authenticated_at)
         .execute(&mut *self.tx)
         .await?;
         Ok(TokenRecord {
@@ -207,6 +216,7 @@ impl WriteTx {
             status: TokenStatus::Active,
             last4: new.last4,
             created_at: micros_to_time(now_us),
+            authenticated_at: new.authenticated_at,
             expires_at: new.expires_at.map(|t| micros_to_time(time_to_micros(t))),
             last_used_at: None,
             revoked_at: None,

@@ -92,19 +92,6 @@ impl Store {
             .await?;
         row.as_ref().map(user_from_row).transpose()
     }
-
-    /// Whether a handle is taken by anyone at `now` (a user, an org, or an org's grace
-    /// reservation that has not ended).
-    pub async fn handle_taken(&self, handle: &Handle, now: OffsetDateTime) -> Result<bool> {
-        let row = sqlx::query(
-            "SELECT 1 AS one FROM handles WHERE handle = $1              AND (reserved_until IS NULL OR reserved_until > $2)",
-        )
-        .bind(handle.as_str())
-        .bind(time_to_micros(now))
-            .fetch_optional(self.pool())
-            .await?;
-        Ok(row.is_some())
-    }
 }
 
 impl WriteTx {

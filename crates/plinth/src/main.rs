@@ -1,6 +1,6 @@
 #![doc = include_str!("../README.md")]
 
-mod audit_cli;
+mod admin;
 mod cli;
 mod config;
 
@@ -39,7 +39,7 @@ enum ServerCommand {
     Migrate(config::DatabaseArgs),
     /// Instance administration, working on the database directly.
     #[command(subcommand)]
-    Admin(AdminCommand),
+    Admin(admin::AdminCommand),
 }
 
 /// What talks to a server over its API, as any client would.
@@ -71,47 +71,6 @@ enum ClientCommand {
     Audit(cli::AuditArgs),
 }
 
-#[derive(Debug, Subcommand)]
-enum AdminCommand {
-    /// The audit log.
-    #[command(subcommand)]
-    Audit(AuditCommand),
-    /// Deleted organizations.
-    #[command(subcommand)]
-    Org(OrgCommand),
-}
-
-#[derive(Debug, Subcommand)]
-enum OrgCommand {
-    /// Bring back a deleted organization (with its members and workspaces) within its
-    /// grace period.
-    Restore {
-        /// The deleted org's handle.
-        handle: String,
-        #[command(flatten)]
-        db: config::DatabaseArgs,
-    },
-    /// Purge deleted organizations and handle reservations whose grace period is over
-    /// (`plinth serve` also does this every hour).
-    PurgeExpired {
-        #[command(flatten)]
-        db: config::DatabaseArgs,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum AuditCommand {
-    /// Check the hash chain of every audit log (or one org's) and report the first broken
-    /// entry of each. Exits 1 when any chain is broken.
-    Verify {
-        /// Only this org's log.
-        #[arg(long)]
-        org: Option<String>,
-        #[command(flatten)]
-        db: config::DatabaseArgs,
-    },
-}
-
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let command = match cli.command {
@@ -135,47 +94,9 @@ fn main() -> anyhow::Result<()> {
         match command {
             ServerCommand::Serve(args) => serve(args).await,
             ServerCommand::Migrate(args) => migrate(args).await,
-            ServerCommand::Admin(AdminCommand::Audit(AuditCommand::Verify { org, db })) => {
-                let store = connect_and_migrate(&config::database_url(&db)?).await?;
-                if !audit_cli::verify(&store, org.as_deref()).await? {
-                    std::process::exit(1);
-                }
-                Ok(())
-            }
-            ServerCommand::Admin(AdminCommand::Org(OrgCommand::Restore { handle, db })) => {
-                let store = connect_and_migrate(&config::database_url(&db)?).await?;
-                restore_org(&store, &handle).await
-            }
-            ServerCommand::Admin(AdminCommand::Org(OrgCommand::PurgeExpired { db })) => {
-                let store = connect_and_migrate(&config::database_url(&db)?).await?;
-                let purged = plinth_server::service::admin::purge_expired(
-                    &store,
-                    time::OffsetDateTime::now_utc(),
-                )
-                .await?;
-                println!("purged {} deleted organization(s)", purged.len());
-                Ok(())
-            }
+            ServerCommand::Admin(command) => admin::run(command).await,
         }
     })
-}
-
-async fn restore_org(store: &Store, handle: &str) -> anyhow::Result<()> {
-    let handle =
-        plinth_core::Handle::parse(handle).map_err(|e| anyhow::anyhow!("{handle}: {e}"))?;
-    let now = time::OffsetDateTime::now_utc();
-    match plinth_server::service::admin::restore_org(store, &handle, now).await? {
-        Some(org) => {
-            println!("restored organization \"{}\" ({})", org.handle, org.id);
-            Ok(())
-        }
-        None => match store.deleted_org_by_handle(&handle).await? {
-            Some(_) => anyhow::bail!(
-                "\"{handle}\" was deleted longer ago than the grace period: it can no longer be restored"
-            ),
-            None => anyhow::bail!("no deleted organization has the handle \"{handle}\""),
-        },
-    }
 }
 
 /// Logs go to stderr; `PLINTH_LOG` filters (default `info`), `PLINTH_LOG_FORMAT=json`
@@ -192,7 +113,7 @@ fn init_logging() {
     }
 }
 
-async fn connect_and_migrate(url: &str) -> anyhow::Result<Store> {
+pub(crate) async fn connect_and_migrate(url: &str) -> anyhow::Result<Store> {
     let store = Store::connect(url)
         .await
         .with_context(|| format!("opening the database {}", redact_url(url)))?;

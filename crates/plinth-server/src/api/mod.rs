@@ -5,13 +5,16 @@ mod account;
 mod audit;
 mod device;
 pub mod docs;
+pub mod extract;
 mod invitations;
 mod members;
 mod orgs;
+pub mod pagination;
 pub mod system;
 mod tokens;
 mod usage;
 mod user;
+pub mod views;
 mod workspace_members;
 mod workspaces;
 
@@ -19,7 +22,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::state::AppState;
+use crate::runtime::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(

@@ -7,7 +7,7 @@ use axum::response::IntoResponse;
 use plinth_api::Health;
 
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::runtime::state::AppState;
 
 pub async fn healthz() -> Json<Health> {
     Json(Health {

@@ -10,10 +10,10 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use plinth_core::{TokenKind, TokenSecret};
-use plinth_store::{TokenRecord, TokenStatus, UserRecord, time_to_micros};
+use plinth_store::{OrgRecord, TokenRecord, TokenStatus, UserRecord};
 
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::runtime::state::AppState;
 
 /// An authenticated caller: the user and the token they presented.
 ///
@@ -36,9 +36,29 @@ impl Actor {
         }
     }
 
-    /// Issue time of the presented token, in unix µs: what resets compare with.
-    pub fn token_issued_at_us(&self) -> i64 {
-        time_to_micros(self.token.created_at)
+    /// When the caller last proved who they are (unix µs): what resets compare with
+    /// (DESIGN.md §1). A user token or an approved CLI login inherits it from the login
+    /// session that made it, so a session a reset refuses cannot mint a fresh credential.
+    pub fn authenticated_at_us(&self) -> i64 {
+        self.token.authenticated_at
+    }
+
+    /// Refuses the caller (401 `auth-reset`) if `org` was reset since they last proved
+    /// who they are (DESIGN.md §3, "Reset authentication"). Every path to an org's
+    /// resources asks this: the org guard, invitations, workspace hosts, the org list.
+    pub fn check_org_reset(&self, org: &OrgRecord) -> Result<(), ApiError> {
+        if self.refused_by(org) {
+            return Err(ApiError::auth_reset(&format!(
+                "the organization \"{}\"",
+                org.handle
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether `org`'s reset refuses the presented token.
+    pub fn refused_by(&self, org: &OrgRecord) -> bool {
+        self.authenticated_at_us() <= org.token_min_issued_at
     }
 }
 
@@ -132,7 +152,7 @@ pub async fn authenticate(state: &AppState, secret: &TokenSecret) -> Result<Acto
             state.cache.put_user(user)
         }
     };
-    if time_to_micros(token.created_at) <= user.token_min_issued_at {
+    if token.authenticated_at <= user.token_min_issued_at {
         return Err(ApiError::auth_reset("your account"));
     }
     state.last_used.note(&token.id, now);

@@ -4,7 +4,7 @@
 //! It answers DESIGN.md §2 in one place: anonymous 401, non-member (an invitee too) 404
 //! so an org's existence does not leak, member 403 where owners only, and 401
 //! `auth-reset` for a token issued at or before the org's `token_min_issued_at`.
-//! Both look-ups (org by handle, membership) come from [`crate::cache::AuthCache`], so a
+//! Both look-ups (org by handle, membership) come from [`crate::runtime::cache::AuthCache`], so a
 //! warm request reads nothing from the database.
 
 use std::ops::Deref;
@@ -17,7 +17,7 @@ use plinth_store::{MembershipRecord, MembershipStatus, OrgRecord};
 
 use super::Actor;
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::runtime::state::AppState;
 
 /// An authenticated caller who is an active member of the org the path names.
 #[derive(Clone, Debug)]
@@ -31,43 +31,16 @@ impl OrgAccess {
     /// Resolves `org_handle` for `actor`: the guard's whole logic, shared with any other
     /// interface (the console) that needs it.
     pub async fn resolve(state: &AppState, actor: Actor, org_handle: &str) -> ApiResult<Self> {
-        // An invalid handle cannot name an org: the same answer as an unknown one.
-        let handle = Handle::parse(org_handle).map_err(|_| no_such_org())?;
-        let org = match state.cache.org(&handle) {
-            Some(org) => org,
-            None => {
-                state.metrics.auth_cache_misses.inc();
-                let org = state
-                    .store
-                    .org_by_handle(&handle)
-                    .await?
-                    .ok_or_else(no_such_org)?;
-                state.cache.put_org(org)
-            }
-        };
-        let membership = match state.cache.membership(&org.id, &actor.user.id) {
-            Some(m) => m,
-            None => {
-                state.metrics.auth_cache_misses.inc();
-                let m = state.store.membership(&org.id, &actor.user.id).await?;
-                state.cache.put_membership(&org.id, &actor.user.id, m)
-            }
-        };
-        let membership = match membership.as_ref() {
-            Some(m) if m.status == MembershipStatus::Active => Arc::new(m.clone()),
-            _ => return Err(no_such_org()),
-        };
+        let (org, membership) = active_membership(state, &actor, org_handle).await?;
         // After the membership check, so a non-member learns nothing from it either.
-        if actor.token_issued_at_us() <= org.token_min_issued_at {
-            return Err(ApiError::auth_reset(&format!(
-                "the organization \"{}\"",
-                org.handle
-            )));
-        }
+        actor.check_org_reset(&org)?;
         // Metered in memory, flushed in batches: no write on the request path.
-        state
-            .usage
-            .count(&org.id, None, crate::usage::API_REQUESTS, state.now());
+        state.usage.count(
+            &org.id,
+            None,
+            crate::usage::meter::API_REQUESTS,
+            state.now(),
+        );
         Ok(Self {
             actor,
             org,
@@ -92,18 +65,64 @@ impl OrgAccess {
     }
 }
 
-/// `uri`'s path and query with its `/orgs/{old}` segment renamed.
-pub(crate) fn moved_path(uri: &axum::http::Uri, old: &str, new: &str) -> String {
-    let path = uri.path();
-    let from = format!("/orgs/{old}");
-    let path = match path.find(&from) {
-        Some(at)
-            if path[at + from.len()..].is_empty() || path[at + from.len()..].starts_with('/') =>
-        {
-            format!("{}/orgs/{new}{}", &path[..at], &path[at + from.len()..])
+/// The org named `org_handle` and `actor`'s active membership of it, from the caches:
+/// 404 for an unknown org, a non-member and an invitee alike.
+async fn active_membership(
+    state: &AppState,
+    actor: &Actor,
+    org_handle: &str,
+) -> ApiResult<(Arc<OrgRecord>, Arc<MembershipRecord>)> {
+    // An invalid handle cannot name an org: the same answer as an unknown one.
+    let handle = Handle::parse(org_handle).map_err(|_| no_such_org())?;
+    let org = match state.cache.org(&handle) {
+        Some(org) => org,
+        None => {
+            state.metrics.auth_cache_misses.inc();
+            let org = state
+                .store
+                .org_by_handle(&handle)
+                .await?
+                .ok_or_else(no_such_org)?;
+            state.cache.put_org(org)
         }
-        _ => path.to_owned(),
     };
+    let membership = match state.cache.membership(&org.id, &actor.user.id) {
+        Some(m) => m,
+        None => {
+            state.metrics.auth_cache_misses.inc();
+            let m = state.store.membership(&org.id, &actor.user.id).await?;
+            state.cache.put_membership(&org.id, &actor.user.id, m)
+        }
+    };
+    let membership = match membership.as_ref() {
+        Some(m) if m.status == MembershipStatus::Active => Arc::new(m.clone()),
+        _ => return Err(no_such_org()),
+    };
+    Ok((org, membership))
+}
+
+/// An old handle during a rename's grace period: the new one, to answer 308 with the
+/// same path under it (the new path then applies the guard again), for the org's
+/// members only: anyone else must not learn the new handle. Shared with the console.
+pub async fn moved_to(state: &AppState, actor: &Actor, old: &str) -> Option<String> {
+    let now_us = plinth_store::time_to_micros(state.now());
+    match state.directory.renamed_to(old, now_us) {
+        Some(new) if active_membership(state, actor, &new).await.is_ok() => Some(new),
+        _ => None,
+    }
+}
+
+/// `uri`'s path and query with the segment after `/orgs/` replaced by `new`, however
+/// the old one was spelled (`%61cme` is `acme` too: a textual match would redirect such a
+/// path to itself for ever).
+pub fn moved_path(uri: &axum::http::Uri, new: &str) -> String {
+    let mut segments: Vec<&str> = uri.path().split('/').collect();
+    if let Some(at) = segments.iter().position(|s| *s == "orgs")
+        && at + 1 < segments.len()
+    {
+        segments[at + 1] = new;
+    }
+    let path = segments.join("/");
     match uri.query() {
         Some(query) => format!("{path}?{query}"),
         None => path,
@@ -120,27 +139,25 @@ impl FromRequestParts<AppState> for OrgAccess {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         // Authentication first: anonymous callers get 401 whatever the org.
         let actor = Actor::from_request_parts(parts, state).await?;
+        // A segment that is not UTF-8 once decoded (`/orgs/%FF`) names no org.
         let params = RawPathParams::from_request_parts(parts, state)
             .await
-            .map_err(|_| ApiError::internal("org guard on a route without path parameters"))?;
+            .map_err(|_| no_such_org())?;
         let org = params
             .iter()
             .find(|(key, _)| *key == "org")
             .map(|(_, value)| value.to_owned())
             .ok_or_else(|| ApiError::internal("org guard on a route without {org}"))?;
-        match Self::resolve(state, actor, &org).await {
+        match Self::resolve(state, actor.clone(), &org).await {
             Err(err) if err.status == axum::http::StatusCode::NOT_FOUND => {
-                // An old handle during a rename's grace period: 308 to the same path
-                // under the new handle (the new path then applies the guard again).
-                let now_us = plinth_store::time_to_micros(state.now());
-                match state.directory.renamed_to(&org, now_us) {
+                match moved_to(state, &actor, &org).await {
                     Some(new) => {
                         // Inside `/api/v1` the router sees the path without its prefix.
                         let uri = parts
                             .extensions
                             .get::<axum::extract::OriginalUri>()
                             .map_or(&parts.uri, |original| &original.0);
-                        Err(ApiError::moved(&moved_path(uri, &org, &new)))
+                        Err(ApiError::moved(&moved_path(uri, &new)))
                     }
                     None => Err(err),
                 }

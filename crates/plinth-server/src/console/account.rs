@@ -14,11 +14,11 @@ use super::cookies;
 use super::error::PageResult;
 use super::form::{ConsoleForm, Field, form_error};
 use super::session::{Reason, SignedIn, Visitor, local_path, see_other};
+use crate::api::extract::ClientMeta;
 use crate::error::ApiError;
-use crate::extract::ClientMeta;
+use crate::runtime::state::AppState;
 use crate::service;
 use crate::service::accounts::LoginOutcome;
-use crate::state::AppState;
 
 #[derive(Deserialize, Default)]
 pub struct LoginQuery {

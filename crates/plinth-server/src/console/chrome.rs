@@ -5,8 +5,8 @@ use axum::http::{HeaderMap, HeaderValue};
 
 use super::{cookies, csrf};
 use crate::auth::Actor;
+use crate::runtime::state::AppState;
 use crate::service;
-use crate::state::AppState;
 
 /// The orgs the switcher lists at most.
 const SWITCHER_ORGS: u32 = 100;

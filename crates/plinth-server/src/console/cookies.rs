@@ -26,7 +26,7 @@ pub fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// `Secure` when the browser reached us over https (a TLS proxy says so).
 fn secure(request: &HeaderMap) -> &'static str {
-    if crate::extract::request_scheme(request) == "https" {
+    if crate::api::extract::request_scheme(request) == "https" {
         "; Secure"
     } else {
         ""

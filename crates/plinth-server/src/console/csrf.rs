@@ -26,7 +26,7 @@ use sha2::Sha256;
 
 use super::cookies;
 use super::error::ConsoleError;
-use crate::extract::BODY_LIMIT;
+use crate::api::extract::BODY_LIMIT;
 
 /// The form field every console form carries.
 pub const FIELD: &str = "csrf";

@@ -8,15 +8,17 @@ use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use plinth_core::UserCode;
+use plinth_store::time_to_micros;
 use serde::Deserialize;
 
 use super::chrome::Chrome;
 use super::error::sentence;
 use super::form::{ConsoleForm, query};
 use super::session::Visitor;
-use crate::extract::ClientMeta;
+use crate::api::extract::ClientMeta;
+use crate::runtime::state::AppState;
 use crate::service;
-use crate::state::AppState;
+use crate::service::accounts::issue_time;
 
 #[derive(Deserialize, Default)]
 pub struct DeviceQuery {
@@ -107,7 +109,18 @@ pub async fn submit(
             Ok(user) => user,
             Err(err) => return refuse(err.status, &sentence(&err)),
         };
-    match service::device::decide_as(&state, &meta, &user, &form.user_code, approve).await {
+    // Signing in here is proving who one is: the CLI's token is authenticated now.
+    let authenticated_at = time_to_micros(issue_time(&state, &user));
+    match service::device::decide_as(
+        &state,
+        &meta,
+        &user,
+        authenticated_at,
+        &form.user_code,
+        approve,
+    )
+    .await
+    {
         Ok(grant) => {
             let page = DeviceDone {
                 chrome: &visitor.chrome,

@@ -12,10 +12,10 @@ use super::error::{ConsoleError, PageResult};
 use super::form::{ConsoleForm, Field, form_error};
 use super::graphics::Avatar;
 use super::session::{SignedIn, Visitor};
+use crate::api::extract::ClientMeta;
 use crate::error::ApiError;
-use crate::extract::ClientMeta;
+use crate::runtime::state::AppState;
 use crate::service;
-use crate::state::AppState;
 
 pub struct OrgCard {
     pub handle: String,

@@ -34,7 +34,7 @@ use axum::routing::get;
 
 use self::chrome::Chrome;
 use self::error::ConsoleError;
-use crate::state::AppState;
+use crate::runtime::state::AppState;
 
 /// Every console route, with the CSRF check and the security headers.
 pub fn routes() -> Router<AppState> {

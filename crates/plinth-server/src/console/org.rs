@@ -12,12 +12,12 @@ use super::chrome::Chrome;
 use super::error::{ConsoleError, PageResult};
 use super::graphics::Avatar;
 use super::session::{Reason, SignedIn, requested_path, to_login};
-use crate::auth::org::{OrgAccess, OrgMember, OrgOwner, moved_path};
+use crate::api::views;
+use crate::auth::org::{OrgAccess, OrgMember, OrgOwner, moved_path, moved_to};
 use crate::error::ApiResult;
+use crate::runtime::state::AppState;
 use crate::service;
 use crate::service::workspaces::VisibleWorkspace;
-use crate::state::AppState;
-use crate::views;
 
 /// A member of the org in the path. Refusals as the API's guard, shown as pages:
 /// non-members 404, an org reset sends to the login page, an old handle during its
@@ -68,6 +68,7 @@ impl FromRequestParts<AppState> for OrgPage {
             .find(|(key, _)| *key == "org")
             .map(|(_, value)| value.to_owned())
             .ok_or_else(ConsoleError::not_found)?;
+        let actor = signed.actor.clone();
         match OrgAccess::resolve(state, signed.actor, &org).await {
             Ok(access) => {
                 let member = OrgMember::try_from(access)
@@ -77,13 +78,10 @@ impl FromRequestParts<AppState> for OrgPage {
             }
             Err(err) if err.status == StatusCode::NOT_FOUND => {
                 // The API guard's rule: an old handle in its grace period moved.
-                let now_us = plinth_store::time_to_micros(state.now());
-                match state.directory.renamed_to(&org, now_us) {
+                match moved_to(state, &actor, &org).await {
                     Some(new) => {
                         let mut response = StatusCode::PERMANENT_REDIRECT.into_response();
-                        if let Ok(location) =
-                            HeaderValue::from_str(&moved_path(&parts.uri, &org, &new))
-                        {
+                        if let Ok(location) = HeaderValue::from_str(&moved_path(&parts.uri, &new)) {
                             response.headers_mut().insert(header::LOCATION, location);
                         }
                         Err(ConsoleError::Response(response))

@@ -12,7 +12,7 @@ use super::cookies;
 use super::error::ConsoleError;
 use crate::auth::{self, Actor};
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::runtime::state::AppState;
 
 /// Anyone: signed in or not. The layout is ready for either.
 pub struct Visitor {

@@ -7,13 +7,13 @@ use plinth_store::{
 };
 use serde_json::json;
 
+use crate::api::extract::ClientMeta;
 use crate::audit::{self, AuditContext, AuditEvent, Changes};
 use crate::auth::Actor;
-use crate::config::SignupMode;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ClientMeta;
-use crate::invalidate::Invalidation;
-use crate::state::AppState;
+use crate::runtime::config::SignupMode;
+use crate::runtime::invalidate::Invalidation;
+use crate::runtime::state::AppState;
 
 pub async fn signup(
     state: &AppState,
@@ -148,12 +148,16 @@ pub async fn check_password(
     }
 }
 
-/// How a temporary token came to be, recorded in its `auth.login` entry.
+/// How a temporary token came to be, recorded in its `auth.login` entry; it also says
+/// when the holder last proved who they are (the token's `authenticated_at`).
 pub enum LoginVia<'a> {
+    /// A password, checked just now.
     Password,
-    /// A CLI login approved in the browser (RFC 8628), by this OAuth client.
+    /// A CLI login approved in the browser (RFC 8628), by this OAuth client. The token
+    /// inherits the approver's `authenticated_at` (unix µs).
     Device {
         client_id: &'a str,
+        authenticated_at: i64,
     },
 }
 
@@ -169,6 +173,12 @@ pub async fn issue_temporary_token(
     let secret = TokenSecret::generate(TokenKind::Temporary);
     let now = issue_time(state, user);
     let expires_at = now + time::Duration::days(i64::from(state.settings.temporary_token_days));
+    let authenticated_at = match via {
+        LoginVia::Password => time_to_micros(now),
+        LoginVia::Device {
+            authenticated_at, ..
+        } => authenticated_at,
+    };
     let token = tx
         .insert_token(
             NewToken {
@@ -179,6 +189,7 @@ pub async fn issue_temporary_token(
                 title: None,
                 description: None,
                 expires_at: Some(expires_at),
+                authenticated_at,
             },
             now,
         )
@@ -189,7 +200,7 @@ pub async fn issue_temporary_token(
         "expires_at": audit::time_value(expires_at),
         "via": "password",
     });
-    if let LoginVia::Device { client_id } = via {
+    if let LoginVia::Device { client_id, .. } = via {
         data["via"] = json!("device");
         data["client_id"] = json!(client_id);
     }

@@ -6,7 +6,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::audit::{self, AuditContext, AuditEvent};
-use crate::invalidate::{self, Invalidation};
+use crate::runtime::invalidate::{self, Invalidation};
 
 /// Restores a deleted org within its grace period: the same org, members, invitations
 /// and workspaces. Running servers learn it through `LISTEN/NOTIFY` (PostgreSQL) or

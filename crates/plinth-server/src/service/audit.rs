@@ -10,10 +10,10 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::sync::mpsc;
 
+use crate::api::pagination::parse_limit;
+use crate::api::views;
 use crate::error::{ApiError, ApiResult};
-use crate::pagination::parse_limit;
-use crate::state::AppState;
-use crate::views;
+use crate::runtime::state::AppState;
 
 /// The store query for `filters` on `chain`; every bad filter is a 400 `validation`.
 pub fn store_query(chain: String, filters: &AuditQuery) -> ApiResult<plinth_store::AuditQuery> {

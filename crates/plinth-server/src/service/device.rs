@@ -10,16 +10,15 @@ use plinth_api::{DEVICE_CODE_GRANT_TYPE, DeviceCodeRequest, DeviceTokenRequest};
 use plinth_core::{AuditAction, DeviceCode, TokenSecret, UserCode};
 use plinth_store::{
     DeviceGrantRecord, DeviceGrantStatus, NewDeviceGrant, StoreError, TokenRecord, UserRecord,
-    time_to_micros,
 };
 use serde_json::json;
 
+use crate::api::extract::ClientMeta;
 use crate::audit::{self, AuditContext, AuditEvent};
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ClientMeta;
+use crate::runtime::state::AppState;
 use crate::service::accounts::{LoginVia, issue_temporary_token};
-use crate::state::AppState;
 
 /// How long a code can be approved and polled for.
 pub const GRANT_LIFETIME: time::Duration = time::Duration::minutes(15);
@@ -214,9 +213,10 @@ async fn issue(
         .user_by_id(approver)
         .await?
         .ok_or_else(|| DeviceError::invalid_grant("the approving user no longer exists"))?;
-    // Signing out everywhere after approving takes the approval back too.
-    let decided_at = grant.decided_at.map_or(0, time_to_micros);
-    if decided_at <= user.token_min_issued_at {
+    // Signing out everywhere after approving (or after the approver's last login) takes
+    // the approval back too.
+    let authenticated_at = grant.authenticated_at.unwrap_or(0);
+    if authenticated_at <= user.token_min_issued_at {
         return Err(DeviceError::oauth(
             "access_denied",
             "the approving user signed out everywhere since; start the login again",
@@ -232,6 +232,7 @@ async fn issue(
     let ctx = AuditContext::for_user(&user, meta);
     let via = LoginVia::Device {
         client_id: &grant.client_id,
+        authenticated_at,
     };
     let issued = issue_temporary_token(state, &mut tx, &ctx, &user, via).await?;
     tx.commit().await?;
@@ -249,16 +250,27 @@ pub async fn decide(
 ) -> ApiResult<DeviceGrantRecord> {
     // A stolen API token must not mint login sessions.
     actor.require_login_session("approving a CLI login")?;
-    decide_as(state, meta, &actor.user, user_code, approve).await
+    let authenticated_at = actor.authenticated_at_us();
+    decide_as(
+        state,
+        meta,
+        &actor.user,
+        authenticated_at,
+        user_code,
+        approve,
+    )
+    .await
 }
 
 /// `user` approves or denies the CLI login showing `user_code`: whoever calls this has
-/// established who `user` is (a login session, or a password on the `/device` page).
-/// Recorded in the user's own audit log.
+/// established who `user` is (a login session, or a password on the `/device` page), at
+/// `authenticated_at` (unix µs), which the CLI's token inherits. Recorded in the user's
+/// own audit log.
 pub async fn decide_as(
     state: &AppState,
     meta: &ClientMeta,
     user: &UserRecord,
+    authenticated_at: i64,
     user_code: &str,
     approve: bool,
 ) -> ApiResult<DeviceGrantRecord> {
@@ -290,7 +302,7 @@ pub async fn decide_as(
     };
     let mut tx = state.store.begin().await?;
     let decided = tx
-        .decide_device_grant(&grant.id, &user.id, decision, now)
+        .decide_device_grant(&grant.id, &user.id, authenticated_at, decision, now)
         .await?
         // Someone decided it (or it expired) between the read and this write.
         .ok_or_else(|| ApiError::conflict("this CLI login was decided already"))?;

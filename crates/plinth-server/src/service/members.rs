@@ -5,13 +5,13 @@ use plinth_store::{
 };
 use serde_json::json;
 
+use crate::api::extract::ClientMeta;
 use crate::audit::{self, AuditContext, AuditEvent, Changes};
 use crate::auth::Actor;
 use crate::auth::org::{OrgMember, OrgOwner};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ClientMeta;
-use crate::invalidate::Invalidation;
-use crate::state::AppState;
+use crate::runtime::invalidate::Invalidation;
+use crate::runtime::state::AppState;
 
 pub(crate) fn org_role(role: plinth_api::OrgRole) -> OrgRole {
     match role {
@@ -248,6 +248,8 @@ pub async fn accept(
     org: &str,
 ) -> ApiResult<(OrgRecord, OrgRole)> {
     let org = invited_org(state, org).await?;
+    // The org's reset covers its invitations: a refused session cannot join it.
+    actor.check_org_reset(&org)?;
     let inv = Invalidation::Membership {
         org_id: org.id.clone(),
         user_id: actor.user.id.clone(),
@@ -275,6 +277,8 @@ pub async fn decline(
     org: &str,
 ) -> ApiResult<()> {
     let org = invited_org(state, org).await?;
+    // The org's reset covers its invitations: a refused session cannot join it.
+    actor.check_org_reset(&org)?;
     let inv = Invalidation::Membership {
         org_id: org.id.clone(),
         user_id: actor.user.id.clone(),

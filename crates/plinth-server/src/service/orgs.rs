@@ -3,13 +3,13 @@ use plinth_core::{AuditAction, AvatarUrl, DisplayName, Handle, OrgPermission};
 use plinth_store::{NewOrg, OrgRecord, OrgUpdate, Page, UserOrg, time_to_micros};
 use serde_json::json;
 
+use crate::api::extract::ClientMeta;
 use crate::audit::{self, AuditContext, AuditEvent, Changes};
 use crate::auth::Actor;
 use crate::auth::org::OrgOwner;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ClientMeta;
-use crate::invalidate::Invalidation;
-use crate::state::AppState;
+use crate::runtime::invalidate::Invalidation;
+use crate::runtime::state::AppState;
 
 pub(crate) fn parse_display_name(input: &str) -> ApiResult<String> {
     Ok(DisplayName::parse(input)
@@ -72,7 +72,7 @@ pub async fn list(
 ) -> ApiResult<Page<UserOrg>> {
     Ok(state
         .store
-        .list_user_orgs(&actor.user.id, after, limit)
+        .list_user_orgs(&actor.user.id, actor.authenticated_at_us(), after, limit)
         .await?)
 }
 

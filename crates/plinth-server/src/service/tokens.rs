@@ -3,13 +3,13 @@ use plinth_core::{AuditAction, TokenKind, TokenSecret};
 use plinth_store::{NewToken, TokenPage, TokenRecord, TokenStatus, TokenUpdate};
 use serde_json::json;
 
+use crate::api::extract::ClientMeta;
 use crate::audit::{self, AuditContext, AuditEvent, Changes, time_value};
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ClientMeta;
-use crate::invalidate::Invalidation;
+use crate::runtime::invalidate::Invalidation;
+use crate::runtime::state::AppState;
 use crate::service::accounts::issue_time;
-use crate::state::AppState;
 
 /// Live user tokens a user may hold at once.
 pub const MAX_USER_TOKENS: i64 = 10;
@@ -96,6 +96,9 @@ pub async fn create(
                 title: Some(title),
                 description,
                 expires_at,
+                // A user token is only as fresh as the login that made it: a session a
+                // reset refused cannot mint a token that the reset accepts.
+                authenticated_at: actor.authenticated_at_us(),
             },
             now,
         )

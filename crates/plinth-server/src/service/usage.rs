@@ -9,8 +9,8 @@ use time::{Date, Duration};
 
 use crate::auth::org::OrgOwner;
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
-use crate::usage::{
+use crate::runtime::state::AppState;
+use crate::usage::meter::{
     API_REQUESTS, AUDIT_EVENTS, DNS_QUERIES, MEMBERS, WORKSPACE_REQUESTS, WORKSPACES, day_of,
 };
 

@@ -6,15 +6,15 @@ use plinth_core::{AuditAction, OrgPermission, WorkspaceHandle, WorkspaceRole};
 use plinth_store::{MembershipStatus, Page, WorkspaceMemberRecord, WorkspaceRecord};
 use serde_json::json;
 
+use crate::api::extract::ClientMeta;
 use crate::audit::{self, AuditContext, AuditEvent, Changes};
 use crate::auth::org::{OrgAccess, OrgMember, OrgOwner};
-use crate::directory::Entry;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ClientMeta;
-use crate::invalidate::Invalidation;
+use crate::names::directory::Entry;
+use crate::runtime::invalidate::Invalidation;
+use crate::runtime::state::AppState;
 use crate::service::members::resolve_user;
 use crate::service::orgs::parse_display_name;
-use crate::state::AppState;
 
 /// A workspace and the caller's effective role on it.
 pub struct VisibleWorkspace {
@@ -68,6 +68,19 @@ async fn visible(
             .ok_or_else(no_such_workspace)?,
     };
     Ok(VisibleWorkspace { workspace, role })
+}
+
+/// Whether the caller may see the workspace with id `workspace_id` (the workspace hosts
+/// ask this; an org owner's answer needs no database read).
+pub async fn can_see(state: &AppState, access: &OrgAccess, workspace_id: &str) -> ApiResult<bool> {
+    if access.role().implicit_workspace_role().is_some() {
+        return Ok(true);
+    }
+    Ok(state
+        .store
+        .workspace_role(workspace_id, &access.actor.user.id)
+        .await?
+        .is_some())
 }
 
 /// Like [`visible`], then 403 unless the caller owns the workspace.

@@ -44,6 +44,7 @@ pub fn new_token(user_id: &str, kind: TokenKind, title: Option<&str>) -> (TokenS
         title: title.map(str::to_owned),
         description: None,
         expires_at: None,
+        authenticated_at: 0,
     };
     (secret, new)
 }
@@ -84,6 +85,7 @@ pub fn assert_same_token(got: &TokenRecord, want: &TokenRecord) {
     assert_eq!(got.status, want.status);
     assert_eq!(got.last4, want.last4);
     assert_eq!(got.created_at, want.created_at);
+    assert_eq!(got.authenticated_at, want.authenticated_at);
     assert_eq!(got.expires_at, want.expires_at);
     assert_eq!(got.last_used_at, want.last_used_at);
     assert_eq!(got.revoked_at, want.revoked_at);

@@ -25,6 +25,8 @@ async fn insert_then_find_by_hash(fixture: &TestDb) {
                 title: Some("CI".to_owned()),
                 description: Some("deploys from CI".to_owned()),
                 expires_at: Some(expires),
+                // Inherited from an older login session: not the issue time.
+                authenticated_at: plinth_store::time_to_micros(at) - 5_000_000,
             },
             at,
         )
@@ -36,6 +38,10 @@ async fn insert_then_find_by_hash(fixture: &TestDb) {
     assert_eq!(token.status, TokenStatus::Active);
     assert_eq!(token.last4, secret.last4());
     assert_eq!(token.created_at, at);
+    assert_eq!(
+        token.authenticated_at,
+        plinth_store::time_to_micros(at) - 5_000_000
+    );
     assert_eq!(token.expires_at, Some(expires));
     assert_eq!((token.last_used_at, token.revoked_at), (None, None));
 
@@ -265,6 +271,7 @@ async fn update_user_token_applies_to_own_live_tokens(fixture: &TestDb) {
                 title: Some("old title".to_owned()),
                 description: Some("old description".to_owned()),
                 expires_at: None,
+                authenticated_at: plinth_store::time_to_micros(at),
             },
             at,
         )

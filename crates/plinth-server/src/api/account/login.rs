@@ -2,10 +2,11 @@ use axum::Json;
 use axum::extract::State;
 use plinth_api::{LoginRequest, LoginResponse, Problem};
 
+use crate::api::extract::{ApiJson, ClientMeta};
+use crate::api::views;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ClientMeta};
-use crate::state::AppState;
-use crate::{service, views};
+use crate::runtime::state::AppState;
+use crate::service;
 
 /// Log in with a handle or email and a password; answers a temporary token.
 #[utoipa::path(post, path = "/login", tag = "account",

@@ -2,11 +2,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use plinth_api::Problem;
 
+use crate::api::extract::ClientMeta;
 use crate::auth::Actor;
 use crate::error::ApiResult;
-use crate::extract::ClientMeta;
+use crate::runtime::state::AppState;
 use crate::service;
-use crate::state::AppState;
 
 /// End the login session of the token presented.
 #[utoipa::path(post, path = "/logout", tag = "account",

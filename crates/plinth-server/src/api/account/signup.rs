@@ -3,10 +3,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use plinth_api::{Problem, SignupRequest, User};
 
+use crate::api::extract::{ApiJson, ClientMeta};
+use crate::api::views;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ClientMeta};
-use crate::state::AppState;
-use crate::{service, views};
+use crate::runtime::state::AppState;
+use crate::service;
 
 /// Create an account.
 #[utoipa::path(post, path = "/signup", tag = "account",

@@ -5,11 +5,11 @@ use plinth_api::{AuditQuery, Problem};
 use plinth_core::OrgPermission;
 use plinth_store::org_chain;
 
+use crate::api::extract::ApiQuery;
 use crate::auth::org::OrgOwner;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ApiQuery;
+use crate::runtime::state::AppState;
 use crate::service::audit::{ExportFormat, export_body, store_query};
-use crate::state::AppState;
 
 /// Download the org's audit log (with the same filters as the list, newest first) as
 /// CSV or JSON Lines. Streamed: any size, constant server memory.

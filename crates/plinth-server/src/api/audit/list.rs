@@ -4,13 +4,13 @@ use plinth_api::{AuditEntry, AuditQuery, Page, Problem};
 use plinth_core::OrgPermission;
 use plinth_store::{org_chain, user_chain};
 
+use crate::api::extract::ApiQuery;
+use crate::api::views;
 use crate::auth::Actor;
 use crate::auth::org::OrgOwner;
 use crate::error::ApiResult;
-use crate::extract::ApiQuery;
+use crate::runtime::state::AppState;
 use crate::service::audit::{encode_cursor, page, store_query};
-use crate::state::AppState;
-use crate::views;
 
 fn answer(found: plinth_store::AuditPage) -> Json<Page<AuditEntry>> {
     Json(Page {

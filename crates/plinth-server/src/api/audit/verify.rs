@@ -4,11 +4,11 @@ use plinth_api::{AuditVerification, Problem};
 use plinth_core::OrgPermission;
 use plinth_store::org_chain;
 
+use crate::api::views;
 use crate::auth::org::OrgOwner;
 use crate::error::ApiResult;
+use crate::runtime::state::AppState;
 use crate::service::audit::verify;
-use crate::state::AppState;
-use crate::views;
 
 /// Check the org's log: every entry must link to the one before it and match its hash.
 /// Reports the first broken entry. Owners only.

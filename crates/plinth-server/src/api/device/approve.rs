@@ -2,11 +2,11 @@ use axum::Json;
 use axum::extract::State;
 use plinth_api::{DeviceDecision, DeviceDecisionRequest, Problem};
 
+use crate::api::extract::{ApiJson, ClientMeta};
 use crate::auth::Actor;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ClientMeta};
+use crate::runtime::state::AppState;
 use crate::service;
-use crate::state::AppState;
 
 /// Approve the CLI login showing `user_code`: that CLI gets a login session as the caller.
 #[utoipa::path(post, path = "/device/approve", tag = "account",

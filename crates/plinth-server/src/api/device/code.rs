@@ -5,10 +5,10 @@ use axum::response::{IntoResponse, Response};
 use plinth_api::{DeviceCodeRequest, DeviceCodeResponse, OAuthError, Problem};
 
 use super::{OAuthForm, no_store};
-use crate::extract::{ClientMeta, request_origin};
+use crate::api::extract::{ClientMeta, request_origin};
+use crate::runtime::state::AppState;
 use crate::service;
 use crate::service::device::{DeviceError, GRANT_LIFETIME};
-use crate::state::AppState;
 
 /// Start a CLI login (RFC 8628 §3.1): a code for the person to approve, and a device code
 /// for the CLI to poll `/device/token` with.

@@ -17,9 +17,9 @@ use serde::de::DeserializeOwned;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::extract::{body_bytes, media_type};
+use crate::api::extract::{body_bytes, media_type};
+use crate::runtime::state::AppState;
 use crate::service::device::DeviceError;
-use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

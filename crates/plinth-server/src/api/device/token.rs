@@ -4,10 +4,10 @@ use axum::response::{IntoResponse, Response};
 use plinth_api::{DeviceTokenRequest, DeviceTokenResponse, OAuthError};
 
 use super::{OAuthForm, no_store};
-use crate::extract::ClientMeta;
+use crate::api::extract::ClientMeta;
+use crate::runtime::state::AppState;
 use crate::service;
 use crate::service::device::DeviceError;
-use crate::state::AppState;
 
 /// Poll for the token of a CLI login (RFC 8628 §3.4): a temporary token once approved.
 #[utoipa::path(post, path = "/device/token", tag = "account",

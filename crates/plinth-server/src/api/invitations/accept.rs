@@ -1,12 +1,13 @@
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use plinth_api::{Org, Problem};
 
+use crate::api::extract::{ApiPath, ClientMeta};
+use crate::api::views;
 use crate::auth::Actor;
 use crate::error::ApiResult;
-use crate::extract::ClientMeta;
-use crate::state::AppState;
-use crate::{service, views};
+use crate::runtime::state::AppState;
+use crate::service;
 
 /// Accept an invitation: the caller becomes an active member with the invited role.
 #[utoipa::path(post, path = "/user/invitations/{org}/accept", tag = "invitations",
@@ -22,7 +23,7 @@ pub async fn accept(
     State(state): State<AppState>,
     meta: ClientMeta,
     actor: Actor,
-    Path(org): Path<String>,
+    ApiPath(org): ApiPath<String>,
 ) -> ApiResult<Json<Org>> {
     let (org, role) = service::members::accept(&state, &meta, &actor, &org).await?;
     Ok(Json(views::org(&org, role)))

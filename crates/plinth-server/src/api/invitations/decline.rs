@@ -1,12 +1,12 @@
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use plinth_api::Problem;
 
+use crate::api::extract::{ApiPath, ClientMeta};
 use crate::auth::Actor;
 use crate::error::ApiResult;
-use crate::extract::ClientMeta;
+use crate::runtime::state::AppState;
 use crate::service;
-use crate::state::AppState;
 
 /// Decline an invitation. The org may invite the caller again later.
 #[utoipa::path(post, path = "/user/invitations/{org}/decline", tag = "invitations",
@@ -22,7 +22,7 @@ pub async fn decline(
     State(state): State<AppState>,
     meta: ClientMeta,
     actor: Actor,
-    Path(org): Path<String>,
+    ApiPath(org): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     service::members::decline(&state, &meta, &actor, &org).await?;
     Ok(StatusCode::NO_CONTENT)

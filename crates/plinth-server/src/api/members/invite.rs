@@ -3,11 +3,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use plinth_api::{InviteMemberRequest, Member, Problem};
 
+use crate::api::extract::{ApiJson, ClientMeta};
+use crate::api::views;
 use crate::auth::org::OrgOwner;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ClientMeta};
-use crate::state::AppState;
-use crate::{service, views};
+use crate::runtime::state::AppState;
+use crate::service;
 
 /// Invite an existing user (by handle or email); they join when they accept.
 #[utoipa::path(post, path = "/orgs/{org}/members", tag = "members",

@@ -2,12 +2,13 @@ use axum::Json;
 use axum::extract::State;
 use plinth_api::{Member, Page, PageQuery, Problem};
 
+use crate::api::extract::ApiQuery;
+use crate::api::pagination::{PageRequest, encode_cursor};
+use crate::api::views;
 use crate::auth::org::OrgMember;
 use crate::error::ApiResult;
-use crate::extract::ApiQuery;
-use crate::pagination::{PageRequest, encode_cursor};
-use crate::state::AppState;
-use crate::{service, views};
+use crate::runtime::state::AppState;
+use crate::service;
 
 /// An org's members and pending invitations, newest first.
 #[utoipa::path(get, path = "/orgs/{org}/members", tag = "members",

@@ -1,12 +1,12 @@
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use plinth_api::Problem;
 
+use crate::api::extract::{ApiPath, ClientMeta};
 use crate::auth::org::OrgMember;
 use crate::error::ApiResult;
-use crate::extract::ClientMeta;
+use crate::runtime::state::AppState;
 use crate::service;
-use crate::state::AppState;
 
 /// Remove a member or withdraw an invitation (owners), or leave the org (yourself).
 #[utoipa::path(delete, path = "/orgs/{org}/members/{user}", tag = "members",
@@ -27,7 +27,7 @@ pub async fn remove(
     State(state): State<AppState>,
     meta: ClientMeta,
     member: OrgMember,
-    Path((_org, user)): Path<(String, String)>,
+    ApiPath((_org, user)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     service::members::remove(&state, &meta, &member, &user).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -1,12 +1,13 @@
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use plinth_api::{Member, Problem, UpdateMemberRequest};
 
+use crate::api::extract::{ApiJson, ApiPath, ClientMeta};
+use crate::api::views;
 use crate::auth::org::OrgOwner;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ClientMeta};
-use crate::state::AppState;
-use crate::{service, views};
+use crate::runtime::state::AppState;
+use crate::service;
 
 /// Change a member's role. The last active owner can't be demoted (409 `last-owner`).
 #[utoipa::path(patch, path = "/orgs/{org}/members/{user}", tag = "members",
@@ -29,7 +30,7 @@ pub async fn update(
     State(state): State<AppState>,
     meta: ClientMeta,
     owner: OrgOwner,
-    Path((_org, user)): Path<(String, String)>,
+    ApiPath((_org, user)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<UpdateMemberRequest>,
 ) -> ApiResult<Json<Member>> {
     let member = service::members::update(&state, &meta, &owner, &user, req).await?;

@@ -2,11 +2,12 @@ use axum::Json;
 use axum::extract::State;
 use plinth_api::{ChangeHandleRequest, Org, Problem};
 
+use crate::api::extract::{ApiJson, ClientMeta};
+use crate::api::views;
 use crate::auth::org::OrgOwner;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ClientMeta};
-use crate::state::AppState;
-use crate::{service, views};
+use crate::runtime::state::AppState;
+use crate::service;
 
 /// Change the org's handle, and so the DNS name of every workspace (owners only). The
 /// old handle stays reserved for the org, and its names and API paths redirect, for

@@ -4,11 +4,12 @@ use axum::http::StatusCode;
 use plinth_api::{CreateOrgRequest, Org, Problem};
 use plinth_core::OrgRole;
 
+use crate::api::extract::{ApiJson, ClientMeta};
+use crate::api::views;
 use crate::auth::Actor;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ClientMeta};
-use crate::state::AppState;
-use crate::{service, views};
+use crate::runtime::state::AppState;
+use crate::service;
 
 /// Create an organization; the caller becomes its first owner.
 #[utoipa::path(post, path = "/orgs", tag = "orgs",

@@ -2,11 +2,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use plinth_api::{DeleteOrgQuery, Problem};
 
+use crate::api::extract::{ApiQuery, ClientMeta};
 use crate::auth::org::OrgOwner;
 use crate::error::ApiResult;
-use crate::extract::{ApiQuery, ClientMeta};
+use crate::runtime::state::AppState;
 use crate::service;
-use crate::state::AppState;
 
 /// Delete the org (owners only): `confirm` must be its handle. It disappears at once,
 /// with its workspaces' DNS names; an administrator can restore it during the grace

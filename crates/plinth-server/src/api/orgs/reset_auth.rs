@@ -2,11 +2,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use plinth_api::Problem;
 
+use crate::api::extract::ClientMeta;
 use crate::auth::org::OrgOwner;
 use crate::error::ApiResult;
-use crate::extract::ClientMeta;
+use crate::runtime::state::AppState;
 use crate::service;
-use crate::state::AppState;
 
 /// Reset authentication: every temporary and user token issued until now is refused on
 /// this org (401 `auth-reset`), the caller's own included; other orgs are untouched.

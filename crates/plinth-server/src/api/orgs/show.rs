@@ -1,8 +1,8 @@
 use axum::Json;
 use plinth_api::{Org, Problem};
 
+use crate::api::views;
 use crate::auth::org::OrgMember;
-use crate::views;
 
 /// An org's profile, with the caller's role. Answered from memory on a warm request.
 #[utoipa::path(get, path = "/orgs/{org}", tag = "orgs",

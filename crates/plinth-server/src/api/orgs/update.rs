@@ -2,11 +2,12 @@ use axum::Json;
 use axum::extract::State;
 use plinth_api::{Org, Problem, UpdateOrgRequest};
 
+use crate::api::extract::{ApiJson, ClientMeta};
+use crate::api::views;
 use crate::auth::org::OrgOwner;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ClientMeta};
-use crate::state::AppState;
-use crate::{service, views};
+use crate::runtime::state::AppState;
+use crate::service;
 
 /// Change an org's display name or avatar URL (owners only).
 #[utoipa::path(patch, path = "/orgs/{org}", tag = "orgs",

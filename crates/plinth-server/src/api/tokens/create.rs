@@ -3,11 +3,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use plinth_api::{CreateTokenRequest, CreatedToken, Problem};
 
+use crate::api::extract::{ApiJson, ClientMeta};
+use crate::api::views;
 use crate::auth::Actor;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ClientMeta};
-use crate::state::AppState;
-use crate::{service, views};
+use crate::runtime::state::AppState;
+use crate::service;
 
 /// Create a user token for API use. Its secret is in this answer and nowhere else, ever.
 #[utoipa::path(post, path = "/user/tokens", tag = "tokens",

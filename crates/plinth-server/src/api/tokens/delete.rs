@@ -1,12 +1,12 @@
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use plinth_api::Problem;
 
+use crate::api::extract::{ApiPath, ClientMeta};
 use crate::auth::Actor;
 use crate::error::ApiResult;
-use crate::extract::ClientMeta;
+use crate::runtime::state::AppState;
 use crate::service;
-use crate::state::AppState;
 
 /// Delete a user token; it is refused from now on as revoked.
 #[utoipa::path(delete, path = "/user/tokens/{id}", tag = "tokens",
@@ -22,7 +22,7 @@ pub async fn delete(
     State(state): State<AppState>,
     meta: ClientMeta,
     actor: Actor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     service::tokens::delete(&state, &meta, &actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -1,12 +1,13 @@
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use plinth_api::{Problem, Token, UpdateTokenRequest};
 
+use crate::api::extract::{ApiJson, ApiPath, ClientMeta};
+use crate::api::views;
 use crate::auth::Actor;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ClientMeta};
-use crate::state::AppState;
-use crate::{service, views};
+use crate::runtime::state::AppState;
+use crate::service;
 
 /// Change a user token's title, description or status (`inactive` stops it at once).
 #[utoipa::path(patch, path = "/user/tokens/{id}", tag = "tokens",
@@ -24,7 +25,7 @@ pub async fn update(
     State(state): State<AppState>,
     meta: ClientMeta,
     actor: Actor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<UpdateTokenRequest>,
 ) -> ApiResult<Json<Token>> {
     let token = service::tokens::update(&state, &meta, &actor, &id, req).await?;

@@ -4,11 +4,11 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use plinth_api::{Problem, UsageQuery, UsageReport};
 
+use crate::api::extract::ApiQuery;
 use crate::auth::org::OrgOwner;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ApiQuery;
+use crate::runtime::state::AppState;
 use crate::service;
-use crate::state::AppState;
 
 enum Format {
     Json,

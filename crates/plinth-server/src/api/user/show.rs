@@ -1,8 +1,8 @@
 use axum::Json;
 use plinth_api::{Problem, User};
 
+use crate::api::views;
 use crate::auth::Actor;
-use crate::views;
 
 /// The caller's profile. Answered from memory on a warm token.
 #[utoipa::path(get, path = "/user", tag = "user",

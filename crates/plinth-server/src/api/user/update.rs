@@ -2,11 +2,12 @@ use axum::Json;
 use axum::extract::State;
 use plinth_api::{Problem, UpdateUserRequest, User};
 
+use crate::api::extract::{ApiJson, ClientMeta};
+use crate::api::views;
 use crate::auth::Actor;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ClientMeta};
-use crate::state::AppState;
-use crate::{service, views};
+use crate::runtime::state::AppState;
+use crate::service;
 
 /// Change the caller's display name, avatar URL or email.
 #[utoipa::path(patch, path = "/user", tag = "user",

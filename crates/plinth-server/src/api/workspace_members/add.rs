@@ -1,13 +1,14 @@
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use plinth_api::{AddWorkspaceMemberRequest, Problem, WorkspaceMember};
 
+use crate::api::extract::{ApiJson, ApiPath, ClientMeta};
+use crate::api::views;
 use crate::auth::org::OrgMember;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ClientMeta};
-use crate::state::AppState;
-use crate::{service, views};
+use crate::runtime::state::AppState;
+use crate::service;
 
 /// Give an org member a role on the workspace (workspace owners only).
 #[utoipa::path(post, path = "/orgs/{org}/workspaces/{ws}/members", tag = "workspaces",
@@ -30,7 +31,7 @@ pub async fn add(
     State(state): State<AppState>,
     meta: ClientMeta,
     member: OrgMember,
-    Path((_org, ws)): Path<(String, String)>,
+    ApiPath((_org, ws)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<AddWorkspaceMemberRequest>,
 ) -> ApiResult<(StatusCode, Json<WorkspaceMember>)> {
     let added = service::workspaces::add_member(&state, &meta, &member, &ws, req).await?;

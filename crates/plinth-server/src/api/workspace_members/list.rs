@@ -1,13 +1,14 @@
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use plinth_api::{Page, PageQuery, Problem, WorkspaceMember};
 
+use crate::api::extract::{ApiPath, ApiQuery};
+use crate::api::pagination::{PageRequest, encode_cursor};
+use crate::api::views;
 use crate::auth::org::OrgMember;
 use crate::error::ApiResult;
-use crate::extract::ApiQuery;
-use crate::pagination::{PageRequest, encode_cursor};
-use crate::state::AppState;
-use crate::{service, views};
+use crate::runtime::state::AppState;
+use crate::service;
 
 /// A workspace's explicit members, by handle (org owners are implicit owners, not listed).
 #[utoipa::path(get, path = "/orgs/{org}/workspaces/{ws}/members", tag = "workspaces",
@@ -26,7 +27,7 @@ use crate::{service, views};
 pub async fn list(
     State(state): State<AppState>,
     member: OrgMember,
-    Path((_org, ws)): Path<(String, String)>,
+    ApiPath((_org, ws)): ApiPath<(String, String)>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Page<WorkspaceMember>>> {
     let page = PageRequest::from_query(&query)?;

@@ -1,12 +1,12 @@
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use plinth_api::Problem;
 
+use crate::api::extract::{ApiPath, ClientMeta};
 use crate::auth::org::OrgMember;
 use crate::error::ApiResult;
-use crate::extract::ClientMeta;
+use crate::runtime::state::AppState;
 use crate::service;
-use crate::state::AppState;
 
 /// Take a user's role on the workspace away (workspace owners), or give up your own.
 #[utoipa::path(delete, path = "/orgs/{org}/workspaces/{ws}/members/{user}", tag = "workspaces",
@@ -27,7 +27,7 @@ pub async fn remove(
     State(state): State<AppState>,
     meta: ClientMeta,
     member: OrgMember,
-    Path((_org, ws, user)): Path<(String, String, String)>,
+    ApiPath((_org, ws, user)): ApiPath<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
     service::workspaces::remove_member(&state, &meta, &member, &ws, &user).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -1,12 +1,13 @@
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use plinth_api::{Problem, UpdateWorkspaceMemberRequest, WorkspaceMember};
 
+use crate::api::extract::{ApiJson, ApiPath, ClientMeta};
+use crate::api::views;
 use crate::auth::org::OrgMember;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ClientMeta};
-use crate::state::AppState;
-use crate::{service, views};
+use crate::runtime::state::AppState;
+use crate::service;
 
 /// Change a user's role on the workspace (workspace owners only).
 #[utoipa::path(patch, path = "/orgs/{org}/workspaces/{ws}/members/{user}", tag = "workspaces",
@@ -29,7 +30,7 @@ pub async fn update(
     State(state): State<AppState>,
     meta: ClientMeta,
     member: OrgMember,
-    Path((_org, ws, user)): Path<(String, String, String)>,
+    ApiPath((_org, ws, user)): ApiPath<(String, String, String)>,
     ApiJson(req): ApiJson<UpdateWorkspaceMemberRequest>,
 ) -> ApiResult<Json<WorkspaceMember>> {
     let updated =

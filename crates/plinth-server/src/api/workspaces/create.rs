@@ -3,11 +3,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use plinth_api::{CreateWorkspaceRequest, Problem, Workspace};
 
+use crate::api::extract::{ApiJson, ClientMeta};
+use crate::api::views;
 use crate::auth::org::OrgOwner;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ClientMeta};
-use crate::state::AppState;
-use crate::{service, views};
+use crate::runtime::state::AppState;
+use crate::service;
 
 /// Create a workspace (owners only). Its DNS name answers at once.
 #[utoipa::path(post, path = "/orgs/{org}/workspaces", tag = "workspaces",

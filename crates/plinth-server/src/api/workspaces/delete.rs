@@ -1,12 +1,12 @@
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use plinth_api::Problem;
 
+use crate::api::extract::{ApiPath, ClientMeta};
 use crate::auth::org::OrgOwner;
 use crate::error::ApiResult;
-use crate::extract::ClientMeta;
+use crate::runtime::state::AppState;
 use crate::service;
-use crate::state::AppState;
 
 /// Delete a workspace (org owners only). Its DNS name stops answering at once.
 #[utoipa::path(delete, path = "/orgs/{org}/workspaces/{ws}", tag = "workspaces",
@@ -26,7 +26,7 @@ pub async fn delete(
     State(state): State<AppState>,
     meta: ClientMeta,
     owner: OrgOwner,
-    Path((_org, ws)): Path<(String, String)>,
+    ApiPath((_org, ws)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     service::workspaces::delete(&state, &meta, &owner, &ws).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -2,12 +2,13 @@ use axum::Json;
 use axum::extract::State;
 use plinth_api::{Page, PageQuery, Problem, Workspace};
 
+use crate::api::extract::ApiQuery;
+use crate::api::pagination::{PageRequest, encode_cursor};
+use crate::api::views;
 use crate::auth::org::OrgMember;
 use crate::error::ApiResult;
-use crate::extract::ApiQuery;
-use crate::pagination::{PageRequest, encode_cursor};
-use crate::state::AppState;
-use crate::{service, views};
+use crate::runtime::state::AppState;
+use crate::service;
 
 /// The org's workspaces the caller can see (owners: all; members: those they have a
 /// role on), by handle.

@@ -1,11 +1,13 @@
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use plinth_api::{Problem, Workspace};
 
+use crate::api::extract::ApiPath;
+use crate::api::views;
 use crate::auth::org::OrgMember;
 use crate::error::ApiResult;
-use crate::state::AppState;
-use crate::{service, views};
+use crate::runtime::state::AppState;
+use crate::service;
 
 /// A workspace, with its DNS name and URL.
 #[utoipa::path(get, path = "/orgs/{org}/workspaces/{ws}", tag = "workspaces",
@@ -23,7 +25,7 @@ use crate::{service, views};
 pub async fn show(
     State(state): State<AppState>,
     member: OrgMember,
-    Path((_org, ws)): Path<(String, String)>,
+    ApiPath((_org, ws)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Workspace>> {
     let ws = service::workspaces::show(&state, &member, &ws).await?;
     Ok(Json(views::workspace(

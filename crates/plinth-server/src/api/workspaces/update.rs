@@ -1,12 +1,13 @@
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use plinth_api::{Problem, UpdateWorkspaceRequest, Workspace};
 
+use crate::api::extract::{ApiJson, ApiPath, ClientMeta};
+use crate::api::views;
 use crate::auth::org::OrgMember;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ClientMeta};
-use crate::state::AppState;
-use crate::{service, views};
+use crate::runtime::state::AppState;
+use crate::service;
 
 /// Change a workspace's display name (workspace owners, org owners included).
 #[utoipa::path(patch, path = "/orgs/{org}/workspaces/{ws}", tag = "workspaces",
@@ -28,7 +29,7 @@ pub async fn update(
     State(state): State<AppState>,
     meta: ClientMeta,
     member: OrgMember,
-    Path((_org, ws)): Path<(String, String)>,
+    ApiPath((_org, ws)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<UpdateWorkspaceRequest>,
 ) -> ApiResult<Json<Workspace>> {
     let ws = service::workspaces::update(&state, &meta, &member, &ws, req).await?;

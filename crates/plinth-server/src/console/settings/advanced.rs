@@ -11,6 +11,7 @@ use plinth_api::ChangeHandleRequest;
 use plinth_core::{DnsName, Handle};
 use serde::Deserialize;
 
+use crate::api::extract::ClientMeta;
 use crate::auth::org::OrgMember;
 use crate::console::chrome::Chrome;
 use crate::console::error::{ConsoleError, PageResult};
@@ -18,10 +19,9 @@ use crate::console::form::{ConsoleForm, Field, form_error};
 use crate::console::org::{OrgHeader, OwnerPage, all_workspaces};
 use crate::console::session::{Reason, see_other, to_login};
 use crate::error::ApiError;
-use crate::extract::ClientMeta;
+use crate::runtime::state::AppState;
 use crate::service;
 use crate::service::workspaces::VisibleWorkspace;
-use crate::state::AppState;
 
 async fn workspaces(
     state: &AppState,

@@ -18,8 +18,8 @@ use crate::console::error::{ConsoleError, PageResult};
 use crate::console::form::{Field, form_error};
 use crate::console::org::{OrgHeader, OwnerPage};
 use crate::error::ApiError;
+use crate::runtime::state::AppState;
 use crate::service::audit::{self, ExportFormat, encode_cursor, export_body, store_query, verify};
-use crate::state::AppState;
 
 const PAGE_SIZE: u32 = 25;
 

@@ -13,8 +13,8 @@ use crate::console::error::{ConsoleError, PageResult};
 use crate::console::graphics::Avatar;
 use crate::console::home::role_name;
 use crate::console::org::{OrgHeader, OwnerPage};
+use crate::runtime::state::AppState;
 use crate::service;
-use crate::state::AppState;
 
 pub struct MemberRow {
     pub handle: String,

@@ -8,14 +8,14 @@ use axum::response::Response;
 use plinth_api::UpdateOrgRequest;
 use serde::Deserialize;
 
+use crate::api::extract::ClientMeta;
 use crate::console::chrome::Chrome;
 use crate::console::error::{ConsoleError, PageResult};
 use crate::console::form::{ConsoleForm, Field, form_error};
 use crate::console::org::{OrgHeader, OwnerPage};
 use crate::error::ApiError;
-use crate::extract::ClientMeta;
+use crate::runtime::state::AppState;
 use crate::service;
-use crate::state::AppState;
 
 #[derive(Deserialize, Default)]
 pub struct ProfileForm {

@@ -15,8 +15,8 @@ use crate::console::form::{Field, form_error};
 use crate::console::graphics::{CHART_HEIGHT, CHART_WIDTH, Chart, count};
 use crate::console::org::{OrgHeader, OwnerPage};
 use crate::error::ApiError;
+use crate::runtime::state::AppState;
 use crate::service;
-use crate::state::AppState;
 
 #[derive(Deserialize, Default)]
 pub struct RangeQuery {

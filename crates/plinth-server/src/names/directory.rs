@@ -2,7 +2,7 @@
 //! answer from, so neither ever queries the database per request.
 //!
 //! Services update it in place right after their commit; other replicas reload it on
-//! an [`crate::invalidate::Invalidation::Workspaces`] notification, and every replica
+//! an [`crate::runtime::invalidate::Invalidation::Workspaces`] notification, and every replica
 //! reloads it periodically as the backstop for a missed one.
 
 use std::collections::HashMap;

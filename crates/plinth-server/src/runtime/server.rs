@@ -9,10 +9,12 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::app::router;
-use crate::config::Settings;
-use crate::dns::DnsServer;
-use crate::invalidate::run_listener;
-use crate::state::AppState;
+use crate::names::dns::DnsServer;
+use crate::runtime::config::Settings;
+use crate::runtime::invalidate::run_listener;
+use crate::runtime::last_used::flush_token_uses;
+use crate::runtime::state::AppState;
+use crate::usage::tasks::{flush_usage, snapshot_usage, snapshot_usage_every};
 
 /// How often deleted orgs, expired reservations and old audit entries are purged.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
@@ -101,7 +103,11 @@ pub async fn start(store: Store, mut settings: Settings) -> std::io::Result<Runn
         )),
         tokio::spawn(refresh_directory_every(state.clone(), shutdown_rx.clone())),
         tokio::spawn(flush_every(state.clone(), shutdown_rx.clone())),
-        tokio::spawn(snapshot_usage_every(state.clone(), shutdown_rx.clone())),
+        tokio::spawn(snapshot_usage_every(
+            state.clone(),
+            shutdown_rx.clone(),
+            MIN_PERIOD,
+        )),
         tokio::spawn(purge_every(state.clone(), shutdown_rx)),
     ];
     Ok(Running {
@@ -167,7 +173,7 @@ pub async fn purge_expired(state: &AppState) {
         Ok(orgs) => tracing::info!(count = orgs.len(), "purged deleted organizations"),
         Err(err) => tracing::warn!(error = %err, "could not purge deleted organizations"),
     }
-    match crate::audit::purge_expired(state).await {
+    match crate::audit::retention::purge_expired(state).await {
         Ok(0) => {}
         Ok(removed) => tracing::info!(removed, "purged audit entries past retention"),
         Err(err) => tracing::warn!(error = %err, "could not purge old audit entries"),
@@ -176,52 +182,4 @@ pub async fn purge_expired(state: &AppState) {
         tracing::warn!(error = %err, "could not purge expired CLI logins");
     }
     state.metrics.purge_passes.inc();
-}
-
-/// Takes today's usage snapshots at start, then every `usage_snapshot_every`; the last
-/// one is taken at shutdown.
-async fn snapshot_usage_every(state: AppState, mut shutdown: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(state.settings.usage_snapshot_every.max(MIN_PERIOD));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = shutdown.changed() => return,
-        }
-        snapshot_usage(&state).await;
-    }
-}
-
-/// Overwrites today's (UTC, by the server's clock) `members`, `workspaces` and
-/// `audit_events` figures of every live org.
-pub async fn snapshot_usage(state: &AppState) {
-    let now = state.now().to_offset(time::UtcOffset::UTC);
-    let today = crate::usage::day_of(now);
-    let start = now.replace_time(time::Time::MIDNIGHT);
-    let (start_us, end_us) = (
-        plinth_store::time_to_micros(start),
-        plinth_store::time_to_micros(start + time::Duration::days(1)),
-    );
-    if let Err(err) = state.store.snapshot_usage(&today, start_us, end_us).await {
-        tracing::warn!(error = %err, "could not take the usage snapshot; will retry");
-    }
-    state.metrics.usage_snapshots.inc();
-}
-
-/// Writes the usage counted since the last flush.
-pub async fn flush_usage(state: &AppState) {
-    if let Err(err) = state.usage.flush(&state.store).await {
-        tracing::warn!(error = %err, "could not record usage; will retry");
-    }
-}
-
-/// Writes the token uses noted since the last flush, in one transaction.
-pub async fn flush_token_uses(state: &AppState) {
-    let uses = state.last_used.take();
-    if uses.is_empty() {
-        return;
-    }
-    if let Err(err) = state.store.touch_tokens(&uses).await {
-        tracing::warn!(error = %err, count = uses.len(), "could not record token uses");
-    }
 }

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
+use crate::runtime::state::AppState;
+
 pub const RECORD_EVERY: Duration = Duration::from_secs(60);
 
 #[derive(Default)]
@@ -42,6 +44,17 @@ impl LastUsed {
     pub fn take(&self) -> Vec<(String, OffsetDateTime)> {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.pending.drain().collect()
+    }
+}
+
+/// Writes the token uses noted since the last flush, in one transaction.
+pub async fn flush_token_uses(state: &AppState) {
+    let uses = state.last_used.take();
+    if uses.is_empty() {
+        return;
+    }
+    if let Err(err) = state.store.touch_tokens(&uses).await {
+        tracing::warn!(error = %err, count = uses.len(), "could not record token uses");
     }
 }
 

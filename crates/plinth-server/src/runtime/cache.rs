@@ -3,7 +3,7 @@
 //!
 //! Entries live at most [`CACHE_TTL`]; every change that could make one wrong (logout,
 //! token update or delete, profile change, sign out everywhere) drops it at once, on
-//! this replica directly and on the others through [`crate::invalidate`].
+//! this replica directly and on the others through [`crate::runtime::invalidate`].
 
 use std::collections::HashMap;
 use std::hash::Hash;

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, header};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::runtime::state::AppState;
 
 /// The largest request body accepted anywhere: 64 KiB.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -105,6 +105,29 @@ where
                     ApiError::validation(path, message)
                 }
             })
+    }
+}
+
+/// Path parameters. A segment that cannot name anything (not UTF-8 once decoded, say
+/// `%FF`) is a 404 `not-found` problem, as any unknown id or handle is: never a 500 nor a
+/// plain-text answer.
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(ApiPath(value)),
+            Err(rejection) => Err(ApiError::not_found().detail(format!(
+                "nothing is at this path: {}",
+                rejection.body_text()
+            ))),
+        }
     }
 }
 

@@ -8,12 +8,12 @@ use time::OffsetDateTime;
 
 use crate::auth::password::PasswordHashing;
 use crate::auth::rate_limit::LoginLimiter;
-use crate::cache::AuthCache;
-use crate::config::Settings;
-use crate::directory::WorkspaceDirectory;
-use crate::last_used::LastUsed;
-use crate::metrics::Metrics;
-use crate::usage::UsageMeter;
+use crate::names::directory::WorkspaceDirectory;
+use crate::runtime::cache::AuthCache;
+use crate::runtime::config::Settings;
+use crate::runtime::last_used::LastUsed;
+use crate::runtime::metrics::Metrics;
+use crate::usage::meter::UsageMeter;
 
 /// CLI login codes one address may ask for in a minute.
 const DEVICE_CODES_PER_MINUTE: u32 = 30;

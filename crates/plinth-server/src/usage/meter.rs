@@ -2,12 +2,12 @@
 //!
 //! `count` is a hash-map increment under a mutex: no I/O, no allocation once a key exists.
 //! `flush` swaps the map out and upserts it in one transaction, every
-//! [`Settings::flush_every`](crate::config::Settings::flush_every) (10 s) and at shutdown.
+//! [`Settings::flush_every`](crate::runtime::config::Settings::flush_every) (10 s) and at shutdown.
 //! If a flush fails, its counts are put back and retried next time. A `kill -9` loses at
 //! most what was counted since the last flush.
 //!
 //! `members` and `workspaces` are not counted here: they are daily snapshots, read from
-//! the tables themselves by [`crate::server::snapshot_usage`].
+//! the tables themselves by [`crate::usage::tasks::snapshot_usage`].
 
 use std::collections::HashMap;
 use std::sync::Mutex;

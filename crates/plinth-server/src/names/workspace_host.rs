@@ -17,9 +17,10 @@ use axum::extract::FromRequestParts;
 use crate::auth::Actor;
 use crate::auth::org::OrgAccess;
 use crate::console::esc;
-use crate::directory::{Entry, Lookup};
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::names::directory::{Entry, Lookup};
+use crate::runtime::state::AppState;
+use crate::service;
 
 /// The first label of `host` when it is a name directly under `base_domain`.
 fn workspace_label<'h>(host: &'h str, base_domain: &str) -> Option<&'h str> {
@@ -76,7 +77,7 @@ pub async fn serve_workspace_hosts(
                 .map(|p| p.as_str())
                 .unwrap_or("/");
             // Behind a TLS-terminating proxy the browser came in over https: keep it.
-            let scheme = crate::extract::request_scheme(req.headers());
+            let scheme = crate::api::extract::request_scheme(req.headers());
             let location = format!(
                 "{scheme}://{}.{}{port}{path}",
                 entry.label(),
@@ -95,25 +96,30 @@ pub async fn serve_workspace_hosts(
     };
     // A request that carries a token is checked against the org: a token issued before
     // the org's authentication reset is refused here as on the API (401 `auth-reset`),
-    // and a caller who is not a member learns nothing (404). Without a token, the page
-    // is the workspace's public landing page.
+    // and a caller who is not a member learns nothing (404). Only a caller who may see
+    // the workspace is shown more than its DNS name (DESIGN.md §4, workspace hosts).
+    let mut sees_workspace = false;
     if req.headers().contains_key(header::AUTHORIZATION) {
         let (mut parts, body) = req.into_parts();
         let checked = match Actor::from_request_parts(&mut parts, &state).await {
-            Ok(actor) => OrgAccess::resolve(&state, actor, &entry.org_handle)
-                .await
-                .map(|_| ()),
+            Ok(actor) => match OrgAccess::resolve(&state, actor, &entry.org_handle).await {
+                Ok(access) => {
+                    service::workspaces::can_see(&state, &access, &entry.workspace_id).await
+                }
+                Err(err) => Err(err),
+            },
             Err(err) => Err(err),
         };
-        if let Err(err) = checked {
-            return err.into_response();
+        match checked {
+            Ok(sees) => sees_workspace = sees,
+            Err(err) => return err.into_response(),
         }
         req = Request::from_parts(parts, body);
     }
     state.usage.count(
         &entry.org_id,
         Some(&entry.workspace_id),
-        crate::usage::WORKSPACE_REQUESTS,
+        crate::usage::meter::WORKSPACE_REQUESTS,
         state.now(),
     );
     let dns_name = format!("{}.{}", entry.label(), state.settings.base_domain);
@@ -123,16 +129,17 @@ pub async fn serve_workspace_hosts(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("application/json"));
     let mut response = if wants_json {
+        let names = sees_workspace.then_some(&entry);
         Json(plinth_api::WorkspaceHost {
             workspace: entry.workspace_handle.clone(),
-            workspace_display_name: entry.workspace_display_name.clone(),
+            workspace_display_name: names.map(|e| e.workspace_display_name.clone()),
             org: entry.org_handle.clone(),
-            org_display_name: entry.org_display_name.clone(),
+            org_display_name: names.map(|e| e.org_display_name.clone()),
             dns_name,
         })
         .into_response()
     } else {
-        Html(page(&entry, &dns_name)).into_response()
+        Html(page(sees_workspace.then_some(&entry), &dns_name)).into_response()
     };
     // The answer depends on Accept: caches must keep the two apart.
     response
@@ -141,7 +148,19 @@ pub async fn serve_workspace_hosts(
     response
 }
 
-fn page(entry: &Entry, dns_name: &str) -> String {
+/// The workspace's page: its names for a caller who may see it, else the DNS name alone.
+fn page(entry: Option<&Entry>, dns_name: &str) -> String {
+    let Some(entry) = entry else {
+        return format!(
+            "<!doctype html><html lang=en><head><meta charset=utf-8>\
+             <meta name=viewport content=\"width=device-width, initial-scale=1\">\
+             <title>{dns}</title>\
+             <style>body{{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1b1f24}}\
+             code{{font-family:ui-monospace,monospace}}</style></head><body>\
+             <h1><code>{dns}</code></h1><p>A workspace served by Plinth.</p></body></html>",
+            dns = esc(dns_name),
+        );
+    };
     format!(
         "<!doctype html><html lang=en><head><meta charset=utf-8>\
          <meta name=viewport content=\"width=device-width, initial-scale=1\">\

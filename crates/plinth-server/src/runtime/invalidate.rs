@@ -9,7 +9,7 @@ use std::time::Duration;
 use plinth_store::{PgListener, WriteTx};
 use tokio::sync::watch;
 
-use crate::state::AppState;
+use crate::runtime::state::AppState;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Invalidation {
@@ -112,7 +112,7 @@ impl AppState {
 /// Listens for other replicas' invalidations until `shutdown` turns true. Reconnects on
 /// error, and then drops every cache: notifications sent meanwhile are lost.
 ///
-/// `connected` is the listener [`crate::server::start`] opened before taking requests:
+/// `connected` is the listener [`crate::runtime::server::start`] opened before taking requests:
 /// nothing can have been missed on it, so the caches stay as they are. Only a
 /// reconnection clears them.
 pub async fn run_listener(

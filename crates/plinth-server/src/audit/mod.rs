@@ -3,7 +3,9 @@
 //!
 //! `data` holds the before/after of the changed fields (see [`Changes`]) and never a
 //! secret: callers pass field values explicitly, so a token value, password hash or CSRF
-//! token can only get in by someone writing it in.
+//! token can only get in by someone writing it in. Retention is in [`retention`].
+
+pub mod retention;
 
 use plinth_core::AuditAction;
 use plinth_store::{NewAuditEntry, OrgRecord, UserRecord, WriteTx, org_chain, user_chain};
@@ -11,10 +13,10 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::api::extract::ClientMeta;
 use crate::auth::Actor;
 use crate::error::ApiResult;
-use crate::extract::ClientMeta;
-use crate::state::AppState;
+use crate::runtime::state::AppState;
 
 /// Who did it, and from where.
 #[derive(Debug, Clone, Default)]
@@ -203,15 +205,4 @@ pub async fn record_at(
 /// A time as it appears in `data`: RFC 3339, UTC.
 pub fn time_value(t: OffsetDateTime) -> Value {
     t.format(&Rfc3339).map(Value::String).unwrap_or(Value::Null)
-}
-
-/// Retention: removes entries older than `--audit-retention-days` (when set) and moves
-/// each chain's checkpoint past them, so verification stays green. Returns how many
-/// entries went.
-pub async fn purge_expired(state: &AppState) -> plinth_store::Result<u64> {
-    let Some(days) = state.settings.audit_retention_days else {
-        return Ok(0);
-    };
-    let cutoff = state.now() - time::Duration::days(i64::from(days));
-    state.store.purge_audit_before(cutoff).await
 }

@@ -1,6 +1,6 @@
 //! The authoritative DNS server for `settings.base_domain`, over UDP and TCP.
 //!
-//! Every answer comes from [`crate::directory::WorkspaceDirectory`] in memory: a query
+//! Every answer comes from [`crate::names::directory::WorkspaceDirectory`] in memory: a query
 //! never reaches the database. Workspace names (`{org}-{ws}.{base}`) get A (or AAAA when
 //! the workspace address is IPv6) pointing at `settings.workspace_address`; the apex
 //! answers SOA and NS; other names in the zone NXDOMAIN with the SOA in the authority
@@ -20,8 +20,8 @@ use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseI
 use hickory_server::zone_handler::MessageResponseBuilder;
 use tokio::net::{TcpListener, UdpSocket};
 
-use crate::directory::Lookup;
-use crate::state::AppState;
+use crate::names::directory::Lookup;
+use crate::runtime::state::AppState;
 
 /// Short, because names appear and disappear with workspaces.
 const TTL: u32 = 60;
@@ -155,7 +155,7 @@ impl ZoneHandler {
             self.state.usage.count(
                 &entry.org_id,
                 Some(&entry.workspace_id),
-                crate::usage::DNS_QUERIES,
+                crate::usage::meter::DNS_QUERIES,
                 now,
             );
         }

@@ -6,7 +6,7 @@ use plinth_store::{
     TokenRecord, TokenStatus, UserRecord, WorkspaceMemberRecord,
 };
 
-use crate::config::Settings;
+use crate::runtime::config::Settings;
 use crate::service::workspaces::VisibleWorkspace;
 
 pub fn user(user: &UserRecord) -> plinth_api::User {
