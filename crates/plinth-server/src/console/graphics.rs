@@ -80,10 +80,10 @@ pub fn short_date(day: &str) -> String {
 // The chart's coordinate system (the SVG's viewBox); the page scales it to its width.
 pub const CHART_WIDTH: f64 = 600.0;
 pub const CHART_HEIGHT: f64 = 220.0;
-const LEFT: f64 = 56.0;
-const RIGHT: f64 = 12.0;
+const LEFT: f64 = 84.0;
+const RIGHT: f64 = 16.0;
 const TOP: f64 = 14.0;
-const BOTTOM: f64 = 36.0;
+const BOTTOM: f64 = 44.0;
 
 #[derive(Clone, Debug)]
 pub struct Bar {
@@ -194,7 +194,7 @@ impl Chart {
             .into_iter()
             .map(|i| Tick {
                 x: num(LEFT + slot * i as f64 + slot / 2.0),
-                y: num(bottom + 22.0),
+                y: num(bottom + 30.0),
                 label: short_date(&days[i].0),
             })
             .collect();
