@@ -72,6 +72,10 @@ enum ClientCommand {
     Usage(cli::UsageArgs),
     /// An org's audit log: list entries, or export them all (`--export csv -o FILE`).
     Audit(cli::AuditArgs),
+    /// Your user API tokens: list, create (the secret is shown once), activate,
+    /// deactivate, delete.
+    #[command(subcommand)]
+    Token(cli::TokenCli),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -111,6 +115,7 @@ fn run_client(command: ClientCommand) -> anyhow::Result<()> {
         ClientCommand::Org(command) => cli::org(command),
         ClientCommand::Usage(args) => cli::usage(args),
         ClientCommand::Audit(args) => cli::audit(args),
+        ClientCommand::Token(command) => cli::token(command),
     }
 }
 

@@ -403,3 +403,66 @@ async fn org_settings_from_the_cli() {
         text(&gone.stderr)
     );
 }
+
+#[tokio::test]
+async fn user_tokens_from_the_cli() {
+    let s = setup("cli-token").await;
+    let bob = s.bob.clone();
+    let created = as_user(&s, &bob, &["token", "create", "--title", "ci"]);
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    // Just the secret on stdout, so that $(plinth token create …) captures it.
+    let secret = text(&created.stdout).trim().to_owned();
+    assert!(
+        secret.starts_with("plu_") && !secret.contains(char::is_whitespace),
+        "{secret}"
+    );
+    assert!(text(&created.stderr).contains("will not be shown again"));
+    let whoami = as_user(&s, &secret, &["whoami"]);
+    assert!(whoami.status.success(), "{}", text(&whoami.stderr));
+
+    let listed = as_user(&s, &bob, &["token", "list"]);
+    let listed = text(&listed.stdout);
+    let row: Vec<&str> = listed.lines().next().unwrap().split('\t').collect();
+    let id = row[0].to_owned();
+    assert_eq!(
+        &row[1..4],
+        ["ci", &format!("…{}", &secret[secret.len() - 4..]), "active"]
+    );
+    assert!(!listed.contains(&secret), "the list never shows a secret");
+
+    let off = as_user(&s, &bob, &["token", "deactivate", &id]);
+    assert!(
+        text(&off.stdout).contains("inactive"),
+        "{}",
+        text(&off.stderr)
+    );
+    assert_eq!(as_user(&s, &secret, &["whoami"]).status.code(), Some(4));
+    assert!(
+        as_user(&s, &bob, &["token", "activate", &id])
+            .status
+            .success()
+    );
+    assert!(as_user(&s, &secret, &["whoami"]).status.success());
+    // A user token cannot mint or change tokens; a pasted secret is not an id.
+    let minted = as_user(&s, &secret, &["token", "create", "--title", "x"]);
+    assert_eq!(minted.status.code(), Some(1), "{}", text(&minted.stderr));
+    let pasted = as_user(&s, &bob, &["token", "delete", &secret]);
+    assert!(
+        text(&pasted.stderr).contains("not its id"),
+        "{}",
+        text(&pasted.stderr)
+    );
+    assert!(
+        !text(&pasted.stderr).contains(&secret[4..]),
+        "the secret is not echoed"
+    );
+
+    assert!(
+        as_user(&s, &bob, &["token", "delete", &id])
+            .status
+            .success()
+    );
+    assert_eq!(as_user(&s, &secret, &["whoami"]).status.code(), Some(4));
+    let again = as_user(&s, &bob, &["token", "delete", &id]);
+    assert_eq!(again.status.code(), Some(3), "{}", text(&again.stderr));
+}

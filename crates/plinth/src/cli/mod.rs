@@ -5,6 +5,7 @@ mod audit;
 pub mod credentials;
 mod login;
 mod org;
+mod token;
 
 use anyhow::bail;
 use clap::{Args, ValueEnum};
@@ -13,6 +14,7 @@ use serde_json::Value;
 pub use audit::{AuditArgs, audit};
 pub use login::{client, login, logout, whoami};
 pub use org::{OrgCli, UsageArgs, org, usage};
+pub use token::{TokenCli, token};
 
 /// Where the CLI finds the server, and how it prints.
 #[derive(Debug, Clone, Args)]
