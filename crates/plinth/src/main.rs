@@ -7,7 +7,7 @@ mod config;
 use std::io::Write;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use plinth_store::Store;
 use tracing_subscriber::EnvFilter;
 
@@ -31,6 +31,8 @@ enum Command {
     Server(ServerCommand),
     #[command(flatten)]
     Client(ClientCommand),
+    /// Print a shell completion script: `plinth completions bash > /etc/bash_completion.d/plinth`.
+    Completions { shell: clap_complete::Shell },
 }
 
 /// What runs the server or works on its database.
@@ -76,6 +78,9 @@ enum ClientCommand {
     /// deactivate, delete.
     #[command(subcommand)]
     Token(cli::TokenCli),
+    /// Your own account: show, update, and sign out everywhere (reset-auth).
+    #[command(subcommand)]
+    User(cli::UserCli),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -88,6 +93,11 @@ fn main() -> anyhow::Result<()> {
                 eprintln!("error: {err:#}");
                 std::process::exit(i32::from(cli::exit_code(&err)));
             }
+            return Ok(());
+        }
+        Command::Completions { shell } => {
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "plinth", &mut std::io::stdout());
             return Ok(());
         }
         Command::Server(command) => command,
@@ -116,6 +126,7 @@ fn run_client(command: ClientCommand) -> anyhow::Result<()> {
         ClientCommand::Usage(args) => cli::usage(args),
         ClientCommand::Audit(args) => cli::audit(args),
         ClientCommand::Token(command) => cli::token(command),
+        ClientCommand::User(command) => cli::user(command),
     }
 }
 

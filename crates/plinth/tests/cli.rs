@@ -466,3 +466,47 @@ async fn user_tokens_from_the_cli() {
     let again = as_user(&s, &bob, &["token", "delete", &id]);
     assert_eq!(again.status.code(), Some(3), "{}", text(&again.stderr));
 }
+
+#[tokio::test]
+async fn your_account_and_completions_from_the_cli() {
+    let s = setup("cli-user").await;
+    let bob = s.bob.clone();
+    let shown = as_user(&s, &bob, &["user", "show"]);
+    assert!(
+        text(&shown.stdout).starts_with("bob\t"),
+        "{}",
+        text(&shown.stderr)
+    );
+    let updated = as_user(&s, &bob, &["user", "update", "--display-name", "Bob B."]);
+    assert!(
+        text(&updated.stdout).starts_with("bob\tBob B.\t"),
+        "{}",
+        text(&updated.stderr)
+    );
+    let bad = as_user(
+        &s,
+        &bob,
+        &["user", "update", "--display-name", "\u{202e}evil"],
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(text(&bad.stderr).contains("(400)"), "{}", text(&bad.stderr));
+
+    // Sign out everywhere: off a terminal it needs --confirm with the handle.
+    let refused = as_user(&s, &bob, &["user", "reset-auth"]);
+    assert_eq!(refused.status.code(), Some(5));
+    let wrong = as_user(&s, &bob, &["user", "reset-auth", "--confirm", "alice"]);
+    assert_eq!(wrong.status.code(), Some(5));
+    assert!(
+        as_user(&s, &bob, &["whoami"]).status.success(),
+        "nothing changed"
+    );
+    let done = as_user(&s, &bob, &["user", "reset-auth", "--confirm", "bob"]);
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    assert_eq!(as_user(&s, &bob, &["whoami"]).status.code(), Some(4));
+
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let script = run(plinth(&s.home).args(["completions", shell]));
+        assert!(script.status.success(), "{shell}");
+        assert!(text(&script.stdout).contains("token"), "{shell}");
+    }
+}

@@ -6,6 +6,7 @@ pub mod credentials;
 mod login;
 mod org;
 mod token;
+mod user;
 
 use anyhow::bail;
 use clap::{Args, ValueEnum};
@@ -15,6 +16,7 @@ pub use audit::{AuditArgs, audit};
 pub use login::{client, login, logout, whoami};
 pub use org::{OrgCli, UsageArgs, org, usage};
 pub use token::{TokenCli, token};
+pub use user::{UserCli, user};
 
 /// Where the CLI finds the server, and how it prints.
 #[derive(Debug, Clone, Args)]
@@ -251,7 +253,7 @@ pub fn confirm(what: &str, handle: &str, given: Option<&str>) -> anyhow::Result<
     let typed = match given {
         Some(given) => given.to_owned(),
         None if std::io::stdin().is_terminal() => {
-            eprint!("{what}\nType the org handle ({handle}) to confirm: ");
+            eprint!("{what}\nType {handle} to confirm: ");
             std::io::stderr().flush()?;
             let mut line = String::new();
             std::io::stdin().lock().read_line(&mut line)?;
