@@ -78,6 +78,9 @@ enum ClientCommand {
     /// deactivate, delete.
     #[command(subcommand)]
     Token(cli::TokenCli),
+    /// Your invitations to orgs: list, accept, decline.
+    #[command(subcommand)]
+    Invitation(cli::InvitationCli),
     /// Your own account: show, update, and sign out everywhere (reset-auth).
     #[command(subcommand)]
     User(cli::UserCli),
@@ -127,6 +130,7 @@ fn run_client(command: ClientCommand) -> anyhow::Result<()> {
         ClientCommand::Audit(args) => cli::audit(args),
         ClientCommand::Token(command) => cli::token(command),
         ClientCommand::User(command) => cli::user(command),
+        ClientCommand::Invitation(command) => cli::invitation(command),
     }
 }
 

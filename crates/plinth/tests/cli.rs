@@ -510,3 +510,78 @@ async fn your_account_and_completions_from_the_cli() {
         assert!(text(&script.stdout).contains("token"), "{shell}");
     }
 }
+
+#[tokio::test]
+async fn members_and_invitations_from_the_cli() {
+    let s = setup("cli-member").await;
+    let bob = s.bob.clone();
+    let ann = signup_and_login(&s.api, "ann").await;
+    let ok = |out: Output| -> String {
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    ok(as_user(&s, &bob, &["org", "create", "acme"]));
+    let invited = ok(as_user(
+        &s,
+        &bob,
+        &["org", "member", "invite", "acme", "ann"],
+    ));
+    assert_eq!(invited, "ann\tann\tmember\tinvited\n");
+    let pending = ok(as_user(&s, &ann, &["invitation", "list"]));
+    assert_eq!(pending, "acme\tacme\tmember\tbob\n");
+    ok(as_user(&s, &ann, &["invitation", "accept", "acme"]));
+    let listed = ok(as_user(&s, &bob, &["org", "member", "list", "acme"]));
+    assert!(listed.contains("ann\tann\tmember\tactive\n"), "{listed}");
+    assert!(listed.contains("bob\tbob\towner\tactive\n"), "{listed}");
+    // A member cannot manage members; the last owner cannot step down.
+    let forbidden = as_user(
+        &s,
+        &ann,
+        &["org", "member", "set-role", "acme", "ann", "owner"],
+    );
+    assert_eq!(
+        forbidden.status.code(),
+        Some(1),
+        "{}",
+        text(&forbidden.stderr)
+    );
+    assert!(text(&forbidden.stderr).contains("(403)"));
+    let last = as_user(
+        &s,
+        &bob,
+        &["org", "member", "set-role", "acme", "bob", "member"],
+    );
+    assert_eq!(last.status.code(), Some(5), "{}", text(&last.stderr));
+    let promoted = ok(as_user(
+        &s,
+        &bob,
+        &["org", "member", "set-role", "acme", "ann", "owner"],
+    ));
+    assert_eq!(promoted, "ann\tann\towner\tactive\n");
+    // Removing asks for the member's handle; a stranger's handle is not found.
+    assert_eq!(
+        as_user(&s, &bob, &["org", "member", "remove", "acme", "ann"])
+            .status
+            .code(),
+        Some(5)
+    );
+    ok(as_user(
+        &s,
+        &bob,
+        &["org", "member", "remove", "acme", "ann", "--confirm", "ann"],
+    ));
+    let gone = as_user(
+        &s,
+        &bob,
+        &["org", "member", "remove", "acme", "ann", "--confirm", "ann"],
+    );
+    assert_eq!(gone.status.code(), Some(3), "{}", text(&gone.stderr));
+    // Invited again, then declined: nothing is pending any more.
+    ok(as_user(
+        &s,
+        &bob,
+        &["org", "member", "invite", "acme", "ann@example.com"],
+    ));
+    ok(as_user(&s, &ann, &["invitation", "decline", "acme"]));
+    assert_eq!(ok(as_user(&s, &ann, &["invitation", "list"])), "");
+}

@@ -4,6 +4,7 @@
 mod audit;
 pub mod credentials;
 mod login;
+mod member;
 mod org;
 mod token;
 mod user;
@@ -14,6 +15,7 @@ use serde_json::Value;
 
 pub use audit::{AuditArgs, audit};
 pub use login::{client, login, logout, whoami};
+pub use member::{InvitationCli, MemberCli, invitation, member};
 pub use org::{OrgCli, UsageArgs, org, usage};
 pub use token::{TokenCli, token};
 pub use user::{UserCli, user};
