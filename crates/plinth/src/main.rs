@@ -78,6 +78,9 @@ enum ClientCommand {
     /// deactivate, delete.
     #[command(subcommand)]
     Token(cli::TokenCli),
+    /// An org's workspaces (ORG/WS) and their members.
+    #[command(subcommand)]
+    Workspace(cli::WorkspaceCli),
     /// Your invitations to orgs: list, accept, decline.
     #[command(subcommand)]
     Invitation(cli::InvitationCli),
@@ -131,6 +134,7 @@ fn run_client(command: ClientCommand) -> anyhow::Result<()> {
         ClientCommand::Token(command) => cli::token(command),
         ClientCommand::User(command) => cli::user(command),
         ClientCommand::Invitation(command) => cli::invitation(command),
+        ClientCommand::Workspace(command) => cli::workspace(command),
     }
 }
 

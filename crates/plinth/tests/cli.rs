@@ -585,3 +585,123 @@ async fn members_and_invitations_from_the_cli() {
     ok(as_user(&s, &ann, &["invitation", "decline", "acme"]));
     assert_eq!(ok(as_user(&s, &ann, &["invitation", "list"])), "");
 }
+
+#[tokio::test]
+async fn workspaces_from_the_cli() {
+    let s = setup("cli-workspace").await;
+    let bob = s.bob.clone();
+    let ann = signup_and_login(&s.api, "ann").await;
+    let ok = |out: Output| -> String {
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    ok(as_user(&s, &bob, &["org", "create", "acme"]));
+    let created = ok(as_user(
+        &s,
+        &bob,
+        &[
+            "workspace",
+            "create",
+            "acme/prod",
+            "--display-name",
+            "Production",
+        ],
+    ));
+    assert_eq!(
+        created,
+        "prod\tProduction\tacme-prod.plinth.localhost\towner\n"
+    );
+    let bad = as_user(&s, &bob, &["workspace", "create", "acme/no-hyphens"]);
+    assert!(text(&bad.stderr).contains("(400)"), "{}", text(&bad.stderr));
+    assert_eq!(
+        as_user(&s, &bob, &["workspace", "show", "acme"])
+            .status
+            .code(),
+        Some(1)
+    );
+    ok(as_user(
+        &s,
+        &bob,
+        &["workspace", "rename", "acme/prod", "Prod"],
+    ));
+    let listed = ok(as_user(&s, &bob, &["workspace", "list", "acme"]));
+    assert_eq!(listed, "prod\tProd\tacme-prod.plinth.localhost\towner\n");
+
+    // Ann, a member without a role, cannot see it until she gets one.
+    ok(as_user(
+        &s,
+        &bob,
+        &["org", "member", "invite", "acme", "ann"],
+    ));
+    ok(as_user(&s, &ann, &["invitation", "accept", "acme"]));
+    assert_eq!(
+        as_user(&s, &ann, &["workspace", "show", "acme/prod"])
+            .status
+            .code(),
+        Some(3)
+    );
+    let added = ok(as_user(
+        &s,
+        &bob,
+        &[
+            "workspace",
+            "member",
+            "add",
+            "acme/prod",
+            "ann",
+            "--role",
+            "operator",
+        ],
+    ));
+    assert_eq!(added, "ann\tann\toperator\n");
+    assert!(ok(as_user(&s, &ann, &["workspace", "show", "acme/prod"])).contains("\toperator"));
+    ok(as_user(
+        &s,
+        &bob,
+        &[
+            "workspace",
+            "member",
+            "set-role",
+            "acme/prod",
+            "ann",
+            "reader",
+        ],
+    ));
+    assert_eq!(
+        ok(as_user(
+            &s,
+            &bob,
+            &["workspace", "member", "list", "acme/prod"]
+        )),
+        "ann\tann\treader\n"
+    );
+    ok(as_user(
+        &s,
+        &bob,
+        &["workspace", "member", "remove", "acme/prod", "ann"],
+    ));
+    assert_eq!(
+        as_user(&s, &ann, &["workspace", "show", "acme/prod"])
+            .status
+            .code(),
+        Some(3)
+    );
+
+    // Delete asks for the workspace handle.
+    assert_eq!(
+        as_user(
+            &s,
+            &bob,
+            &["workspace", "delete", "acme/prod", "--confirm", "acme"]
+        )
+        .status
+        .code(),
+        Some(5)
+    );
+    ok(as_user(
+        &s,
+        &bob,
+        &["workspace", "delete", "acme/prod", "--confirm", "prod"],
+    ));
+    assert_eq!(ok(as_user(&s, &bob, &["workspace", "list", "acme"])), "");
+}

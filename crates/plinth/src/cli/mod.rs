@@ -8,6 +8,7 @@ mod member;
 mod org;
 mod token;
 mod user;
+mod workspace;
 
 use anyhow::bail;
 use clap::{Args, ValueEnum};
@@ -19,6 +20,7 @@ pub use member::{InvitationCli, MemberCli, invitation, member};
 pub use org::{OrgCli, UsageArgs, org, usage};
 pub use token::{TokenCli, token};
 pub use user::{UserCli, user};
+pub use workspace::{WorkspaceCli, workspace};
 
 /// Where the CLI finds the server, and how it prints.
 #[derive(Debug, Clone, Args)]
