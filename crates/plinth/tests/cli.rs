@@ -223,6 +223,23 @@ fn as_user(setup: &Setup, token: &str, args: &[&str]) -> Output {
         .env("PLINTH_TOKEN", token))
 }
 
+/// `plinth …` as `token` with stdout on a terminal (util-linux `script` gives it one).
+fn on_terminal(setup: &Setup, token: &str, args: &[&str]) -> String {
+    let mut line = vec![env!("CARGO_BIN_EXE_plinth").to_owned()];
+    line.extend(args.iter().map(|a| (*a).to_owned()));
+    line.extend(["--host".to_owned(), setup.host.clone()]);
+    let out = run(Command::new("script")
+        .env("HOME", &setup.home)
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("PLINTH_HOST")
+        .env("PLINTH_TOKEN", token)
+        .env("TERM", "dumb")
+        .stdin(Stdio::null())
+        .args(["-qec", &line.join(" "), "/dev/null"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout).replace("\r\n", "\n")
+}
+
 #[tokio::test]
 async fn org_settings_from_the_cli() {
     let s = setup("cli-org").await;
@@ -429,6 +446,18 @@ async fn user_tokens_from_the_cli() {
         ["ci", &format!("…{}", &secret[secret.len() - 4..]), "active"]
     );
     assert!(!listed.contains(&secret), "the list never shows a secret");
+    // On a terminal: a header, aligned columns, relative times.
+    let on_tty = on_terminal(&s, &bob, &["token", "list"]);
+    let mut lines = on_tty.lines();
+    let header = lines.next().unwrap_or_default();
+    assert!(
+        header.starts_with("ID") && header.contains("LAST USED"),
+        "{on_tty}"
+    );
+    assert!(
+        lines.next().unwrap_or_default().contains("just now"),
+        "{on_tty}"
+    );
 
     let off = as_user(&s, &bob, &["token", "deactivate", &id]);
     assert!(

@@ -4,7 +4,7 @@
 use clap::{Subcommand, ValueEnum};
 use serde_json::{Value, json};
 
-use super::{ClientArgs, Output, client, confirm, org_handle};
+use super::{ClientArgs, Output, client, confirm, field, org_handle, print_table};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Role {
@@ -120,15 +120,18 @@ fn print_members(output: Output, members: &[Value]) -> anyhow::Result<()> {
         }
         Output::Json => println!("{}", serde_json::to_string_pretty(members)?),
         Output::Table => {
-            for m in members {
-                println!(
-                    "{}\t{}\t{}\t{}",
-                    m["user"]["handle"].as_str().unwrap_or_default(),
-                    m["user"]["display_name"].as_str().unwrap_or_default(),
-                    m["role"].as_str().unwrap_or_default(),
-                    m["status"].as_str().unwrap_or_default(),
-                );
-            }
+            let rows: Vec<Vec<String>> = members
+                .iter()
+                .map(|m| {
+                    vec![
+                        field(&m["user"], "handle"),
+                        field(&m["user"], "display_name"),
+                        field(m, "role"),
+                        field(m, "status"),
+                    ]
+                })
+                .collect();
+            print_table(&["HANDLE", "NAME", "ROLE", "STATUS"], &rows);
         }
     }
     Ok(())
@@ -162,15 +165,18 @@ pub fn invitation(command: InvitationCli) -> anyhow::Result<()> {
             match args.output {
                 Output::Json => println!("{}", serde_json::to_string_pretty(&invitations)?),
                 Output::Table => {
-                    for i in &invitations {
-                        println!(
-                            "{}\t{}\t{}\t{}",
-                            i["org"]["handle"].as_str().unwrap_or_default(),
-                            i["org"]["display_name"].as_str().unwrap_or_default(),
-                            i["role"].as_str().unwrap_or_default(),
-                            i["invited_by"].as_str().unwrap_or("-"),
-                        );
-                    }
+                    let rows: Vec<Vec<String>> = invitations
+                        .iter()
+                        .map(|i| {
+                            vec![
+                                field(&i["org"], "handle"),
+                                field(&i["org"], "display_name"),
+                                field(i, "role"),
+                                field(i, "invited_by"),
+                            ]
+                        })
+                        .collect();
+                    print_table(&["ORG", "NAME", "ROLE", "INVITED BY"], &rows);
                 }
             }
             Ok(())

@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
-use super::{Client, ClientArgs, Output, client, confirm, org_handle};
+use super::{Client, ClientArgs, Output, client, confirm, field, org_handle, print_table};
 
 #[derive(Debug, Subcommand)]
 pub enum OrgCli {
@@ -197,14 +197,17 @@ fn print_orgs(output: Output, orgs: &[Value]) -> anyhow::Result<()> {
         Output::Json if orgs.len() == 1 => println!("{}", serde_json::to_string_pretty(&orgs[0])?),
         Output::Json => println!("{}", serde_json::to_string_pretty(orgs)?),
         Output::Table => {
-            for org in orgs {
-                println!(
-                    "{}\t{}\t{}",
-                    org["handle"].as_str().unwrap_or_default(),
-                    org["display_name"].as_str().unwrap_or_default(),
-                    org["role"].as_str().unwrap_or_default(),
-                );
-            }
+            let rows: Vec<Vec<String>> = orgs
+                .iter()
+                .map(|o| {
+                    vec![
+                        field(o, "handle"),
+                        field(o, "display_name"),
+                        field(o, "role"),
+                    ]
+                })
+                .collect();
+            print_table(&["HANDLE", "NAME", "ROLE"], &rows);
         }
     }
     Ok(())

@@ -5,7 +5,7 @@
 use clap::Subcommand;
 use serde_json::{Value, json};
 
-use super::{Client, ClientArgs, Output, client};
+use super::{Client, ClientArgs, Output, client, field, print_table, when};
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCli {
@@ -121,19 +121,32 @@ fn print_tokens(output: Output, tokens: &[Value]) -> anyhow::Result<()> {
         }
         Output::Json => println!("{}", serde_json::to_string_pretty(tokens)?),
         Output::Table => {
-            let field = |t: &Value, k: &str| t[k].as_str().unwrap_or("-").to_owned();
-            for t in tokens {
-                println!(
-                    "{}\t{}\t…{}\t{}\t{}\t{}\t{}",
-                    field(t, "id"),
-                    field(t, "title"),
-                    field(t, "last4"),
-                    field(t, "status"),
-                    field(t, "created_at"),
-                    field(t, "expires_at"),
-                    field(t, "last_used_at"),
-                );
-            }
+            let rows: Vec<Vec<String>> = tokens
+                .iter()
+                .map(|t| {
+                    vec![
+                        field(t, "id"),
+                        field(t, "title"),
+                        format!("…{}", field(t, "last4")),
+                        field(t, "status"),
+                        when(&t["created_at"]),
+                        when(&t["expires_at"]),
+                        when(&t["last_used_at"]),
+                    ]
+                })
+                .collect();
+            print_table(
+                &[
+                    "ID",
+                    "TITLE",
+                    "LAST 4",
+                    "STATUS",
+                    "CREATED",
+                    "EXPIRES",
+                    "LAST USED",
+                ],
+                &rows,
+            );
         }
     }
     Ok(())

@@ -3,7 +3,7 @@
 use clap::Subcommand;
 use serde_json::{Value, json};
 
-use super::{ClientArgs, Output, client, confirm};
+use super::{ClientArgs, Output, client, confirm, field, print_table};
 
 #[derive(Debug, Subcommand)]
 pub enum UserCli {
@@ -82,16 +82,15 @@ pub fn user(command: UserCli) -> anyhow::Result<()> {
 fn print_user(output: Output, user: &Value) -> anyhow::Result<()> {
     match output {
         Output::Json => println!("{}", serde_json::to_string_pretty(user)?),
-        Output::Table => {
-            let field = |k: &str| user[k].as_str().unwrap_or("-").to_owned();
-            println!(
-                "{}\t{}\t{}\t{}",
-                field("handle"),
-                field("display_name"),
-                field("email"),
-                field("avatar_url")
-            );
-        }
+        Output::Table => print_table(
+            &["HANDLE", "NAME", "EMAIL", "AVATAR URL"],
+            &[vec![
+                field(user, "handle"),
+                field(user, "display_name"),
+                field(user, "email"),
+                field(user, "avatar_url"),
+            ]],
+        ),
     }
     Ok(())
 }

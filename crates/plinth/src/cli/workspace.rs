@@ -4,7 +4,7 @@
 use clap::{Subcommand, ValueEnum};
 use serde_json::{Value, json};
 
-use super::{ClientArgs, Output, client, confirm, org_handle};
+use super::{ClientArgs, Output, client, confirm, field, org_handle, print_table};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum WorkspaceRole {
@@ -239,15 +239,18 @@ fn print_workspaces(output: Output, workspaces: &[Value]) -> anyhow::Result<()> 
         }
         Output::Json => println!("{}", serde_json::to_string_pretty(workspaces)?),
         Output::Table => {
-            for w in workspaces {
-                println!(
-                    "{}\t{}\t{}\t{}",
-                    w["handle"].as_str().unwrap_or_default(),
-                    w["display_name"].as_str().unwrap_or_default(),
-                    w["dns_name"].as_str().unwrap_or_default(),
-                    w["role"].as_str().unwrap_or_default(),
-                );
-            }
+            let rows: Vec<Vec<String>> = workspaces
+                .iter()
+                .map(|w| {
+                    vec![
+                        field(w, "handle"),
+                        field(w, "display_name"),
+                        field(w, "dns_name"),
+                        field(w, "role"),
+                    ]
+                })
+                .collect();
+            print_table(&["HANDLE", "NAME", "DNS NAME", "YOUR ROLE"], &rows);
         }
     }
     Ok(())
@@ -260,14 +263,17 @@ fn print_members(output: Output, members: &[Value]) -> anyhow::Result<()> {
         }
         Output::Json => println!("{}", serde_json::to_string_pretty(members)?),
         Output::Table => {
-            for m in members {
-                println!(
-                    "{}\t{}\t{}",
-                    m["user"]["handle"].as_str().unwrap_or_default(),
-                    m["user"]["display_name"].as_str().unwrap_or_default(),
-                    m["role"].as_str().unwrap_or_default(),
-                );
-            }
+            let rows: Vec<Vec<String>> = members
+                .iter()
+                .map(|m| {
+                    vec![
+                        field(&m["user"], "handle"),
+                        field(&m["user"], "display_name"),
+                        field(m, "role"),
+                    ]
+                })
+                .collect();
+            print_table(&["HANDLE", "NAME", "ROLE"], &rows);
         }
     }
     Ok(())
