@@ -613,6 +613,33 @@ async fn members_and_invitations_from_the_cli() {
     ));
     ok(as_user(&s, &ann, &["invitation", "decline", "acme"]));
     assert_eq!(ok(as_user(&s, &ann, &["invitation", "list"])), "");
+
+    // The log of all that verifies; the head it prints proves itself later.
+    let verified = ok(as_user(&s, &bob, &["audit", "verify", "acme"]));
+    let fields: Vec<&str> = verified.trim_end().split('\t').collect();
+    assert_eq!(fields[0], "ok", "{verified}");
+    let head = fields[2].to_owned();
+    assert_eq!(head.len(), 64);
+    ok(as_user(
+        &s,
+        &bob,
+        &["audit", "verify", "acme", "--head", &head],
+    ));
+    let unknown = "f".repeat(64);
+    let cut = as_user(&s, &bob, &["audit", "verify", "acme", "--head", &unknown]);
+    assert_eq!(cut.status.code(), Some(1));
+    assert!(
+        text(&cut.stdout).starts_with("BROKEN"),
+        "{}",
+        text(&cut.stdout)
+    );
+    // Listing still takes the org as its first word.
+    assert!(
+        ok(as_user(&s, &bob, &["audit", "acme", "--limit", "2"]))
+            .lines()
+            .count()
+            == 2
+    );
 }
 
 #[tokio::test]

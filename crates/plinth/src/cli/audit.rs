@@ -16,9 +16,14 @@ pub enum ExportFormat {
     Jsonl,
 }
 
+/// `plinth audit ORG [filters]`, or `plinth audit verify ORG`.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct AuditArgs {
-    pub org: String,
+    #[command(subcommand)]
+    pub command: Option<AuditCommand>,
+    #[arg(required = true)]
+    pub org: Option<String>,
     /// An action (`org.update`) or a prefix (`org.member.*`).
     #[arg(long)]
     pub action: Option<String>,
@@ -47,9 +52,30 @@ pub struct AuditArgs {
     pub client: ClientArgs,
 }
 
+#[derive(Debug, clap::Subcommand)]
+pub enum AuditCommand {
+    /// Check the org's hash chain; prints the head to keep. With `--head` (a head kept
+    /// from an earlier verify) also proves it is still in the chain: exits 1 if not.
+    Verify {
+        org: String,
+        #[arg(long)]
+        head: Option<String>,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
 pub fn audit(args: AuditArgs) -> anyhow::Result<()> {
+    if let Some(AuditCommand::Verify {
+        org,
+        head,
+        client: args,
+    }) = args.command
+    {
+        return verify(&org, head.as_deref(), &args);
+    }
     let api = client(&args.client)?;
-    let org = org_handle(&args.org)?;
+    let org = org_handle(args.org.as_deref().unwrap_or_default())?;
     let mut query: Vec<(&str, &str)> = [
         ("action", &args.action),
         ("actor", &args.actor),
@@ -92,13 +118,52 @@ pub fn audit(args: AuditArgs) -> anyhow::Result<()> {
         return Ok(());
     };
 
+    export(&api, &org, format, args.output_file, &query)
+}
+
+fn verify(org: &str, head: Option<&str>, args: &ClientArgs) -> anyhow::Result<()> {
+    let api = client(args)?;
+    let org = org_handle(org)?;
+    let query: Vec<(&str, &str)> = head.map(|h| ("head", h)).into_iter().collect();
+    let verdict = api
+        .get_query(&format!("/orgs/{org}/audit-log/verify"), &query)?
+        .ok()?;
+    if args.output == Output::Json {
+        println!("{}", serde_json::to_string_pretty(&verdict)?);
+    } else if verdict["ok"] == true {
+        println!(
+            "ok\t{}\t{}",
+            verdict["entries"],
+            verdict["head"].as_str().unwrap_or("-")
+        );
+    } else {
+        println!(
+            "BROKEN\tentry {}\t{}",
+            verdict["first_broken"]["seq"],
+            verdict["first_broken"]["reason"]
+                .as_str()
+                .unwrap_or_default()
+        );
+    }
+    if verdict["ok"] != true {
+        bail!("the audit log of {org} does not verify");
+    }
+    Ok(())
+}
+
+fn export(
+    api: &super::Client,
+    org: &str,
+    format: ExportFormat,
+    output_file: Option<PathBuf>,
+    query: &[(&str, &str)],
+) -> anyhow::Result<()> {
     let (format_name, default_name) = match format {
         ExportFormat::Csv => ("csv", format!("{org}-audit-log.csv")),
         ExportFormat::Jsonl => ("jsonl", format!("{org}-audit-log.jsonl")),
     };
-    let path = args
-        .output_file
-        .unwrap_or_else(|| PathBuf::from(default_name));
+    let path = output_file.unwrap_or_else(|| PathBuf::from(default_name));
+    let mut query = query.to_vec();
     query.push(("format", format_name));
     let mut res = api.get_stream(&format!("/orgs/{org}/audit-log/export"), &query)?;
     // Written next to the target and renamed at the end: an interrupted export leaves
