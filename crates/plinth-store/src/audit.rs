@@ -464,6 +464,21 @@ impl Store {
         })
     }
 
+    /// How many entries `chain` keeps (head minus the retention checkpoint): O(1), for an
+    /// unfiltered export's expected total.
+    pub async fn audit_kept_entries(&self, chain: &str) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT head_seq - checkpoint_seq AS kept FROM audit_chains WHERE chain = $1",
+        )
+        .bind(chain)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(match row {
+            Some(row) => row.try_get("kept")?,
+            None => 0,
+        })
+    }
+
     /// Every chain, for `plinth admin audit verify`.
     pub async fn audit_chains(&self) -> Result<Vec<String>> {
         let rows = sqlx::query("SELECT chain FROM audit_chains ORDER BY chain")

@@ -173,7 +173,12 @@ fn export(
         std::fs::File::create(&partial)
             .with_context(|| format!("creating {}", partial.display()))?,
     );
-    let mut progress = Progress::new(matches!(format, ExportFormat::Csv));
+    let total = res
+        .headers()
+        .get("x-total-count")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let mut progress = Progress::new(matches!(format, ExportFormat::Csv), total);
     let mut reader = res.body_mut().as_reader();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -198,9 +203,11 @@ fn export(
     Ok(())
 }
 
-/// A running count on stderr: entries, bytes, rate. On a terminal it redraws one line a
-/// few times a second; elsewhere it prints only the summary.
+/// Progress on stderr: a bar when the server said how many entries are coming (an
+/// unfiltered export), else a running count; with bytes and rate. On a terminal it
+/// redraws one line a few times a second; elsewhere it prints only the summary.
 struct Progress {
+    total: Option<u64>,
     entries: u64,
     bytes: u64,
     /// CSV's first line is the header, not an entry.
@@ -212,9 +219,10 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(header: bool) -> Self {
+    fn new(header: bool, total: Option<u64>) -> Self {
         let now = Instant::now();
         Self {
+            total,
             entries: 0,
             bytes: 0,
             header,
@@ -241,9 +249,12 @@ impl Progress {
 
     fn line(&self) -> String {
         let secs = self.started.elapsed().as_secs_f64().max(0.001);
+        let counted = match self.total {
+            Some(total) => format!("{} {}/{total}", bar(self.rows(), total), self.rows()),
+            None => self.rows().to_string(),
+        };
         format!(
-            "{} entries, {:.1} MiB, {:.0} entries/s",
-            self.rows(),
+            "{counted} entries, {:.1} MiB, {:.0} entries/s",
             self.bytes as f64 / (1024.0 * 1024.0),
             self.rows() as f64 / secs
         )
@@ -252,5 +263,32 @@ impl Progress {
     fn finish(&self, path: &std::path::Path) {
         let clear = if self.live { "\r" } else { "" };
         eprintln!("{clear}{} → {}", self.line(), path.display());
+    }
+}
+
+/// `[########            ]  40%`: 20 cells.
+fn bar(done: u64, total: u64) -> String {
+    const CELLS: u64 = 20;
+    let done = done.min(total);
+    let filled = (done * CELLS).checked_div(total).unwrap_or(CELLS);
+    let percent = (done * 100).checked_div(total).unwrap_or(100);
+    format!(
+        "[{}{}] {percent:>3}%",
+        "#".repeat(filled as usize),
+        " ".repeat((CELLS - filled) as usize)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bar;
+
+    #[test]
+    fn the_bar_fills_to_its_end() {
+        assert_eq!(bar(0, 10), "[                    ]   0%");
+        assert_eq!(bar(4, 10), "[########            ]  40%");
+        assert_eq!(bar(10, 10), "[####################] 100%");
+        assert_eq!(bar(12, 10), "[####################] 100%");
+        assert_eq!(bar(0, 0), "[####################] 100%");
     }
 }
