@@ -177,5 +177,6 @@ pub fn audit_verification(v: &ChainVerification) -> plinth_api::AuditVerificatio
             id: b.id.clone(),
             reason: b.reason.clone(),
         }),
+        known_head_found: v.known_head_seq.map(|seq| seq.is_some()),
     }
 }

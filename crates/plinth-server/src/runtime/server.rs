@@ -17,6 +17,9 @@ use crate::runtime::last_used::flush_token_uses;
 use crate::runtime::state::AppState;
 use crate::usage::tasks::{flush_usage, snapshot_usage, snapshot_usage_every};
 
+/// How long an expired or revoked token's row is kept, so that using it is answered
+/// `token-expired`/`token-revoked` (not "unknown") for a while.
+const DEAD_TOKENS_KEPT: time::Duration = time::Duration::days(30);
 /// How often deleted orgs, expired reservations and old audit entries are purged.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 /// How often the workspace names are reloaded whole: the backstop for a missed
@@ -210,6 +213,12 @@ pub async fn purge_expired(state: &AppState) {
     }
     if let Err(err) = state.store.purge_expired_device_grants(state.now()).await {
         tracing::warn!(error = %err, "could not purge expired CLI logins");
+    }
+    let cutoff = state.now() - DEAD_TOKENS_KEPT;
+    match state.store.purge_dead_tokens(cutoff).await {
+        Ok(0) => {}
+        Ok(removed) => tracing::info!(removed, "purged long-dead tokens"),
+        Err(err) => tracing::warn!(error = %err, "could not purge dead tokens"),
     }
     state.metrics.purge_passes.inc();
 }
