@@ -119,7 +119,10 @@ async fn login_whoami_logout() {
     })
     .await;
     assert!(status.success(), "{stderr}");
-    assert!(stderr.contains(&format!("{host}/device")), "{stderr}");
+    // The link is on the server's public URL (by default localhost and its port), not
+    // on whatever host the CLI was given.
+    let public = host.replace("127.0.0.1", "localhost");
+    assert!(stderr.contains(&format!("{public}/device")), "{stderr}");
     assert!(stderr.contains("as @bob"), "{stderr}");
 
     // Saved for its owner's eyes only, and it is a login session.
