@@ -34,16 +34,12 @@ pub fn router(state: AppState) -> Router {
         .with_state(docs);
     let system = Router::new()
         .route("/healthz", get(api::system::healthz))
-        .route("/readyz", get(api::system::readyz))
-        .route("/", get(api::system::home))
-        .route(
-            "/device",
-            get(console::device::show).post(console::device::submit),
-        );
+        .route("/readyz", get(api::system::readyz));
 
     Router::new()
         .merge(api_router)
         .merge(system)
+        .merge(console::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone())
@@ -216,8 +212,14 @@ async fn limit_request_time(State(state): State<AppState>, req: Request, next: N
     }
 }
 
-async fn not_found() -> ApiError {
-    ApiError::not_found().detail("no such route")
+async fn not_found(req: Request) -> Response {
+    // A browser gets the console's 404 page; API clients the problem document.
+    if console::wants_html(req.headers(), req.uri().path()) {
+        return console::not_found_page();
+    }
+    ApiError::not_found()
+        .detail("no such route")
+        .into_response()
 }
 
 async fn method_not_allowed() -> ApiError {

@@ -1,108 +1,19 @@
-//! The console in a real browser: Debian's Chromium, headless, driven by chromedriver.
-//! Today the console is the `/device` page; these tests approve and deny a CLI login by
-//! typing and clicking, as a person would. They need `chromium` and `chromium-driver`
-//! (`.ci/run` installs them) and fail, loudly, without them.
+//! The `/device` page in a real browser: Debian's Chromium, headless, driven by
+//! chromedriver. These tests approve and deny a CLI login by typing and clicking, as a
+//! person would (`browser_console.rs` walks the rest of the console). They need
+//! `chromium` and `chromium-driver` (`.ci/run` installs them) and fail, loudly, without
+//! them.
 
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::browser::Browser;
 use plinth_server::testing::{PASSWORD, TestApp};
 use plinth_store::test_support::Backend;
-use serde_json::json;
 use thirtyfour::prelude::*;
 
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const CHROMIUM: &str = "/usr/bin/chromium";
 const CLI: &str = "plinth-cli";
-
-/// A chromedriver on a free port and a headless browser on a fresh profile; both go away
-/// when the test ends, whatever its outcome.
-struct Browser {
-    driver: Option<WebDriver>,
-    chromedriver: Child,
-    profile: PathBuf,
-}
-
-impl Browser {
-    async fn start() -> Self {
-        assert!(
-            std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists(),
-            "browser tests need Debian's chromium and chromium-driver: \
-             apt-get install -y chromium chromium-driver"
-        );
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let chromedriver = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
-        let profile =
-            std::env::temp_dir().join(format!("plinth-chromium-{}-{port}", std::process::id()));
-        let mut browser = Self {
-            driver: None,
-            chromedriver,
-            profile,
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not listen");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let mut caps = DesiredCapabilities::chrome();
-        caps.set_binary(CHROMIUM).unwrap();
-        for arg in [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            &format!("--user-data-dir={}", browser.profile.display()),
-        ] {
-            caps.add_arg(arg).unwrap();
-        }
-        // A fresh profile otherwise opens the new-tab page first, which can stall.
-        caps.add_experimental_option(
-            "prefs",
-            json!({"session.restore_on_startup": 4, "session.startup_urls": ["about:blank"]}),
-        )
-        .unwrap();
-        let driver = WebDriver::new(format!("http://127.0.0.1:{port}"), caps)
-            .await
-            .expect("a browser session");
-        browser.driver = Some(driver);
-        browser
-    }
-
-    fn driver(&self) -> &WebDriver {
-        self.driver.as_ref().expect("started")
-    }
-
-    async fn quit(mut self) {
-        if let Some(driver) = self.driver.take() {
-            let _ = driver.quit().await;
-        }
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        // A failed test never reached `quit`: dropping the session closes the browser
-        // (thirtyfour does it synchronously), which needs chromedriver still running.
-        drop(self.driver.take());
-        let _ = self.chromedriver.kill();
-        let _ = self.chromedriver.wait();
-        let _ = std::fs::remove_dir_all(&self.profile);
-    }
-}
 
 /// Opens the link the CLI printed, signs in as bob and clicks `button`; answers the
 /// page's heading.
@@ -167,6 +78,7 @@ async fn a_person_approves_a_cli_login_in_the_browser() {
 
     let grant = decide_in_browser(&app, &browser, "approve").await;
     heading(&browser, "CLI login approved").await;
+    browser.screenshot("device-approved").await;
     let token = app
         .device_token(grant["device_code"].as_str().unwrap(), CLI)
         .await;
@@ -226,6 +138,7 @@ async fn a_wrong_password_keeps_the_form_and_decides_nothing() {
             .unwrap()
             .contains("Wrong login or password")
     );
+    browser.screenshot("device-wrong-password").await;
     // The code (normalized) and the login stay; the password does not.
     let value = |id: &'static str| async move {
         driver

@@ -20,7 +20,7 @@ plinth_store::on_both_backends!(app =>
 
 const CLI: &str = "plinth-cli";
 
-/// A page as a browser would load it: its CSRF cookie and hidden field.
+/// A page as a browser would load it: its pre-session cookie and CSRF field.
 struct Form {
     cookie: String,
     csrf: String,
@@ -36,7 +36,15 @@ async fn open(app: &TestApp, path: &str) -> Form {
             .unwrap()
             .starts_with("text/html")
     );
-    let set_cookie = page.headers["set-cookie"].to_str().unwrap().to_owned();
+    // The pre-session cookie that signed-out forms' CSRF tokens are bound to.
+    let set_cookie = page
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.starts_with("plinth_presession="))
+        .expect("a pre-session cookie")
+        .to_owned();
     assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"));
     let cookie = set_cookie.split(';').next().unwrap().to_owned();
     let csrf = page
@@ -46,7 +54,8 @@ async fn open(app: &TestApp, path: &str) -> Form {
         .and_then(|rest| rest.split('"').next())
         .expect("a csrf field")
         .to_owned();
-    assert_eq!(cookie, format!("plinth_csrf={csrf}"));
+    // Derived from the cookie (HMAC), not a copy of it.
+    assert_ne!(cookie, format!("plinth_presession={csrf}"));
     Form {
         cookie,
         csrf,

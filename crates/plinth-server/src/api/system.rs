@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse};
+use axum::response::IntoResponse;
 use plinth_api::Health;
 
 use crate::error::ApiError;
@@ -34,17 +34,5 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
         state.metrics.encode(),
-    )
-}
-
-/// The front page: where to go from here.
-pub async fn home() -> Html<&'static str> {
-    Html(
-        "<!doctype html><html lang=en><head><meta charset=utf-8><title>Plinth</title></head>\
-         <body style=\"font:16px system-ui,sans-serif;max-width:40rem;margin:3rem auto\">\
-         <h1>Plinth</h1><p>Organizations, workspaces and their settings.</p>\
-         <ul><li><a href=\"/api/docs\">API reference</a></li>\
-         <li><a href=\"/api/v1/openapi.json\">OpenAPI document</a></li>\
-         <li><a href=\"/healthz\">Health</a></li></ul></body></html>",
     )
 }

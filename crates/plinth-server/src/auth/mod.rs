@@ -92,6 +92,26 @@ fn bearer_token(parts: &Parts) -> Result<TokenSecret, ApiError> {
         .map_err(|e| ApiError::unauthenticated(format!("not a valid Plinth token: {e}")))
 }
 
+/// The console's session: a temporary token in cookie `cookie` (`None` without one).
+/// The caller then goes through [`authenticate`] like a bearer token.
+pub fn session_token(
+    headers: &axum::http::HeaderMap,
+    cookie: &str,
+) -> Option<Result<TokenSecret, ApiError>> {
+    let value = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, value)| *name == cookie && !value.is_empty())
+        .map(|(_, value)| value)?;
+    Some(match TokenSecret::parse(value.trim()) {
+        Ok(secret) if secret.kind() == TokenKind::Temporary => Ok(secret),
+        _ => Err(ApiError::unauthenticated("the session cookie is not valid")),
+    })
+}
+
 /// Resolves a token to an actor: caches first, the database on a miss.
 pub async fn authenticate(state: &AppState, secret: &TokenSecret) -> Result<Actor, ApiError> {
     let hash = secret.hash();

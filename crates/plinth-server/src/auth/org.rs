@@ -105,10 +105,21 @@ async fn active_membership(
     Ok((org, membership))
 }
 
+/// An old handle during a rename's grace period: the new one, to answer 308 with the
+/// same path under it (the new path then applies the guard again), for the org's
+/// members only: anyone else must not learn the new handle. Shared with the console.
+pub async fn moved_to(state: &AppState, actor: &Actor, old: &str) -> Option<String> {
+    let now_us = plinth_store::time_to_micros(state.now());
+    match state.directory.renamed_to(old, now_us) {
+        Some(new) if active_membership(state, actor, &new).await.is_ok() => Some(new),
+        _ => None,
+    }
+}
+
 /// `uri`'s path and query with the segment after `/orgs/` replaced by `new`, however
 /// the old one was spelled (`%61cme` is `acme` too: a textual match would redirect such a
 /// path to itself for ever).
-fn moved_path(uri: &axum::http::Uri, new: &str) -> String {
+pub fn moved_path(uri: &axum::http::Uri, new: &str) -> String {
     let mut segments: Vec<&str> = uri.path().split('/').collect();
     if let Some(at) = segments.iter().position(|s| *s == "orgs")
         && at + 1 < segments.len()
@@ -143,15 +154,7 @@ impl FromRequestParts<AppState> for OrgAccess {
             .ok_or_else(|| ApiError::internal("org guard on a route without {org}"))?;
         match Self::resolve(state, actor.clone(), &org).await {
             Err(err) if err.status == axum::http::StatusCode::NOT_FOUND => {
-                // An old handle during a rename's grace period: 308 to the same path
-                // under the new handle (the new path then applies the guard again), for
-                // the org's members only: anyone else must not learn the new handle.
-                let now_us = plinth_store::time_to_micros(state.now());
-                let renamed = match state.directory.renamed_to(&org, now_us) {
-                    Some(new) if active_membership(state, &actor, &new).await.is_ok() => Some(new),
-                    _ => None,
-                };
-                match renamed {
+                match moved_to(state, &actor, &org).await {
                     Some(new) => {
                         // Inside `/api/v1` the router sees the path without its prefix.
                         let uri = parts
@@ -190,13 +193,33 @@ impl Deref for OrgOwner {
     }
 }
 
+/// The same checks as the extractors, for an interface (the console) that resolved the
+/// access itself with [`OrgAccess::resolve`].
+impl TryFrom<OrgAccess> for OrgMember {
+    type Error = ApiError;
+
+    fn try_from(access: OrgAccess) -> Result<Self, ApiError> {
+        access.require(OrgPermission::View)?;
+        Ok(Self(access))
+    }
+}
+
+impl TryFrom<OrgAccess> for OrgOwner {
+    type Error = ApiError;
+
+    fn try_from(access: OrgAccess) -> Result<Self, ApiError> {
+        access.require(OrgPermission::Manage)?;
+        Ok(Self(access))
+    }
+}
+
 impl FromRequestParts<AppState> for OrgMember {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let access = OrgAccess::from_request_parts(parts, state).await?;
-        access.require(OrgPermission::View)?;
-        Ok(Self(access))
+        OrgAccess::from_request_parts(parts, state)
+            .await?
+            .try_into()
     }
 }
 
@@ -204,8 +227,8 @@ impl FromRequestParts<AppState> for OrgOwner {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let access = OrgAccess::from_request_parts(parts, state).await?;
-        access.require(OrgPermission::Manage)?;
-        Ok(Self(access))
+        OrgAccess::from_request_parts(parts, state)
+            .await?
+            .try_into()
     }
 }

@@ -1,32 +1,33 @@
 //! `/device`: where a person approves or denies a CLI login (RFC 8628 §3.3). The CLI
 //! opens it with the code filled in; the person confirms the code, signs in with their
 //! password, and chooses. Signing in here issues no token: the CLI gets its own when it
-//! next polls.
+//! next polls. The form's CSRF token is checked by `csrf::require_csrf` like any other.
 
-use axum::body::Bytes;
+use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
 use plinth_core::UserCode;
 use plinth_store::time_to_micros;
 use serde::Deserialize;
 
-use super::{csrf_cookie, csrf_ok, esc, new_csrf_token, page};
+use super::chrome::Chrome;
+use super::error::sentence;
+use super::form::{ConsoleForm, query};
+use super::session::Visitor;
 use crate::api::extract::ClientMeta;
-use crate::error::ApiError;
 use crate::runtime::state::AppState;
 use crate::service;
 use crate::service::accounts::issue_time;
 
 #[derive(Deserialize, Default)]
 pub struct DeviceQuery {
-    user_code: Option<String>,
+    #[serde(default)]
+    user_code: String,
 }
 
 #[derive(Deserialize, Default)]
-struct DeviceForm {
-    #[serde(default)]
-    csrf: String,
+pub struct DeviceForm {
     #[serde(default)]
     user_code: String,
     #[serde(default)]
@@ -37,54 +38,61 @@ struct DeviceForm {
     decision: String,
 }
 
-/// What the form shows again after a refusal: never the password.
-struct Filled<'a> {
+/// The form, again after a refusal: never the password.
+#[derive(Template)]
+#[template(path = "device.html")]
+struct DevicePage<'a> {
+    chrome: &'a Chrome,
     user_code: &'a str,
     login: &'a str,
     error: Option<&'a str>,
 }
 
-pub async fn show(headers: HeaderMap, uri: Uri) -> Response {
-    // Only a well-formed code is echoed back, normalized; a malformed query is ignored.
-    let query: DeviceQuery =
-        serde_urlencoded::from_str(uri.query().unwrap_or_default()).unwrap_or_default();
-    let user_code = query
-        .user_code
-        .and_then(|c| UserCode::parse(&c).ok())
+#[derive(Template)]
+#[template(path = "device_done.html")]
+struct DeviceDone<'a> {
+    chrome: &'a Chrome,
+    heading: &'static str,
+    approved: bool,
+    user_code: String,
+    handle: String,
+}
+
+/// Only a well-formed code is echoed back, normalized.
+fn shown_code(input: &str) -> String {
+    UserCode::parse(input)
         .map(|c| c.display())
-        .unwrap_or_default();
-    let filled = Filled {
-        user_code: &user_code,
+        .unwrap_or_default()
+}
+
+pub async fn show(visitor: Visitor, uri: Uri) -> Response {
+    let query: DeviceQuery = query(&uri);
+    let code = shown_code(&query.user_code);
+    let page = DevicePage {
+        chrome: &visitor.chrome,
+        user_code: &code,
         login: "",
         error: None,
     };
-    form_page(StatusCode::OK, &headers, &filled)
+    super::ok(&visitor.chrome, &page)
 }
 
 pub async fn submit(
     State(state): State<AppState>,
     meta: ClientMeta,
-    headers: HeaderMap,
-    body: Bytes,
+    visitor: Visitor,
+    ConsoleForm(form): ConsoleForm<DeviceForm>,
 ) -> Response {
-    let form: DeviceForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    let shown_code = UserCode::parse(&form.user_code)
-        .map(|c| c.display())
-        .unwrap_or_default();
+    let code = shown_code(&form.user_code);
     let refuse = |status: StatusCode, message: &str| {
-        let filled = Filled {
-            user_code: &shown_code,
+        let page = DevicePage {
+            chrome: &visitor.chrome,
+            user_code: &code,
             login: &form.login,
             error: Some(message),
         };
-        form_page(status, &headers, &filled)
+        super::render(status, &visitor.chrome, &page)
     };
-    if !csrf_ok(&headers, &form.csrf) {
-        return refuse(
-            StatusCode::FORBIDDEN,
-            "This form expired or did not come from this page. Please try again.",
-        );
-    }
     let approve = match form.decision.as_str() {
         "approve" => true,
         "deny" => false,
@@ -99,99 +107,34 @@ pub async fn submit(
     let user =
         match service::accounts::check_password(&state, &meta, &form.login, &form.password).await {
             Ok(user) => user,
-            Err(err) => return refuse(err.status, &message(&err)),
+            Err(err) => return refuse(err.status, &sentence(&err)),
         };
+    // Signing in here is proving who one is: the CLI's token is authenticated now.
+    let authenticated_at = time_to_micros(issue_time(&state, &user));
     match service::device::decide_as(
         &state,
         &meta,
         &user,
-        time_to_micros(issue_time(&state, &user)),
+        authenticated_at,
         &form.user_code,
         approve,
     )
     .await
     {
         Ok(grant) => {
-            let (title, text) = if approve {
-                (
-                    "CLI login approved",
-                    format!(
-                        "<p>The CLI login <code>{}</code> is signed in as <strong>@{}</strong>. \
-                         You can close this page and return to your terminal.</p>",
-                        esc(&grant.user_code.display()),
-                        esc(user.handle.as_str()),
-                    ),
-                )
-            } else {
-                (
-                    "CLI login denied",
-                    format!(
-                        "<p>The CLI login <code>{}</code> was denied; it will not sign in.</p>",
-                        esc(&grant.user_code.display()),
-                    ),
-                )
+            let page = DeviceDone {
+                chrome: &visitor.chrome,
+                heading: if approve {
+                    "CLI login approved"
+                } else {
+                    "CLI login denied"
+                },
+                approved: approve,
+                user_code: grant.user_code.display(),
+                handle: user.handle.to_string(),
             };
-            Html(page(title, &format!("<h1>{}</h1>{text}", esc(title)))).into_response()
+            super::ok(&visitor.chrome, &page)
         }
-        Err(err) => refuse(err.status, &message(&err)),
+        Err(err) => refuse(err.status, &sentence(&err)),
     }
-}
-
-/// A problem's detail, for people: the page never shows problem JSON.
-fn message(err: &ApiError) -> String {
-    if err.status.is_server_error() {
-        tracing::error!(error = ?err, "the device page could not answer");
-        return "Something went wrong on our side. Please try again.".to_owned();
-    }
-    match &err.detail {
-        Some(detail) => {
-            let mut text = detail.clone();
-            if let Some(first) = text.get_mut(0..1) {
-                first.make_ascii_uppercase();
-            }
-            text
-        }
-        None => err.title.to_owned(),
-    }
-}
-
-fn form_page(status: StatusCode, headers: &HeaderMap, filled: &Filled<'_>) -> Response {
-    let csrf = new_csrf_token();
-    let error = filled
-        .error
-        .map(|e| format!("<p class=error role=alert>{}</p>", esc(e)))
-        .unwrap_or_default();
-    let body = format!(
-        "<h1>Approve a CLI login</h1>\
-         <p>A terminal asks to sign in to Plinth as you. Check that the code matches the one \
-         it shows, then sign in to approve. Deny it if you did not start this login.</p>\
-         {error}\
-         <form method=post action=/device>\
-         <input type=hidden name=csrf value=\"{csrf}\">\
-         <label for=user_code>Code</label>\
-         <input id=user_code name=user_code value=\"{code}\" required autocomplete=off \
-          placeholder=WDJB-MJHT autocapitalize=characters spellcheck=false>\
-         <label for=login>Handle or email</label>\
-         <input id=login name=login value=\"{login}\" required autocomplete=username>\
-         <label for=password>Password</label>\
-         <input id=password name=password type=password required autocomplete=current-password>\
-         <button type=submit name=decision value=approve>Approve</button>\
-         <button type=submit name=decision value=deny>Deny</button>\
-         </form>",
-        code = esc(filled.user_code),
-        login = esc(filled.login),
-    );
-    let mut response = (status, Html(page("Approve a CLI login", &body))).into_response();
-    let response_headers = response.headers_mut();
-    response_headers.insert(header::SET_COOKIE, csrf_cookie(&csrf, "/device", headers));
-    // The page holds a CSRF token and maybe a login: never cached, never framed.
-    response_headers.insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    response_headers.insert(
-        header::X_FRAME_OPTIONS,
-        header::HeaderValue::from_static("DENY"),
-    );
-    response
 }

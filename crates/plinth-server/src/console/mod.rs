@@ -1,13 +1,173 @@
-//! Server-rendered pages that work without JavaScript. Today: `/device`, where a person
-//! approves a CLI login. Every form carries a CSRF token (double-submit: a random value
-//! in a `SameSite=Strict`, `HttpOnly` cookie and in a hidden field, compared on POST).
+//! The web console: server-rendered pages that work without JavaScript.
+//!
+//! Pages are thin: they parse the form, call the one service function the API's handler
+//! calls, and render a template. Each page is a typed askama template struct
+//! (`templates/`, checked at compile time) inside one layout (`base.html`) with small
+//! partials (the flash, a form field with its error, the settings menu).
+//!
+//! - Sessions (`session`): an HttpOnly, SameSite=Lax cookie holding a temporary token,
+//!   authenticated by the API's own guard.
+//! - CSRF (`csrf`): every POST is checked in one middleware before any handler runs.
+//! - Every answer carries the security headers of [`security_headers`].
 
+pub mod account;
+pub mod assets;
+pub mod chrome;
+pub mod cookies;
+pub mod csrf;
 pub mod device;
+pub mod error;
+pub mod form;
+pub mod graphics;
+pub mod home;
+pub mod org;
+pub mod session;
+pub mod settings;
 
-use axum::http::{HeaderMap, HeaderValue, header};
-use rand::RngExt;
+use askama::Template;
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
 
-/// Escapes text for HTML element content and quoted attribute values.
+use self::chrome::Chrome;
+use self::error::ConsoleError;
+use crate::runtime::state::AppState;
+
+/// Every console route, with the CSRF check and the security headers.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::show))
+        .route("/login", get(account::login_page).post(account::login))
+        .route("/signup", get(account::signup_page).post(account::signup))
+        .route("/logout", get(account::logout_page).post(account::logout))
+        .route("/settings", get(account::user_settings_redirect))
+        .route("/settings/profile", get(account::user_settings))
+        .route(
+            "/orgs/new",
+            get(home::new_org_page_get).post(home::create_org),
+        )
+        .route("/orgs/{org}", get(org::show))
+        .route("/orgs/{org}/settings", get(settings::index))
+        .route(
+            "/orgs/{org}/settings/profile",
+            get(settings::profile::show).post(settings::profile::save),
+        )
+        .route("/orgs/{org}/settings/members", get(settings::members::show))
+        .route("/orgs/{org}/settings/usage", get(settings::usage::show))
+        .route(
+            "/orgs/{org}/settings/usage/download",
+            get(settings::usage::download),
+        )
+        .route(
+            "/orgs/{org}/settings/audit-log",
+            get(settings::audit_log::show),
+        )
+        .route(
+            "/orgs/{org}/settings/audit-log/export",
+            get(settings::audit_log::export),
+        )
+        .route(
+            "/orgs/{org}/settings/advanced",
+            get(settings::advanced::show),
+        )
+        .route(
+            "/orgs/{org}/settings/advanced/handle",
+            get(settings::advanced::back_to_advanced).post(settings::advanced::change_handle),
+        )
+        .route(
+            "/orgs/{org}/settings/advanced/reset-auth",
+            get(settings::advanced::reset_auth_page).post(settings::advanced::reset_auth),
+        )
+        .route(
+            "/orgs/{org}/settings/advanced/delete",
+            get(settings::advanced::delete_page).post(settings::advanced::delete),
+        )
+        .route("/device", get(device::show).post(device::submit))
+        .route("/static/console.css", get(assets::stylesheet))
+        .route("/static/favicon.svg", get(assets::favicon))
+        .layer(middleware::from_fn(csrf::require_csrf))
+        .layer(middleware::from_fn(security_headers))
+}
+
+/// The content security policy of every console answer: nothing inline, nothing from
+/// elsewhere but avatar pictures (an org's avatar URL is any http(s) address).
+pub const CSP: &str = "default-src 'self'; img-src 'self' https: http:; \
+                       frame-ancestors 'none'; form-action 'self'; base-uri 'none'; \
+                       object-src 'none'";
+
+/// Adds the console's security headers to `headers` (every answer, pages and
+/// redirects alike).
+pub fn add_security_headers(headers: &mut HeaderMap) {
+    let set = |headers: &mut HeaderMap, name, value: &'static str| {
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
+    };
+    set(headers, header::CONTENT_SECURITY_POLICY, CSP);
+    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(headers, header::REFERRER_POLICY, "same-origin");
+    set(headers, header::X_FRAME_OPTIONS, "DENY");
+}
+
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    add_security_headers(response.headers_mut());
+    response
+}
+
+/// A page: the template rendered inside its layout, with the cookies the layout sets.
+/// Pages hold a CSRF token or private data: never cached.
+pub fn render(status: StatusCode, chrome: &Chrome, page: &impl Template) -> Response {
+    let html = match page.render() {
+        Ok(html) => html,
+        Err(err) => {
+            tracing::error!(error = %err, "a console template failed to render");
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong on our side.",
+            )
+                .into_response();
+        }
+    };
+    let mut response = (status, Html(html)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    for cookie in &chrome.set_cookies {
+        headers.append(header::SET_COOKIE, cookie.clone());
+    }
+    add_security_headers(headers);
+    response
+}
+
+/// 200 with the page.
+pub fn ok(chrome: &Chrome, page: &impl Template) -> Response {
+    render(StatusCode::OK, chrome, page)
+}
+
+/// 303 to `location` with a flash message for the page there.
+pub fn redirect_with_flash(request: &HeaderMap, location: &str, message: &str) -> Response {
+    let mut response = session::see_other(location);
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, chrome::flash_cookie(request, message));
+    response
+}
+
+/// The router's answer to a path nobody serves, for a browser: the console's 404 page
+/// (API clients keep getting the problem document).
+pub fn wants_html(headers: &HeaderMap, path: &str) -> bool {
+    !path.starts_with("/api/")
+        && headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// Escapes text for HTML. The console renders through askama, which escapes by itself;
+/// this is for the workspace host page (`workspace_host.rs`), not yet a template.
 pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -16,90 +176,6 @@ pub fn esc(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-/// The shell of every page: `title` is text, `body` is trusted HTML (escape what goes in).
-pub fn page(title: &str, body: &str) -> String {
-    format!(
-        "<!doctype html><html lang=en><head><meta charset=utf-8>\
-         <meta name=viewport content=\"width=device-width, initial-scale=1\">\
-         <title>{title} · Plinth</title>\
-         <style>body{{font:16px/1.5 system-ui,sans-serif;max-width:30rem;margin:4rem auto;padding:0 1rem;color:#1b1f24}}\
-         label{{display:block;margin:.8rem 0 .2rem}}input{{font:inherit;width:100%;padding:.4rem;box-sizing:border-box}}\
-         button{{font:inherit;padding:.4rem 1rem;margin:1rem .5rem 0 0}}code{{font-family:ui-monospace,monospace}}\
-         .error{{color:#b3261e}}</style></head><body>{body}</body></html>",
-        title = esc(title),
-    )
-}
-
-pub const CSRF_COOKIE: &str = "plinth_csrf";
-
-/// A fresh CSRF token: 32 base62 characters.
-pub fn new_csrf_token() -> String {
-    const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut rng = rand::rng();
-    (0..32)
-        .map(|_| BASE62[rng.random_range(0..BASE62.len())] as char)
-        .collect()
-}
-
-/// The `Set-Cookie` value that hands `token` to the browser for forms under `path`.
-pub fn csrf_cookie(token: &str, path: &str, headers: &HeaderMap) -> HeaderValue {
-    let secure = if crate::api::extract::request_scheme(headers) == "https" {
-        "; Secure"
-    } else {
-        ""
-    };
-    HeaderValue::from_str(&format!(
-        "{CSRF_COOKIE}={token}; Path={path}; HttpOnly; SameSite=Strict{secure}"
-    ))
-    .expect("base62 token and a static path make a valid header")
-}
-
-/// Whether the form's CSRF field matches the cookie the page set (in constant time).
-pub fn csrf_ok(headers: &HeaderMap, form_token: &str) -> bool {
-    let cookie = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == CSRF_COOKIE)
-        .map(|(_, value)| value);
-    match cookie {
-        Some(cookie) if !cookie.is_empty() && cookie.len() == form_token.len() => {
-            cookie
-                .bytes()
-                .zip(form_token.bytes())
-                .fold(0u8, |diff, (a, b)| diff | (a ^ b))
-                == 0
-        }
-        _ => false,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csrf_needs_the_cookie_and_the_same_value() {
-        let token = new_csrf_token();
-        let mut headers = HeaderMap::new();
-        assert!(!csrf_ok(&headers, &token));
-        headers.insert(
-            header::COOKIE,
-            HeaderValue::from_str(&format!("a=b; {CSRF_COOKIE}={token}")).unwrap(),
-        );
-        assert!(csrf_ok(&headers, &token));
-        assert!(!csrf_ok(&headers, &new_csrf_token()));
-        assert!(!csrf_ok(&headers, ""));
-        assert!(!csrf_ok(&headers, &token[1..]));
-    }
-
-    #[test]
-    fn escaping_covers_markup_and_quotes() {
-        assert_eq!(
-            esc("<a href=\"x\" title='y'>&</a>"),
-            "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;"
-        );
-    }
+pub fn not_found_page() -> Response {
+    ConsoleError::not_found().into_response()
 }

@@ -1,0 +1,27 @@
+//! The console's stylesheet and icon, compiled into the binary: no CDN, no files to
+//! deploy. Cached for a day (the path does not change with the content, so not longer).
+
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+
+const STYLESHEET: &str = include_str!("static/console.css");
+const FAVICON: &str = include_str!("static/favicon.svg");
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
+    response
+}
+
+pub async fn stylesheet() -> Response {
+    asset("text/css; charset=utf-8", STYLESHEET)
+}
+
+pub async fn favicon() -> Response {
+    asset("image/svg+xml", FAVICON)
+}

@@ -1,0 +1,3 @@
+//! Shared by the console's browser tests.
+
+pub mod browser;
