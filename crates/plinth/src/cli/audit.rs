@@ -71,18 +71,24 @@ pub fn audit(args: AuditArgs) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&page)?);
             return Ok(());
         }
-        for entry in page["items"].as_array().into_iter().flatten() {
-            println!(
-                "{}\t{}\t{}\t{}",
-                entry["created_at"].as_str().unwrap_or_default(),
-                entry["action"].as_str().unwrap_or_default(),
-                entry["actor_handle"].as_str().unwrap_or("-"),
-                entry["target_handle"]
-                    .as_str()
-                    .or(entry["target_id"].as_str())
-                    .unwrap_or("-"),
-            );
-        }
+        let rows: Vec<Vec<String>> = page["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|entry| {
+                vec![
+                    super::when(&entry["created_at"]),
+                    super::field(entry, "action"),
+                    super::field(entry, "actor_handle"),
+                    entry["target_handle"]
+                        .as_str()
+                        .or(entry["target_id"].as_str())
+                        .unwrap_or("-")
+                        .to_owned(),
+                ]
+            })
+            .collect();
+        super::print_table(&["WHEN", "ACTION", "ACTOR", "TARGET"], &rows);
         return Ok(());
     };
 

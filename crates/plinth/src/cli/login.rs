@@ -161,11 +161,13 @@ pub fn whoami(args: &ClientArgs) -> anyhow::Result<()> {
     let me = client.get("/user")?.ok()?;
     match args.output {
         Output::Json => println!("{}", serde_json::to_string_pretty(&me)?),
-        Output::Table => println!(
-            "{}\t{}\t{}",
-            me["handle"].as_str().unwrap_or_default(),
-            me["display_name"].as_str().unwrap_or_default(),
-            me["email"].as_str().unwrap_or_default(),
+        Output::Table => super::print_table(
+            &["HANDLE", "NAME", "EMAIL"],
+            &[vec![
+                super::field(&me, "handle"),
+                super::field(&me, "display_name"),
+                super::field(&me, "email"),
+            ]],
         ),
     }
     Ok(())

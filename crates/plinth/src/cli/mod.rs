@@ -4,7 +4,11 @@
 mod audit;
 pub mod credentials;
 mod login;
+mod member;
 mod org;
+mod token;
+mod user;
+mod workspace;
 
 use anyhow::bail;
 use clap::{Args, ValueEnum};
@@ -12,7 +16,11 @@ use serde_json::Value;
 
 pub use audit::{AuditArgs, audit};
 pub use login::{client, login, logout, whoami};
+pub use member::{InvitationCli, MemberCli, invitation, member};
 pub use org::{OrgCli, UsageArgs, org, usage};
+pub use token::{TokenCli, token};
+pub use user::{UserCli, user};
+pub use workspace::{WorkspaceCli, workspace};
 
 /// Where the CLI finds the server, and how it prints.
 #[derive(Debug, Clone, Args)]
@@ -234,6 +242,77 @@ pub fn problem_error(status: u16, body: &Value) -> anyhow::Error {
     }
 }
 
+/// Prints rows as people and scripts each want them (gh's rule): on a terminal, aligned
+/// columns under a header; piped, tab-separated lines without a header, one row a line.
+pub fn print_table(headers: &[&str], rows: &[Vec<String>]) {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        for row in rows {
+            println!("{}", row.join("\t"));
+        }
+        return;
+    }
+    let width = |s: &str| s.chars().count();
+    let mut widths: Vec<usize> = headers.iter().map(|h| width(h)).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(width(cell));
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell}{}", " ".repeat(w - width(cell))))
+            .collect();
+        println!("{}", padded.join("  ").trim_end());
+    };
+    line(headers.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+}
+
+/// A time cell: relative on a terminal ("3 days ago"), RFC 3339 when piped; `-` for none.
+pub fn when(value: &Value) -> String {
+    use std::io::IsTerminal;
+    let Some(text) = value.as_str() else {
+        return "-".to_owned();
+    };
+    if !std::io::stdout().is_terminal() {
+        return text.to_owned();
+    }
+    let format = time::format_description::well_known::Rfc3339;
+    match time::OffsetDateTime::parse(text, &format) {
+        Ok(at) => relative(at - time::OffsetDateTime::now_utc()),
+        Err(_) => text.to_owned(),
+    }
+}
+
+/// "in 3 days" / "5 minutes ago".
+fn relative(delta: time::Duration) -> String {
+    let secs = delta.whole_seconds();
+    let (n, unit) = match secs.unsigned_abs() {
+        0..60 => return "just now".to_owned(),
+        s @ 60..3600 => (s / 60, "minute"),
+        s @ 3600..86_400 => (s / 3600, "hour"),
+        s @ 86_400..2_592_000 => (s / 86_400, "day"),
+        s @ 2_592_000..31_536_000 => (s / 2_592_000, "month"),
+        s => (s / 31_536_000, "year"),
+    };
+    let plural = if n == 1 { "" } else { "s" };
+    if secs < 0 {
+        format!("{n} {unit}{plural} ago")
+    } else {
+        format!("in {n} {unit}{plural}")
+    }
+}
+
+/// A string field of an API answer, `-` when absent.
+pub fn field(value: &Value, key: &str) -> String {
+    value[key].as_str().unwrap_or("-").to_owned()
+}
+
 /// An org handle as typed, checked here so that a typo gets a clear message, not a
 /// strange URL.
 pub fn org_handle(input: &str) -> anyhow::Result<String> {
@@ -249,7 +328,7 @@ pub fn confirm(what: &str, handle: &str, given: Option<&str>) -> anyhow::Result<
     let typed = match given {
         Some(given) => given.to_owned(),
         None if std::io::stdin().is_terminal() => {
-            eprint!("{what}\nType the org handle ({handle}) to confirm: ");
+            eprint!("{what}\nType {handle} to confirm: ");
             std::io::stderr().flush()?;
             let mut line = String::new();
             std::io::stdin().lock().read_line(&mut line)?;
@@ -269,4 +348,20 @@ pub fn confirm(what: &str, handle: &str, given: Option<&str>) -> anyhow::Result<
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative;
+    use time::Duration;
+
+    #[test]
+    fn relative_times_read_naturally() {
+        assert_eq!(relative(Duration::seconds(-5)), "just now");
+        assert_eq!(relative(Duration::minutes(-1)), "1 minute ago");
+        assert_eq!(relative(Duration::hours(-3)), "3 hours ago");
+        assert_eq!(relative(Duration::days(-3)), "3 days ago");
+        assert_eq!(relative(Duration::days(90)), "in 3 months");
+        assert_eq!(relative(Duration::days(-800)), "2 years ago");
+    }
 }

@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
-use super::{Client, ClientArgs, Output, client, confirm, org_handle};
+use super::{Client, ClientArgs, Output, client, confirm, field, org_handle, print_table};
 
 #[derive(Debug, Subcommand)]
 pub enum OrgCli {
@@ -55,6 +55,9 @@ pub enum OrgCli {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// The org's members and invitations: list, invite, set-role, remove.
+    #[command(subcommand)]
+    Member(super::MemberCli),
     /// Delete the org, its members, invitations and workspaces.
     Delete {
         org: String,
@@ -67,6 +70,7 @@ pub enum OrgCli {
 
 pub fn org(command: OrgCli) -> anyhow::Result<()> {
     match command {
+        OrgCli::Member(command) => super::member(command),
         OrgCli::List { client: args } => {
             let orgs = client(&args)?.all_items("/orgs")?;
             print_orgs(args.output, &orgs)
@@ -193,14 +197,17 @@ fn print_orgs(output: Output, orgs: &[Value]) -> anyhow::Result<()> {
         Output::Json if orgs.len() == 1 => println!("{}", serde_json::to_string_pretty(&orgs[0])?),
         Output::Json => println!("{}", serde_json::to_string_pretty(orgs)?),
         Output::Table => {
-            for org in orgs {
-                println!(
-                    "{}\t{}\t{}",
-                    org["handle"].as_str().unwrap_or_default(),
-                    org["display_name"].as_str().unwrap_or_default(),
-                    org["role"].as_str().unwrap_or_default(),
-                );
-            }
+            let rows: Vec<Vec<String>> = orgs
+                .iter()
+                .map(|o| {
+                    vec![
+                        field(o, "handle"),
+                        field(o, "display_name"),
+                        field(o, "role"),
+                    ]
+                })
+                .collect();
+            print_table(&["HANDLE", "NAME", "ROLE"], &rows);
         }
     }
     Ok(())
