@@ -13,7 +13,9 @@ cargo build --release --locked -q -p plinth
 BIN="${CARGO_TARGET_DIR:-target}/release/plinth"
 DIR="$(mktemp -d)"
 PORT="${PORT:-18080}"
+METRICS_PORT="${METRICS_PORT:-18081}"
 "$BIN" serve --bind "127.0.0.1:$PORT" --dns-bind 127.0.0.1:0 \
+  --metrics-bind "127.0.0.1:$METRICS_PORT" \
   --database-url "sqlite://$DIR/plinth.db" >"$DIR/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DIR"' EXIT
@@ -28,7 +30,7 @@ TOKEN=$(curl -sf "$BASE/api/v1/user/tokens" -H "authorization: Bearer $SESSION" 
   -H 'content-type: application/json' -d '{"title":"bench"}' | sed -E 's/.*"token":"([^"]+)".*/\1/')
 
 rps() { wrk -t2 -c32 -d"$DURATION" "$@" | awk '/Requests\/sec/ {print $2}'; }
-misses() { curl -sf "$BASE/metrics" | awk '/^plinth_auth_cache_misses_total/ {print $2}'; }
+misses() { curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" | awk '/^plinth_auth_cache_misses_total/ {print $2}'; }
 curl -sf "$BASE/api/v1/orgs" -H "authorization: Bearer $SESSION" \
   -H 'content-type: application/json' -d '{"handle":"bench-org"}' >/dev/null
 # Warm the caches: token, user, org and membership.

@@ -85,6 +85,11 @@ async fn half_sent_and_silent_connections_are_cut_at_the_header_timeout() {
             "closed after {after:?}"
         );
     }
+    let metrics = app.metrics().await;
+    assert!(
+        metrics.contains("plinth_http_connections_timed_out_total 2"),
+        "{metrics}"
+    );
     app.cleanup().await;
 }
 

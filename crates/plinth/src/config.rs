@@ -317,3 +317,44 @@ pub fn resolve(args: &ServeArgs) -> anyhow::Result<Settings> {
     }
     Ok(settings)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("10"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        for bad in ["", "0", "0s", "-1s", "1h", "1.5s", "s", "10 s"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn metrics_bind_can_be_off() {
+        assert!(parse_metrics_bind("off").unwrap().0.is_none());
+        assert_eq!(
+            parse_metrics_bind("127.0.0.1:9464").unwrap().0,
+            Some("127.0.0.1:9464".parse().unwrap())
+        );
+        assert!(parse_metrics_bind("localhost").is_err());
+    }
+
+    #[test]
+    fn new_settings_from_plinth_toml() {
+        let file: FileSettings = toml::from_str(
+            "public_url = \"https://plinth.example.com\"\n\
+             trusted_proxies = [\"10.0.0.0/8\", \"fd00::/8\"]\n\
+             metrics_bind = \"off\"\n\
+             header_read_timeout = \"5s\"\n\
+             max_connections = 100\n",
+        )
+        .unwrap();
+        assert_eq!(file.trusted_proxies.as_ref().map(Vec::len), Some(2));
+        assert_eq!(file.header_read_timeout.as_deref(), Some("5s"));
+        assert_eq!(file.max_connections, Some(100));
+    }
+}

@@ -30,12 +30,15 @@ use axum::extract::ConnectInfo;
 use axum::http::Request;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use prometheus_client::metrics::gauge::Gauge;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tower::ServiceExt;
+
+use crate::runtime::metrics::ConnectionMetrics;
 
 /// The limits of [`serve`]; see the module's documentation.
 #[derive(Debug, Clone, Copy)]
@@ -53,6 +56,7 @@ pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: Limits,
+    metrics: ConnectionMetrics,
     mut shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
@@ -78,15 +82,24 @@ pub async fn serve(
             }
         };
         let Ok(permit) = permits.clone().try_acquire_owned() else {
+            metrics.refused.inc();
             refuse(&stream);
             continue;
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let stopping = stopping.clone();
+        let metrics = metrics.clone();
         connections.spawn(async move {
-            serve_connection(stream, peer, app, limits, stopping).await;
-            drop(permit);
+            metrics.open.inc();
+            // Dropped with the task, also when it is aborted at the shutdown deadline.
+            let _open = OpenGuard {
+                open: metrics.open.clone(),
+                _slot: permit,
+            };
+            if serve_connection(stream, peer, app, limits, stopping).await == Ended::TimedOut {
+                metrics.timed_out.inc();
+            }
         });
     }
     drop(listener);
@@ -127,13 +140,31 @@ fn refuse(stream: &TcpStream) {
     let _ = stream.try_write(answer.as_bytes());
 }
 
+/// Counts a connection as open, and holds its slot under the cap, while it lives.
+struct OpenGuard {
+    open: Gauge,
+    _slot: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        self.open.dec();
+    }
+}
+
+#[derive(PartialEq, Eq)]
+enum Ended {
+    Closed,
+    TimedOut,
+}
+
 async fn serve_connection(
     stream: TcpStream,
     peer: SocketAddr,
     app: Router,
     limits: Limits,
     mut stopping: watch::Receiver<bool>,
-) {
+) -> Ended {
     let clock = Arc::new(ConnClock::new());
     let io = TokioIo::new(Watched {
         inner: stream,
@@ -165,8 +196,8 @@ async fn serve_connection(
     let mut graceful = false;
     loop {
         tokio::select! {
-            _ = connection.as_mut() => return,
-            () = watchdog.as_mut() => return,
+            _ = connection.as_mut() => return Ended::Closed,
+            () = watchdog.as_mut() => return Ended::TimedOut,
             _ = stopping.wait_for(|stop| *stop), if !graceful => {
                 // Idle connections close now; a request in flight finishes first.
                 connection.as_mut().graceful_shutdown();

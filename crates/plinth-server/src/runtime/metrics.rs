@@ -10,6 +10,7 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -55,6 +56,19 @@ pub struct Metrics {
     pub purge_passes: Counter,
     /// Usage snapshots taken (members, workspaces, audit events of every org).
     pub usage_snapshots: Counter,
+    /// The HTTP listeners' connections (see `runtime::connections`).
+    pub connections: ConnectionMetrics,
+}
+
+/// What the connection limits did, for an operator to see them work.
+#[derive(Clone, Default)]
+pub struct ConnectionMetrics {
+    /// Connections open now.
+    pub open: Gauge,
+    /// Connections answered 503 and closed at the cap.
+    pub refused: Counter,
+    /// Connections closed by a header-read, idle or no-progress timeout.
+    pub timed_out: Counter,
 }
 
 impl Default for Metrics {
@@ -67,6 +81,7 @@ impl Default for Metrics {
         let audit_entries = Counter::default();
         let purge_passes = Counter::default();
         let usage_snapshots = Counter::default();
+        let connections = ConnectionMetrics::default();
         let mut registry = Registry::with_prefix("plinth");
         registry.register(
             "http_requests",
@@ -104,6 +119,22 @@ impl Default for Metrics {
             "Usage snapshots taken",
             usage_snapshots.clone(),
         );
+        registry.register(
+            "http_connections_open",
+            "HTTP connections open now",
+            connections.open.clone(),
+        );
+        registry.register(
+            "http_connections_refused",
+            "HTTP connections refused at the connection cap",
+            connections.refused.clone(),
+        );
+        registry.register(
+            "http_connections_timed_out",
+            "HTTP connections closed by a header-read, idle or no-progress timeout",
+            connections.timed_out.clone(),
+        );
+
         Self {
             registry: Mutex::new(registry),
             http_requests,
@@ -114,6 +145,7 @@ impl Default for Metrics {
             audit_entries,
             purge_passes,
             usage_snapshots,
+            connections,
         }
     }
 }

@@ -109,6 +109,7 @@ pub async fn start(store: Store, mut settings: Settings) -> std::io::Result<Runn
         listener,
         router(state.clone()),
         limits,
+        state.metrics.connections.clone(),
         shutdown_rx.clone(),
     ));
 
@@ -122,6 +123,8 @@ pub async fn start(store: Store, mut settings: Settings) -> std::io::Result<Runn
             listener,
             metrics_router(state.clone()),
             limits,
+            // Its own: the public listener's figures are what an operator watches.
+            Default::default(),
             shutdown_rx.clone(),
         ))
     });
