@@ -378,8 +378,7 @@ async fn an_owner_changes_the_handle_resets_authentication_and_deletes_the_org()
         .await;
     b.wait_for_path("/orgs/acme-labs/settings/advanced/delete")
         .await;
-    b.fill("Type the organization handle to confirm", "acme-labs")
-        .await;
+    b.fill("Organization handle", "acme-labs").await;
     b.screenshot("delete-organization").await;
     b.click("//main", "Delete").await;
     b.wait_for_path("/").await;
