@@ -66,6 +66,20 @@ pub struct AuditVerification {
     pub head: Option<String>,
     /// Where the chain breaks, when it does.
     pub first_broken: Option<AuditBreak>,
+    /// With `?head=`: whether that earlier head is still in the chain (if it is not,
+    /// `ok` is false: entries were removed or rewritten since it was saved).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known_head_found: Option<bool>,
+}
+
+/// `GET /orgs/{org}/audit-log/verify?head=`: a head hash saved earlier, to prove it is
+/// still in the chain.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct VerifyQuery {
+    /// A `head` from an earlier verify (64 hex characters).
+    pub head: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

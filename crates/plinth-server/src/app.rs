@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{HeaderName, StatusCode};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -17,13 +17,14 @@ use crate::api::docs::{ApiDocs, docs_page, openapi_json};
 use crate::api::extract::BODY_LIMIT;
 use crate::error::ApiError;
 use crate::names::workspace_host::serve_workspace_hosts;
+use crate::runtime::forwarded::resolve_client;
 use crate::runtime::metrics::RequestLabels;
 use crate::runtime::state::AppState;
 use crate::{api, console};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The whole HTTP surface: API, docs, health and metrics.
+/// The whole public HTTP surface: API, docs, console, health (metrics: [`metrics_router`]).
 pub fn router(state: AppState) -> Router {
     let (api_router, openapi) = api::routes().split_for_parts();
     let docs = ApiDocs::new(&openapi);
@@ -33,8 +34,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(docs);
     let system = Router::new()
         .route("/healthz", get(api::system::healthz))
-        .route("/readyz", get(api::system::readyz))
-        .route("/metrics", get(api::system::metrics));
+        .route("/readyz", get(api::system::readyz));
 
     Router::new()
         .merge(api_router)
@@ -50,7 +50,19 @@ pub fn router(state: AppState) -> Router {
         ))
         // Wraps every route and the fallback: a request for a workspace name is answered
         // here and never reaches an API or console route; any other host passes through.
-        .layer(middleware::from_fn_with_state(state, serve_workspace_hosts))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            serve_workspace_hosts,
+        ))
+        // Outside the workspace hosts, so their pages get the headers too.
+        .layer(middleware::from_fn(security_headers))
+        // Before anything reads the client's address or scheme: behind trusted proxies
+        // they come from the forwarding headers, which are dropped from anyone else.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            resolve_client,
+        ))
+        .layer(middleware::from_fn_with_state(state, limit_request_time))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(|_panic| {
             ApiError::internal("a handler panicked").into_response()
@@ -138,6 +150,68 @@ fn loggable_path(path: &str) -> String {
     out
 }
 
+/// The Content-Security-Policy of every HTML answer that sets none of its own: no
+/// script, style or image from anywhere but this server, no framing, no `<base>`, and
+/// forms that post only here.
+pub const DEFAULT_CSP: &str =
+    "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// For the few self-contained pages that carry their own `<style>` (the API docs, the
+/// workspace hosts): nothing may load at all, inline styles excepted.
+pub const INLINE_STYLE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; \
+     frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// `nosniff` on every answer; on HTML ones also a CSP (unless the page set a stricter
+/// or narrower one itself), `Referrer-Policy: same-origin` and `X-Frame-Options: DENY`
+/// for browsers that predate `frame-ancestors`.
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    let is_html = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html"));
+    if is_html {
+        headers
+            .entry(header::CONTENT_SECURITY_POLICY)
+            .or_insert(HeaderValue::from_static(DEFAULT_CSP));
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    response
+}
+
+/// The metrics listener's surface (`--metrics-bind`): `/metrics` and nothing else, apart
+/// from the public port so that the numbers are not for everyone to read.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(api::system::metrics))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+/// A handler that has not produced its answer's head within `request_timeout` is dropped
+/// and answered 503 (a client trickling its body in, a queue that does not move).
+async fn limit_request_time(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = state.settings.request_timeout;
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::unavailable()
+            .detail(format!(
+                "the request was not answered within {} s",
+                limit.as_secs_f64()
+            ))
+            .into_response(),
+    }
+}
+
 async fn not_found(req: Request) -> Response {
     // A browser gets the console's 404 page; API clients the problem document.
     if console::wants_html(req.headers(), req.uri().path()) {
@@ -154,7 +228,7 @@ async fn method_not_allowed() -> ApiError {
 
 async fn record_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = req.method().to_string();
+    let method = crate::runtime::metrics::method_label(req.method());
     let route = req
         .extensions()
         .get::<MatchedPath>()

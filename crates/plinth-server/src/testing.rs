@@ -69,6 +69,10 @@ impl TestApp {
         let mut settings = Settings {
             bind: "127.0.0.1:0".parse().expect("static address"),
             dns_bind: "127.0.0.1:0".parse().expect("static address"),
+            metrics_bind: Some("127.0.0.1:0".parse().expect("static address")),
+            // Every test signs its users up from 127.0.0.1; tests of the limit lower it.
+            signups_per_minute_per_address: 10_000,
+            signups_per_minute: 10_000,
             database_url: db.url.clone(),
             ..Settings::default()
         };
@@ -343,6 +347,19 @@ impl TestApp {
             req = req.header("accept", accept);
         }
         read(req.send().await.expect("request reaches the server")).await
+    }
+
+    /// `GET /metrics` on the metrics listener: the text.
+    pub async fn metrics(&self) -> String {
+        let addr = self.server.metrics_addr.expect("metrics are served");
+        let res = self
+            .client
+            .get(format!("http://{addr}/metrics"))
+            .send()
+            .await
+            .expect("the metrics listener answers");
+        assert_eq!(res.status(), 200);
+        res.text().await.expect("metrics text")
     }
 
     /// Lets the server write the usage it counted and take today's snapshots now, as it

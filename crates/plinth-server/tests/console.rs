@@ -8,8 +8,14 @@ use plinth_store::test_support::Backend;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+/// The tests' connections come from 127.0.0.1, here a trusted TLS proxy: a request that
+/// says `X-Forwarded-Proto: https` came over https (the `Secure` cookie test).
 async fn app(backend: Backend) -> TestApp {
-    TestApp::new(backend).await
+    TestApp::with_settings(backend, |s| {
+        s.trusted_proxies =
+            plinth_server::runtime::forwarded::Cidr::parse_list("127.0.0.1/32").unwrap();
+    })
+    .await
 }
 
 plinth_store::on_both_backends!(app =>

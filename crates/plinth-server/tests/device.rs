@@ -21,6 +21,7 @@ plinth_store::on_both_backends!(app =>
     concurrent_polls_get_one_token,
     bad_cli_requests_get_oauth_errors,
     bad_approvals_get_problems,
+    guessing_user_codes_is_rate_limited,
 );
 
 const CLI: &str = "plinth-cli";
@@ -61,11 +62,11 @@ async fn decide(app: &TestApp, session: &str, verb: &str, grant: &Value) -> Test
 async fn approved_login_gives_the_cli_a_session_once(app: &TestApp) {
     let bob = app.user("bob").await;
     let grant = app.device_code(CLI).await;
-    // RFC 8628 §3.2, with links on the address the CLI used.
+    // RFC 8628 §3.2, with links on the public URL (by default localhost and the port).
     let user_code = grant["user_code"].as_str().unwrap();
     assert_eq!(user_code.len(), 9);
     assert_eq!(&user_code[4..5], "-");
-    let host = app.base.trim_start_matches("http://");
+    let host = format!("localhost:{}", app.server.addr.port());
     assert_eq!(grant["verification_uri"], format!("http://{host}/device"));
     assert_eq!(
         grant["verification_uri_complete"],
@@ -154,14 +155,24 @@ async fn denied_login_is_refused_and_stays_decided(app: &TestApp) {
         &app.device_token(code_of(&grant), CLI).await,
         "access_denied",
     );
-    // Nobody can approve it afterwards, nor deny it twice.
+    // Nobody can approve it afterwards, nor deny it twice; a decided code answers
+    // exactly as an unknown one, so codes cannot be told apart by guessing.
     let ann = app.user("ann").await;
-    decide(app, &ann, "approve", &grant)
-        .await
-        .assert_problem(409, "conflict");
+    let again = decide(app, &ann, "approve", &grant).await;
+    again.assert_problem(404, "not-found");
     decide(app, &bob, "deny", &grant)
         .await
-        .assert_problem(409, "conflict");
+        .assert_problem(404, "not-found");
+    let unknown = decide(app, &ann, "approve", &json!({"user_code": "BCDF-GHJK"})).await;
+    unknown.assert_problem(404, "not-found");
+    assert_eq!(
+        again.body["detail"]
+            .as_str()
+            .map(|d| d.replace(&grant["user_code"].as_str().unwrap().to_owned(), "")),
+        unknown.body["detail"]
+            .as_str()
+            .map(|d| d.replace("BCDF-GHJK", ""))
+    );
     assert_oauth(
         &app.device_token(code_of(&grant), CLI).await,
         "access_denied",
@@ -411,4 +422,33 @@ async fn bad_approvals_get_problems(app: &TestApp) {
         .await;
     log.assert_status(200);
     assert_eq!(log.body["items"], json!([]));
+}
+
+/// 20^8 codes cannot be walked: after 30 decisions a minute a user (and an address) get
+/// 429 with Retry-After, even for a real code.
+async fn guessing_user_codes_is_rate_limited(app: &TestApp) {
+    let mallory = app.user("mallory").await;
+    let mut limited = None;
+    for i in 0..40u32 {
+        // Distinct well-formed codes from the RFC 8628 alphabet.
+        let letters = b"BCDFGHJKLMNPQRSTVWXZ";
+        let code: String = (0..8)
+            .map(|k| letters[((i as usize) * 7 + k * 3) % letters.len()] as char)
+            .collect();
+        let answer = decide(app, &mallory, "approve", &json!({"user_code": code})).await;
+        if answer.status == 429 {
+            limited = Some((i, answer));
+            break;
+        }
+        answer.assert_problem(404, "not-found");
+    }
+    let (at, answer) = limited.expect("guessing is limited");
+    assert_eq!(at, 30, "the 31st decision in a minute is refused");
+    answer.assert_problem(429, "rate-limited");
+    assert!(answer.headers.get("retry-after").is_some());
+    // A real code is refused too while the window lasts, so guessing cannot go on.
+    let grant = app.device_code(CLI).await;
+    decide(app, &mallory, "approve", &grant)
+        .await
+        .assert_problem(429, "rate-limited");
 }

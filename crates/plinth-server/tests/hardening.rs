@@ -18,6 +18,8 @@ plinth_store::on_both_backends!(app =>
     display_names_refuse_invisible_formatting,
     old_handle_redirects_tell_only_members,
     workspace_hosts_show_strangers_only_the_dns_name,
+    every_html_answer_carries_the_browser_protections,
+    verify_proves_an_earlier_head_is_still_in_the_chain,
 );
 
 async fn the_server_makes_every_request_id(app: &TestApp) {
@@ -167,5 +169,86 @@ async fn workspace_hosts_show_strangers_only_the_dns_name(app: &TestApp) {
         let seen = as_json(Some(insider)).await;
         assert_eq!(seen["org_display_name"], "Acme Secret Corp");
         assert_eq!(seen["workspace_display_name"], "Project Nightingale");
+    }
+}
+
+async fn every_html_answer_carries_the_browser_protections(app: &TestApp) {
+    let ann = app.user("ann").await;
+    app.create_org(&ann, "acme").await;
+    app.create_workspace(&ann, "acme", "prod").await;
+    let host = "acme-prod.plinth.localhost";
+    let mut pages = Vec::new();
+    for path in ["/", "/device", "/api/docs"] {
+        pages.push((path, app.client.get(format!("{}{path}", app.base))));
+    }
+    pages.push((
+        "workspace host",
+        app.client
+            .get(format!("{}/", app.base))
+            .header("host", host),
+    ));
+    for (what, req) in pages {
+        let res = req.send().await.unwrap();
+        let headers = res.headers();
+        assert!(
+            headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{what}"
+        );
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
+        assert!(
+            !csp.contains("script-src") || !csp.contains("unsafe"),
+            "{what}: {csp}"
+        );
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{what}");
+        assert_eq!(headers["referrer-policy"], "same-origin", "{what}");
+    }
+    let json = app.get("/api/v1/user", &ann).await;
+    assert_eq!(json.headers["x-content-type-options"], "nosniff");
+    let problem = app.get("/api/v1/nope", &ann).await;
+    assert_eq!(problem.headers["x-content-type-options"], "nosniff");
+}
+
+async fn verify_proves_an_earlier_head_is_still_in_the_chain(app: &TestApp) {
+    let ann = app.user("ann").await;
+    app.create_org(&ann, "acme").await;
+    let first = app.get("/api/v1/orgs/acme/audit-log/verify", &ann).await;
+    first.assert_status(200);
+    assert_eq!(first.body["entries"], 1);
+    let head = first.body["head"].as_str().unwrap().to_owned();
+    assert!(first.body.get("known_head_found").is_none());
+    app.patch("/api/v1/orgs/acme", &ann, json!({"display_name": "Acme"}))
+        .await
+        .assert_status(200);
+    let later = app
+        .get(
+            &format!("/api/v1/orgs/acme/audit-log/verify?head={head}"),
+            &ann,
+        )
+        .await;
+    later.assert_status(200);
+    assert_eq!(later.body["ok"], true);
+    assert_eq!(later.body["entries"], 2);
+    assert_eq!(later.body["known_head_found"], true);
+    assert_ne!(later.body["head"], head.as_str());
+    let unknown = app
+        .get(
+            &format!("/api/v1/orgs/acme/audit-log/verify?head={}", "f".repeat(64)),
+            &ann,
+        )
+        .await;
+    unknown.assert_status(200);
+    assert_eq!(unknown.body["ok"], false);
+    assert_eq!(unknown.body["known_head_found"], false);
+    for bad in ["xyz", &"g".repeat(64)] {
+        app.get(
+            &format!("/api/v1/orgs/acme/audit-log/verify?head={bad}"),
+            &ann,
+        )
+        .await
+        .assert_problem(400, "validation");
     }
 }

@@ -16,7 +16,9 @@ plinth_store::on_both_backends!(app =>
     unknown_routes_are_problems,
     profile_updates_are_validated,
     failed_logins_are_rate_limited,
+    concurrent_wrong_passwords_stop_at_the_limit,
     health_readiness_and_metrics,
+    metric_labels_come_from_a_fixed_set,
     openapi_document_and_docs_page,
 );
 
@@ -178,6 +180,31 @@ async fn failed_logins_are_rate_limited(app: &TestApp) {
         .assert_problem(429, "rate-limited");
 }
 
+/// Fifty wrong passwords at once, by handle and by email: the limit (10) is reserved
+/// before each hash, so at most ten are tried and the rest are refused unhashed.
+async fn concurrent_wrong_passwords_stop_at_the_limit(app: &TestApp) {
+    app.user("ann").await;
+    let attempts = (0..50).map(|i| {
+        let login = if i % 2 == 0 { "ann" } else { "ann@example.com" };
+        app.login(login, "wrong password")
+    });
+    let answers = futures_util::future::join_all(attempts).await;
+    let count = |status: u16| answers.iter().filter(|a| a.status == status).count();
+    assert_eq!(
+        count(401),
+        10,
+        "tried: {:?}",
+        answers.iter().map(|a| a.status).collect::<Vec<_>>()
+    );
+    assert_eq!(count(429), 40);
+    for answer in answers.iter().filter(|a| a.status == 429) {
+        answer.assert_problem(429, "rate-limited");
+    }
+    app.login("ann@example.com", PASSWORD)
+        .await
+        .assert_problem(429, "rate-limited");
+}
+
 async fn health_readiness_and_metrics(app: &TestApp) {
     let session = app.user("ann").await;
     app.get("/api/v1/user", &session).await.assert_status(200);
@@ -186,16 +213,18 @@ async fn health_readiness_and_metrics(app: &TestApp) {
     let ready = app.request(Method::GET, "/readyz", None, None).await;
     ready.assert_status(200);
     assert_eq!(ready.body["status"], "ready");
-    let metrics = app.request(Method::GET, "/metrics", None, None).await;
-    metrics.assert_status(200);
+    // Metrics have their own listener; the public port does not serve them.
+    app.request(Method::GET, "/metrics", None, None)
+        .await
+        .assert_problem(404, "not-found");
+    let metrics = app.metrics().await;
     assert!(
-        metrics.text.contains(
+        metrics.contains(
             "plinth_http_requests_total{method=\"GET\",route=\"/api/v1/user\",status=\"200\"} 1"
         ),
-        "{}",
-        metrics.text
+        "{metrics}"
     );
-    assert!(!metrics.text.contains(&session));
+    assert!(!metrics.contains(&session));
     app.state().store.close().await;
     app.request(Method::GET, "/readyz", None, None)
         .await
@@ -203,6 +232,43 @@ async fn health_readiness_and_metrics(app: &TestApp) {
     app.request(Method::GET, "/healthz", None, None)
         .await
         .assert_status(200);
+}
+
+/// Made-up methods and paths cannot grow `/metrics`: they count as `other` and
+/// `unmatched`, one series each however many there are.
+async fn metric_labels_come_from_a_fixed_set(app: &TestApp) {
+    app.request(Method::GET, "/no/such/route", None, None)
+        .await
+        .assert_problem(404, "not-found");
+    let before = app.metrics().await;
+    for i in 0..50 {
+        let method = Method::from_bytes(format!("M{i:02}{}", "X".repeat(4000)).as_bytes()).unwrap();
+        let path = format!("/no/such/route/{i}");
+        let res = app
+            .client
+            .request(method, format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_client_error(), "{}", res.status());
+    }
+    let after = app.metrics().await;
+    assert!(!after.contains("XXXX"), "a raw method became a label");
+    assert!(
+        !after.contains("/no/such/route/"),
+        "a raw path became a label"
+    );
+    assert!(
+        after.contains("method=\"other\",route=\"unmatched\""),
+        "{after}"
+    );
+    // One new series (other, unmatched, the status), not fifty.
+    assert!(
+        after.len() < before.len() + 200,
+        "metrics grew from {} to {} bytes",
+        before.len(),
+        after.len()
+    );
 }
 
 async fn openapi_document_and_docs_page(app: &TestApp) {

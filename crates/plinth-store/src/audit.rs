@@ -119,6 +119,9 @@ pub struct ChainVerification {
     /// The head hash as recorded, if the chain has entries.
     pub head: Option<String>,
     pub first_broken: Option<BrokenLink>,
+    /// With a head saved earlier: whether it is still in the chain, at this position.
+    /// `Some(None)` means it is not: entries were removed or rewritten since.
+    pub known_head_seq: Option<Option<i64>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -488,6 +491,18 @@ impl Store {
     /// Walks `chain` from its checkpoint to its head in batches (constant memory) and
     /// reports the first entry whose position, link or hash is wrong.
     pub async fn verify_audit_chain(&self, chain: &str) -> Result<ChainVerification> {
+        self.verify_audit_chain_from(chain, None).await
+    }
+
+    /// Like [`Store::verify_audit_chain`], and also proves that `known_head`, a head hash
+    /// saved earlier by someone outside the database, is still in the chain. The chain
+    /// alone cannot show that its newest entries were deleted and the head moved back:
+    /// an earlier head that is no longer found shows exactly that (`ok` is then false).
+    pub async fn verify_audit_chain_from(
+        &self,
+        chain: &str,
+        known_head: Option<&str>,
+    ) -> Result<ChainVerification> {
         const BATCH: i64 = 1000;
         let Some(head) = sqlx::query(
             "SELECT head_seq, head_hash, checkpoint_seq, checkpoint_hash \
@@ -498,10 +513,15 @@ impl Store {
         .await?
         else {
             return Ok(ChainVerification {
-                ok: true,
+                ok: known_head.is_none(),
                 entries: 0,
                 head: None,
-                first_broken: None,
+                first_broken: known_head.map(|_| BrokenLink {
+                    seq: 1,
+                    id: None,
+                    reason: "the chain is empty, so the earlier head is not in it".to_owned(),
+                }),
+                known_head_seq: known_head.map(|_| None),
             });
         };
         let head_seq: i64 = head.try_get("head_seq")?;
@@ -509,12 +529,17 @@ impl Store {
         let mut expected_seq: i64 = head.try_get::<i64, _>("checkpoint_seq")? + 1;
         let mut expected_prev: String = head.try_get("checkpoint_hash")?;
         let mut entries = 0u64;
+        // The checkpoint counts as found: entries before it went by retention.
+        let mut known_seq = known_head
+            .filter(|h| *h == expected_prev)
+            .map(|_| expected_seq - 1);
         let broken = |seq: i64, id: Option<String>, reason: String, entries: u64| {
             Ok(ChainVerification {
                 ok: false,
                 entries,
                 head: Some(head_hash.clone()),
                 first_broken: Some(BrokenLink { seq, id, reason }),
+                known_head_seq: known_head.map(|_| None),
             })
         };
         loop {
@@ -554,6 +579,9 @@ impl Store {
                         entries,
                     );
                 }
+                if known_head == Some(entry.hash.as_str()) {
+                    known_seq = Some(entry.seq);
+                }
                 entries += 1;
                 expected_seq += 1;
                 expected_prev = entry.hash;
@@ -573,11 +601,22 @@ impl Store {
                 entries,
             );
         }
+        if known_head.is_some() && known_seq.is_none() {
+            return broken(
+                expected_seq,
+                None,
+                "the earlier head is no longer in the chain: entries were removed or \
+                 rewritten since it was saved (or it is older than the retention period)"
+                    .to_owned(),
+                entries,
+            );
+        }
         Ok(ChainVerification {
             ok: true,
             entries,
             head: (head_seq > 0).then_some(head_hash),
             first_broken: None,
+            known_head_seq: known_head.map(|_| known_seq),
         })
     }
 

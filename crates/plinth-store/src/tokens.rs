@@ -182,6 +182,22 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Deletes tokens that expired or were revoked before `cutoff`. Until then their rows
+    /// stay, so a late use is answered `token-expired` or `token-revoked` rather than
+    /// "unknown"; afterwards they are gone. Answers how many went.
+    pub async fn purge_dead_tokens(&self, cutoff: OffsetDateTime) -> Result<u64> {
+        let done = sqlx::query(
+            "DELETE FROM tokens WHERE (expires_at IS NOT NULL AND expires_at <= $1) \
+             OR (revoked_at IS NOT NULL AND revoked_at <= $1)",
+        )
+        .bind(time_to_micros(cutoff))
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected())
+    }
+}
+
 impl WriteTx {
     pub async fn insert_token(
         &mut self,

@@ -3,9 +3,11 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Args;
+use plinth_server::runtime::forwarded::{Cidr, PublicUrl};
 use plinth_server::{Settings, SignupMode};
 use serde::Deserialize;
 
@@ -53,6 +55,99 @@ pub struct ServeArgs {
     /// Whether anyone may sign up. Default open.
     #[arg(long, env = "PLINTH_SIGNUP", value_parser = parse_signup)]
     pub signup: Option<SignupMode>,
+
+    /// The address people and the device flow use to reach this server, e.g.
+    /// https://plinth.example.com: links the server hands out never come from the
+    /// request's Host. Default http://localhost:PORT (the bound port).
+    #[arg(long, env = "PLINTH_PUBLIC_URL")]
+    pub public_url: Option<PublicUrl>,
+
+    /// Comma-separated addresses or CIDR blocks of the proxies in front of this server
+    /// (10.0.0.0/8,fd00::/8). Only these may set X-Forwarded-For, Forwarded and
+    /// X-Forwarded-Proto. Default: none (the TCP peer is the client).
+    #[arg(long, env = "PLINTH_TRUSTED_PROXIES", value_parser = parse_cidrs)]
+    pub trusted_proxies: Option<CidrList>,
+
+    /// Address of the Prometheus metrics listener (/metrics), or `off`. Not served on the
+    /// public port. Default 127.0.0.1:9464.
+    #[arg(long, env = "PLINTH_METRICS_BIND", value_parser = parse_metrics_bind)]
+    pub metrics_bind: Option<MetricsBind>,
+
+    /// Signups a minute from one client address (each costs a password hash). Default 10.
+    #[arg(long, env = "PLINTH_SIGNUPS_PER_MINUTE_PER_ADDRESS")]
+    pub signups_per_minute_per_address: Option<u32>,
+
+    /// Signups a minute from everyone together, per replica. Default 60.
+    #[arg(long, env = "PLINTH_SIGNUPS_PER_MINUTE")]
+    pub signups_per_minute: Option<u32>,
+
+    /// A request head must arrive within this, counted from accept (or from its first
+    /// byte on a kept-alive connection). Seconds, or with a unit: 500ms, 10s, 2m.
+    /// Default 10s.
+    #[arg(long, env = "PLINTH_HEADER_READ_TIMEOUT", value_parser = parse_duration)]
+    pub header_read_timeout: Option<Duration>,
+
+    /// How long a kept-alive connection may wait for its next request. Keep it above your
+    /// load balancer's idle timeout. Default 75s.
+    #[arg(long, env = "PLINTH_IDLE_TIMEOUT", value_parser = parse_duration)]
+    pub idle_timeout: Option<Duration>,
+
+    /// How long a request may take to be answered (503 past it). Default 30s.
+    #[arg(long, env = "PLINTH_REQUEST_TIMEOUT", value_parser = parse_duration)]
+    pub request_timeout: Option<Duration>,
+
+    /// Open HTTP connections at most (lowered to fit `ulimit -n`); past it a new one gets
+    /// 503 and is closed. Default 1024.
+    #[arg(long, env = "PLINTH_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+
+    /// On SIGTERM, how long requests in flight may take before their connections are
+    /// closed; usage counts and token uses are written after it either way. Default 10s.
+    #[arg(long, env = "PLINTH_SHUTDOWN_TIMEOUT", value_parser = parse_duration)]
+    pub shutdown_timeout: Option<Duration>,
+}
+
+/// `500ms`, `10s`, `2m`, or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let bad = || format!("{s:?} is not a duration (500ms, 10s, 2m)");
+    let (number, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: u64 = number.parse().map_err(|_| bad())?;
+    let duration = match unit {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n.checked_mul(60).ok_or_else(bad)?),
+        _ => return Err(bad()),
+    };
+    if duration.is_zero() {
+        return Err(format!("{s:?}: a timeout must be longer than zero"));
+    }
+    Ok(duration)
+}
+
+/// `--metrics-bind`: an address, or `off`.
+#[derive(Debug, Clone, Copy)]
+pub struct MetricsBind(Option<SocketAddr>);
+
+fn parse_metrics_bind(s: &str) -> Result<MetricsBind, String> {
+    match s {
+        "off" | "none" => Ok(MetricsBind(None)),
+        _ => s
+            .parse()
+            .map(|addr| MetricsBind(Some(addr)))
+            .map_err(|_| format!("{s:?} is not an address (127.0.0.1:9464) or off")),
+    }
+}
+
+/// `--trusted-proxies`: one value holding a list.
+#[derive(Debug, Clone)]
+pub struct CidrList(Vec<Cidr>);
+
+fn parse_cidrs(s: &str) -> Result<CidrList, String> {
+    Cidr::parse_list(s).map(CidrList)
 }
 
 fn parse_signup(s: &str) -> Result<SignupMode, String> {
@@ -75,6 +170,16 @@ struct FileSettings {
     handle_grace_days: Option<u32>,
     audit_retention_days: Option<u32>,
     signup: Option<SignupMode>,
+    public_url: Option<String>,
+    trusted_proxies: Option<Vec<String>>,
+    metrics_bind: Option<String>,
+    signups_per_minute_per_address: Option<u32>,
+    signups_per_minute: Option<u32>,
+    header_read_timeout: Option<String>,
+    idle_timeout: Option<String>,
+    request_timeout: Option<String>,
+    max_connections: Option<usize>,
+    shutdown_timeout: Option<String>,
 }
 
 fn read_file(path: Option<&Path>) -> anyhow::Result<FileSettings> {
@@ -98,6 +203,21 @@ pub fn database_url(args: &DatabaseArgs) -> anyhow::Result<String> {
         .clone()
         .or(file.database_url)
         .unwrap_or_else(|| Settings::default().database_url))
+}
+
+/// A duration from the flag (already parsed) or from `plinth.toml` (a string).
+fn duration(
+    flag: Option<Duration>,
+    file: &Option<String>,
+    name: &str,
+) -> anyhow::Result<Option<Duration>> {
+    match (flag, file) {
+        (Some(d), _) => Ok(Some(d)),
+        (None, Some(text)) => parse_duration(text)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("{name} in plinth.toml: {e}")),
+        (None, None) => Ok(None),
+    }
 }
 
 pub fn resolve(args: &ServeArgs) -> anyhow::Result<Settings> {
@@ -129,8 +249,69 @@ pub fn resolve(args: &ServeArgs) -> anyhow::Result<Settings> {
             .unwrap_or(d.handle_grace_days),
         audit_retention_days: args.audit_retention_days.or(file.audit_retention_days),
         signup: args.signup.or(file.signup).unwrap_or(d.signup),
+        public_url: match (&args.public_url, &file.public_url) {
+            (Some(url), _) => Some(url.clone()),
+            (None, Some(text)) => Some(
+                text.parse()
+                    .map_err(|e: String| anyhow::anyhow!("public_url in plinth.toml: {e}"))?,
+            ),
+            (None, None) => None,
+        },
+        trusted_proxies: match (&args.trusted_proxies, &file.trusted_proxies) {
+            (Some(CidrList(list)), _) => list.clone(),
+            (None, Some(list)) => list
+                .iter()
+                .map(|s| s.parse())
+                .collect::<Result<_, String>>()
+                .map_err(|e| anyhow::anyhow!("trusted_proxies in plinth.toml: {e}"))?,
+            (None, None) => d.trusted_proxies.clone(),
+        },
+        metrics_bind: match (args.metrics_bind, &file.metrics_bind) {
+            (Some(MetricsBind(bind)), _) => bind,
+            (None, Some(text)) => {
+                parse_metrics_bind(text)
+                    .map_err(|e| anyhow::anyhow!("metrics_bind in plinth.toml: {e}"))?
+                    .0
+            }
+            (None, None) => d.metrics_bind,
+        },
+        signups_per_minute_per_address: args
+            .signups_per_minute_per_address
+            .or(file.signups_per_minute_per_address)
+            .unwrap_or(d.signups_per_minute_per_address),
+        signups_per_minute: args
+            .signups_per_minute
+            .or(file.signups_per_minute)
+            .unwrap_or(d.signups_per_minute),
+        header_read_timeout: duration(
+            args.header_read_timeout,
+            &file.header_read_timeout,
+            "header_read_timeout",
+        )?
+        .unwrap_or(d.header_read_timeout),
+        idle_timeout: duration(args.idle_timeout, &file.idle_timeout, "idle_timeout")?
+            .unwrap_or(d.idle_timeout),
+        request_timeout: duration(
+            args.request_timeout,
+            &file.request_timeout,
+            "request_timeout",
+        )?
+        .unwrap_or(d.request_timeout),
+        max_connections: args
+            .max_connections
+            .or(file.max_connections)
+            .unwrap_or(d.max_connections),
+        shutdown_timeout: duration(
+            args.shutdown_timeout,
+            &file.shutdown_timeout,
+            "shutdown_timeout",
+        )?
+        .unwrap_or(d.shutdown_timeout),
         ..d
     };
+    if settings.max_connections == 0 {
+        bail!("--max-connections must be at least 1");
+    }
     if settings.base_domain.is_empty() || settings.base_domain.len() > 180 {
         bail!("--base-domain must be a DNS name of at most 180 characters");
     }

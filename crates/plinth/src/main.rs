@@ -34,7 +34,7 @@ enum Command {
 #[derive(Debug, Subcommand)]
 enum ServerCommand {
     /// Run the server: API, docs, health, metrics, workspace hosts and DNS.
-    Serve(config::ServeArgs),
+    Serve(Box<config::ServeArgs>),
     /// Apply database migrations, then exit.
     Migrate(config::DatabaseArgs),
     /// Instance administration, working on the database directly.
@@ -92,7 +92,7 @@ fn main() -> anyhow::Result<()> {
         .context("starting the async runtime")?;
     runtime.block_on(async {
         match command {
-            ServerCommand::Serve(args) => serve(args).await,
+            ServerCommand::Serve(args) => serve(*args).await,
             ServerCommand::Migrate(args) => migrate(args).await,
             ServerCommand::Admin(command) => admin::run(command).await,
         }
@@ -134,13 +134,19 @@ async fn serve(args: config::ServeArgs) -> anyhow::Result<()> {
     let running = plinth_server::start(store, settings.clone())
         .await
         .with_context(|| format!("listening on {}", settings.bind))?;
-    let host = if running.addr.ip().is_loopback() {
-        format!("localhost:{}", running.addr.port())
-    } else {
-        running.addr.to_string()
-    };
+    let public = running.state.settings.public_url();
+    if settings.public_url.is_none() && !running.addr.ip().is_loopback() {
+        tracing::warn!(
+            public_url = %public,
+            "listening beyond loopback without --public-url: CLI logins and workspace links will point at {public}"
+        );
+    }
+    let metrics = running
+        .metrics_addr
+        .map_or_else(|| "off".to_owned(), |addr| format!("http://{addr}/metrics"));
     tracing::info!(
         addr = %running.addr,
+        metrics = %metrics,
         dns_udp = %running.dns_udp_addr,
         dns_tcp = %running.dns_tcp_addr,
         database = %redact_url(&settings.database_url),
@@ -151,10 +157,13 @@ async fn serve(args: config::ServeArgs) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout();
     let _ = writeln!(
         stdout,
-        "Plinth is ready: console http://{host}/  API http://{host}/api/v1  docs http://{host}/api/docs  \
-         workspaces http://{{org}}-{{workspace}}.{base}:{port}/  DNS {dns} (UDP and TCP)",
+        "Plinth is ready: console {public}/  API {public}/api/v1  docs {public}/api/docs  \
+         workspaces {scheme}://{{org}}-{{workspace}}.{base}{port}/  DNS {dns} (UDP and TCP)  \
+         HTTP on {addr}  metrics {metrics}",
+        addr = running.addr,
+        scheme = public.scheme(),
         base = settings.base_domain,
-        port = running.addr.port(),
+        port = public.port_suffix(),
         dns = running.dns_udp_addr,
     );
     let _ = stdout.flush();

@@ -54,6 +54,16 @@ async fn default_serve_runs_the_account_flow_and_stops_on_sigterm() {
     assert_eq!(status, 200);
     assert_eq!(me["handle"], "ann");
 
+    // Metrics: on their own listener, not on the public port.
+    let public = reqwest::get(format!("http://127.0.0.1:{}/metrics", plinth.port))
+        .await
+        .unwrap();
+    assert_eq!(public.status(), 404);
+    let metrics = reqwest::get(&plinth.metrics).await.unwrap();
+    assert_eq!(metrics.status(), 200);
+    let text = metrics.text().await.unwrap();
+    assert!(text.contains("plinth_http_requests_total"), "{text}");
+
     let stderr_path = plinth.stderr_path.clone();
     let status = sigterm_and_wait(plinth);
     assert!(status.success(), "clean exit on SIGTERM: {status:?}");
@@ -315,5 +325,156 @@ async fn admin_org_restore_brings_a_deleted_org_back() {
     let (status, org) = call(Method::GET, format!("{api}/orgs/acme"), Some(&token), None).await;
     assert_eq!(status, 200, "{org}");
     assert!(sigterm_and_wait(plinth).success());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A SIGTERM while 100 connections hold half a request head each: the server closes them
+/// at the shutdown deadline (2 s here) instead of waiting for ever, and still writes the
+/// usage it counted in memory and the token uses it noted.
+#[tokio::test]
+async fn sigterm_with_100_half_open_connections_exits_by_the_deadline_and_keeps_counts() {
+    use reqwest::Method;
+    use tokio::io::AsyncWriteExt;
+    let dir = temp_dir("half-open");
+    let plinth = serve(
+        &dir,
+        &[
+            "--bind",
+            "127.0.0.1:0",
+            "--dns-bind",
+            "127.0.0.1:0",
+            "--shutdown-timeout",
+            "2s",
+            // Longer than the test: only the shutdown deadline can free them.
+            "--header-read-timeout",
+            "5m",
+        ],
+    );
+    let db = dir.join("plinth-data/plinth.db");
+    let api = format!("http://127.0.0.1:{}/api/v1", plinth.port);
+    let token = signup_and_login(&api, "ann").await;
+    let (status, org) = call(
+        Method::POST,
+        format!("{api}/orgs"),
+        Some(&token),
+        Some(json!({"handle": "acme"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let org_id = org["id"].as_str().unwrap().to_owned();
+    for _ in 0..5 {
+        let (status, _) = call(Method::GET, format!("{api}/orgs/acme"), Some(&token), None).await;
+        assert_eq!(status, 200);
+    }
+    let mut half_open = Vec::new();
+    for _ in 0..100 {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", plinth.port))
+            .await
+            .unwrap();
+        stream
+            .write_all(b"GET /api/v1/orgs/acme HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
+            .await
+            .unwrap();
+        half_open.push(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let asked = Instant::now();
+    let status = sigterm_and_wait(plinth);
+    let took = asked.elapsed();
+    assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+    eprintln!(
+        "SIGTERM with {} half-open connections: exited after {took:?}",
+        half_open.len()
+    );
+    assert!(
+        took >= Duration::from_millis(1800) && took < Duration::from_secs(5),
+        "exited after {took:?}, the deadline is 2 s"
+    );
+    let usage = stored_usage(&db, &org_id).await;
+    let api_requests = usage
+        .get(&(String::new(), "api_requests".to_owned()))
+        .copied();
+    eprintln!("api_requests stored: {api_requests:?} of 5");
+    assert_eq!(api_requests, Some(5), "{usage:?}");
+
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    let (used,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM tokens WHERE last_used_at IS NOT NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    pool.close().await;
+    assert_eq!(used, 1, "the session's last use was written at shutdown");
+    drop(half_open);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The resident memory of process `pid`, in bytes (Linux).
+fn rss_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/PID/status");
+    kib * 1024
+}
+
+/// 200 concurrent logins, twice: each hash needs 19 MiB, but the workers reuse their own
+/// buffers, so the server stays far below 100 MiB (it grew to 589 MB and stayed there
+/// when every hash allocated its own).
+#[tokio::test]
+async fn rss_stays_under_100_mib_after_200_concurrent_logins() {
+    let dir = temp_dir("rss");
+    let plinth = serve(
+        &dir,
+        &["--bind", "127.0.0.1:0", "--dns-bind", "127.0.0.1:0"],
+    );
+    let api = format!("http://127.0.0.1:{}/api/v1", plinth.port);
+    signup_and_login(&api, "ann").await;
+    let client = reqwest::Client::new();
+    let mut statuses = std::collections::BTreeMap::new();
+    for round in 0..2 {
+        let logins = (0..200).map(|i| {
+            let client = client.clone();
+            let url = format!("{api}/login");
+            // Right and wrong passwords, by handle and by email.
+            let (login, password) = match i % 4 {
+                0 => ("ann".to_owned(), "correct horse"),
+                1 => ("ann@example.com".to_owned(), "correct horse"),
+                2 => (format!("nobody{i}"), "wrong password"),
+                _ => (format!("nobody{i}@example.com"), "wrong password"),
+            };
+            let from = format!("10.{round}.{}.{}", i / 250, i % 250);
+            async move {
+                client
+                    .post(url)
+                    .header("x-forwarded-for", from)
+                    .json(&json!({"login": login, "password": password}))
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+                    .unwrap_or(0)
+            }
+        });
+        for status in futures_util::future::join_all(logins).await {
+            *statuses.entry((round, status)).or_insert(0) += 1;
+        }
+    }
+    let rss = rss_bytes(plinth.child.id());
+    eprintln!(
+        "after 2 x 200 concurrent logins: RSS {} MiB, answers {statuses:?}",
+        rss >> 20
+    );
+    assert!(
+        statuses.keys().all(|(_, s)| [200, 401, 429].contains(s)),
+        "{statuses:?}"
+    );
+    assert!(rss < 100 << 20, "RSS {} MiB", rss >> 20);
+    drop(plinth);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::response::Html;
+use axum::response::{Html, IntoResponse};
 use serde_json::Value;
 
 /// The OpenAPI document as JSON, and the docs page made from it, built once at start-up.
@@ -31,8 +31,14 @@ pub async fn openapi_json(State(docs): State<ApiDocs>) -> Json<Value> {
     Json((*docs.json).clone())
 }
 
-pub async fn docs_page(State(docs): State<ApiDocs>) -> Html<String> {
-    Html((*docs.html).clone())
+pub async fn docs_page(State(docs): State<ApiDocs>) -> impl IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_SECURITY_POLICY,
+            crate::app::INLINE_STYLE_CSP,
+        )],
+        Html((*docs.html).clone()),
+    )
 }
 
 fn esc(s: &str) -> String {

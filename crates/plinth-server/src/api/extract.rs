@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, header};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
-use crate::runtime::state::AppState;
+use crate::runtime::forwarded::ClientAddr;
 
 /// The largest request body accepted anywhere: 64 KiB.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -143,10 +143,17 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientMeta {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        // Resolved behind trusted proxies by `forwarded::resolve_client`; else the peer.
         let ip = parts
             .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip());
+            .get::<ClientAddr>()
+            .map(|client| client.ip)
+            .or_else(|| {
+                parts
+                    .extensions
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|ConnectInfo(addr)| addr.ip())
+            });
         let text = |name: &str| {
             parts
                 .headers
@@ -163,26 +170,11 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientMeta {
 }
 
 /// The scheme the client used: `https` behind a TLS-terminating proxy that says so with
-/// `X-Forwarded-Proto`, else `http` (the server itself speaks plain HTTP).
+/// `X-Forwarded-Proto`, else `http` (the server itself speaks plain HTTP). The header
+/// only survives `forwarded::resolve_client` when a trusted proxy sent it.
 pub fn request_scheme(headers: &HeaderMap) -> &'static str {
     match headers.get("x-forwarded-proto") {
         Some(proto) if proto.as_bytes().eq_ignore_ascii_case(b"https") => "https",
         _ => "http",
     }
-}
-
-/// `scheme://host[:port]` as the client reached this server, for links it will follow
-/// (the `Host` header, or the listening address when there is none).
-pub fn request_origin(headers: &HeaderMap, state: &AppState) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.bytes().all(|b| {
-                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
-                })
-        })
-        .map_or_else(|| state.settings.bind.to_string(), str::to_owned);
-    format!("{}://{host}", request_scheme(headers))
 }

@@ -105,7 +105,9 @@ pub fn workspace_address(
     workspace: &WorkspaceHandle,
 ) -> (String, String) {
     let name = DnsName::new(org, workspace, &settings.base_domain);
-    let url = format!("http://{name}:{}/", settings.bind.port());
+    // Served by the same listener as the public URL: its scheme and port.
+    let public = settings.public_url();
+    let url = format!("{}://{name}{}/", public.scheme(), public.port_suffix());
     (name.to_string(), url)
 }
 
@@ -175,5 +177,6 @@ pub fn audit_verification(v: &ChainVerification) -> plinth_api::AuditVerificatio
             id: b.id.clone(),
             reason: b.reason.clone(),
         }),
+        known_head_found: v.known_head_seq.map(|seq| seq.is_some()),
     }
 }

@@ -119,12 +119,13 @@ pub async fn authenticate(state: &AppState, secret: &TokenSecret) -> Result<Acto
         Some(token) => token,
         None => {
             state.metrics.auth_cache_misses.inc();
+            let ticket = state.cache.ticket();
             let token = state
                 .store
                 .token_by_hash(&hash)
                 .await?
                 .ok_or_else(|| ApiError::unauthenticated("this token is not known"))?;
-            state.cache.put_token(hash, token)
+            state.cache.put_token(ticket, hash, token)
         }
     };
     if token.kind != secret.kind() {
@@ -144,12 +145,13 @@ pub async fn authenticate(state: &AppState, secret: &TokenSecret) -> Result<Acto
         }
         None => {
             state.metrics.auth_cache_misses.inc();
+            let ticket = state.cache.ticket();
             let user = state
                 .store
                 .user_by_id(&token.user_id)
                 .await?
                 .ok_or_else(|| ApiError::unauthenticated("this token's user no longer exists"))?;
-            state.cache.put_user(user)
+            state.cache.put_user(ticket, user)
         }
     };
     if token.authenticated_at <= user.token_min_issued_at {

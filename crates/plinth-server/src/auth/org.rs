@@ -78,20 +78,24 @@ async fn active_membership(
         Some(org) => org,
         None => {
             state.metrics.auth_cache_misses.inc();
+            let ticket = state.cache.ticket();
             let org = state
                 .store
                 .org_by_handle(&handle)
                 .await?
                 .ok_or_else(no_such_org)?;
-            state.cache.put_org(org)
+            state.cache.put_org(ticket, org)
         }
     };
     let membership = match state.cache.membership(&org.id, &actor.user.id) {
         Some(m) => m,
         None => {
             state.metrics.auth_cache_misses.inc();
+            let ticket = state.cache.ticket();
             let m = state.store.membership(&org.id, &actor.user.id).await?;
-            state.cache.put_membership(&org.id, &actor.user.id, m)
+            state
+                .cache
+                .put_membership(ticket, &org.id, &actor.user.id, m)
         }
     };
     let membership = match membership.as_ref() {

@@ -66,22 +66,19 @@ pub async fn serve_workspace_hosts(
         // An old name during a rename's grace period: 308 to the same path on the new
         // name, so links and bookmarks keep working (method and body preserved).
         Some(Lookup::Renamed(entry)) => {
-            let port = host
-                .rsplit_once(':')
-                .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
-                .map(|(_, p)| format!(":{p}"))
-                .unwrap_or_default();
             let path = req
                 .uri()
                 .path_and_query()
                 .map(|p| p.as_str())
                 .unwrap_or("/");
-            // Behind a TLS-terminating proxy the browser came in over https: keep it.
-            let scheme = crate::api::extract::request_scheme(req.headers());
+            // The public URL's scheme and port, like every absolute link.
+            let public = state.settings.public_url();
             let location = format!(
-                "{scheme}://{}.{}{port}{path}",
+                "{}://{}.{}{}{path}",
+                public.scheme(),
                 entry.label(),
-                state.settings.base_domain
+                state.settings.base_domain,
+                public.port_suffix(),
             );
             return ApiError::moved(&location).into_response();
         }
@@ -139,7 +136,14 @@ pub async fn serve_workspace_hosts(
         })
         .into_response()
     } else {
-        Html(page(sees_workspace.then_some(&entry), &dns_name)).into_response()
+        (
+            [(
+                header::CONTENT_SECURITY_POLICY,
+                crate::app::INLINE_STYLE_CSP,
+            )],
+            Html(page(sees_workspace.then_some(&entry), &dns_name)),
+        )
+            .into_response()
     };
     // The answer depends on Accept: caches must keep the two apart.
     response

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -17,61 +18,106 @@ use plinth_store::{MembershipRecord, OrgRecord, TokenRecord, UserRecord};
 pub const CACHE_TTL: Duration = Duration::from_secs(30);
 const MAX_ENTRIES: usize = 200_000;
 
+/// A snapshot of the caches' invalidation count, taken before a database read: a fill
+/// made with it is dropped if any invalidation happened since, so a record read before a
+/// change committed can never be put back after that change's invalidation.
+#[derive(Clone, Copy, Debug)]
+pub struct Ticket(u64);
+
+struct Inner<K, V> {
+    entries: HashMap<K, (Instant, Arc<V>)>,
+    /// Secondary key → primary key (tokens are dropped by id, cached by hash). Kept
+    /// under the same lock as `entries`, so the two can never disagree.
+    by_id: HashMap<String, K>,
+}
+
 struct TtlMap<K, V> {
-    entries: RwLock<HashMap<K, (Instant, Arc<V>)>>,
+    inner: RwLock<Inner<K, V>>,
 }
 
 impl<K: Eq + Hash + Clone, V> TtlMap<K, V> {
     fn new() -> Self {
         Self {
-            entries: RwLock::new(HashMap::new()),
+            inner: RwLock::new(Inner {
+                entries: HashMap::new(),
+                by_id: HashMap::new(),
+            }),
         }
     }
 
     fn get(&self, key: &K) -> Option<Arc<V>> {
-        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        entries
+        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        inner
+            .entries
             .get(key)
             .filter(|(at, _)| at.elapsed() < CACHE_TTL)
             .map(|(_, v)| v.clone())
     }
 
-    fn insert(&self, key: K, value: Arc<V>) {
-        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
-            }
+    /// Inserts unless an invalidation happened since `ticket` (checked under this map's
+    /// lock, which every invalidation of it also holds while it bumps the epoch).
+    fn insert(&self, epoch: &AtomicU64, ticket: Ticket, key: K, id: Option<String>, value: Arc<V>) {
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        if epoch.load(Ordering::Acquire) != ticket.0 {
+            return;
         }
-        entries.insert(key, (Instant::now(), value));
+        if inner.entries.len() >= MAX_ENTRIES {
+            inner.entries.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
+            if inner.entries.len() >= MAX_ENTRIES {
+                inner.entries.clear();
+            }
+            let Inner { entries, by_id } = &mut *inner;
+            by_id.retain(|_, key| entries.contains_key(key));
+        }
+        if let Some(id) = id {
+            inner.by_id.insert(id, key.clone());
+        }
+        inner.entries.insert(key, (Instant::now(), value));
     }
 
-    fn remove(&self, key: &K) -> Option<Arc<V>> {
-        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
-        entries.remove(key).map(|(_, v)| v)
+    fn remove(&self, epoch: &AtomicU64, key: &K) {
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        epoch.fetch_add(1, Ordering::AcqRel);
+        inner.entries.remove(key);
     }
 
-    fn clear(&self) {
-        self.entries
-            .write()
+    fn remove_by_id(&self, epoch: &AtomicU64, id: &str) {
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        epoch.fetch_add(1, Ordering::AcqRel);
+        if let Some(key) = inner.by_id.remove(id) {
+            inner.entries.remove(&key);
+        }
+    }
+
+    fn clear(&self, epoch: &AtomicU64) {
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        epoch.fetch_add(1, Ordering::AcqRel);
+        inner.entries.clear();
+        inner.by_id.clear();
+    }
+
+    fn retain(&self, epoch: &AtomicU64, keep: impl Fn(&K, &V) -> bool) {
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        epoch.fetch_add(1, Ordering::AcqRel);
+        inner.entries.retain(|k, (_, v)| keep(k, v));
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.inner
+            .read()
             .unwrap_or_else(|e| e.into_inner())
-            .clear();
-    }
-
-    fn retain(&self, keep: impl Fn(&K, &V) -> bool) {
-        self.entries
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|k, (_, v)| keep(k, v));
+            .entries
+            .len()
     }
 }
 
 /// Tokens by hash, users by id, live orgs by handle, and memberships by (org, user).
 pub struct AuthCache {
+    /// Bumped by every invalidation; see [`Ticket`].
+    epoch: AtomicU64,
+    /// By hash, droppable by id (that is what revocations name).
     tokens: TtlMap<TokenHash, TokenRecord>,
-    /// token id → hash, so a token can be dropped by id (that is what revocations name).
-    token_hashes: RwLock<HashMap<String, TokenHash>>,
     users: TtlMap<String, UserRecord>,
     orgs: TtlMap<Handle, OrgRecord>,
     /// `None` is cached too: a non-member's repeated requests must not reach the database
@@ -82,8 +128,8 @@ pub struct AuthCache {
 impl Default for AuthCache {
     fn default() -> Self {
         Self {
+            epoch: AtomicU64::new(0),
             tokens: TtlMap::new(),
-            token_hashes: RwLock::new(HashMap::new()),
             users: TtlMap::new(),
             orgs: TtlMap::new(),
             memberships: TtlMap::new(),
@@ -92,63 +138,69 @@ impl Default for AuthCache {
 }
 
 impl AuthCache {
+    /// Take one before reading what a miss will fill, and pass it to the `put_*`.
+    pub fn ticket(&self) -> Ticket {
+        Ticket(self.epoch.load(Ordering::Acquire))
+    }
+
     pub fn token(&self, hash: &TokenHash) -> Option<Arc<TokenRecord>> {
         self.tokens.get(hash)
     }
 
-    pub fn put_token(&self, hash: TokenHash, token: TokenRecord) -> Arc<TokenRecord> {
+    /// Caches `token` unless something was invalidated since `ticket`; answers it either way.
+    pub fn put_token(
+        &self,
+        ticket: Ticket,
+        hash: TokenHash,
+        token: TokenRecord,
+    ) -> Arc<TokenRecord> {
         let token = Arc::new(token);
-        {
-            let mut ids = self.token_hashes.write().unwrap_or_else(|e| e.into_inner());
-            if ids.len() >= MAX_ENTRIES {
-                ids.clear();
-            }
-            ids.insert(token.id.clone(), hash);
-        }
-        self.tokens.insert(hash, token.clone());
+        self.tokens.insert(
+            &self.epoch,
+            ticket,
+            hash,
+            Some(token.id.clone()),
+            token.clone(),
+        );
         token
     }
 
     pub fn drop_token(&self, id: &str) {
-        let hash = self
-            .token_hashes
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(id);
-        if let Some(hash) = hash {
-            self.tokens.remove(&hash);
-        }
+        self.tokens.remove_by_id(&self.epoch, id);
     }
 
     pub fn user(&self, id: &str) -> Option<Arc<UserRecord>> {
         self.users.get(&id.to_owned())
     }
 
-    pub fn put_user(&self, user: UserRecord) -> Arc<UserRecord> {
+    pub fn put_user(&self, ticket: Ticket, user: UserRecord) -> Arc<UserRecord> {
         let user = Arc::new(user);
-        self.users.insert(user.id.clone(), user.clone());
+        self.users
+            .insert(&self.epoch, ticket, user.id.clone(), None, user.clone());
         user
     }
 
     pub fn drop_user(&self, id: &str) {
-        self.users.remove(&id.to_owned());
+        self.users.remove(&self.epoch, &id.to_owned());
     }
 
     pub fn org(&self, handle: &Handle) -> Option<Arc<OrgRecord>> {
         self.orgs.get(handle)
     }
 
-    pub fn put_org(&self, org: OrgRecord) -> Arc<OrgRecord> {
+    pub fn put_org(&self, ticket: Ticket, org: OrgRecord) -> Arc<OrgRecord> {
         let org = Arc::new(org);
-        self.orgs.insert(org.handle.clone(), org.clone());
+        self.orgs
+            .insert(&self.epoch, ticket, org.handle.clone(), None, org.clone());
         org
     }
 
     /// Drops an org (whatever handle it is cached under: a rename changes it) and every
     /// membership cached for it.
     pub fn drop_org(&self, id: &str) {
-        self.orgs.retain(|_, org| org.id != id);
-        self.memberships.retain(|(org_id, _), _| org_id != id);
+        self.orgs.retain(&self.epoch, |_, org| org.id != id);
+        self.memberships
+            .retain(&self.epoch, |(org_id, _), _| org_id != id);
     }
 
     pub fn membership(&self, org_id: &str, user_id: &str) -> Option<Arc<Option<MembershipRecord>>> {
@@ -158,30 +210,93 @@ impl AuthCache {
 
     pub fn put_membership(
         &self,
+        ticket: Ticket,
         org_id: &str,
         user_id: &str,
         membership: Option<MembershipRecord>,
     ) -> Arc<Option<MembershipRecord>> {
         let membership = Arc::new(membership);
-        self.memberships
-            .insert((org_id.to_owned(), user_id.to_owned()), membership.clone());
+        self.memberships.insert(
+            &self.epoch,
+            ticket,
+            (org_id.to_owned(), user_id.to_owned()),
+            None,
+            membership.clone(),
+        );
         membership
     }
 
     pub fn drop_membership(&self, org_id: &str, user_id: &str) {
         self.memberships
-            .remove(&(org_id.to_owned(), user_id.to_owned()));
+            .remove(&self.epoch, &(org_id.to_owned(), user_id.to_owned()));
     }
 
     /// Drops everything: after a replica may have missed invalidations.
     pub fn clear(&self) {
-        self.tokens.clear();
-        self.users.clear();
-        self.orgs.clear();
-        self.memberships.clear();
-        self.token_hashes
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.tokens.clear(&self.epoch);
+        self.users.clear(&self.epoch);
+        self.orgs.clear(&self.epoch);
+        self.memberships.clear(&self.epoch);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use plinth_core::{TokenKind, TokenSecret};
+    use plinth_store::TokenStatus;
+
+    use super::*;
+
+    fn token(id: &str) -> (TokenHash, TokenRecord) {
+        let secret = TokenSecret::generate(TokenKind::Temporary);
+        let record = TokenRecord {
+            id: id.to_owned(),
+            user_id: "u".to_owned(),
+            kind: TokenKind::Temporary,
+            title: None,
+            description: None,
+            status: TokenStatus::Active,
+            last4: secret.last4(),
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+            authenticated_at: 0,
+            expires_at: None,
+            last_used_at: None,
+            revoked_at: None,
+        };
+        (secret.hash(), record)
+    }
+
+    #[test]
+    fn a_fill_read_before_an_invalidation_is_not_kept() {
+        let cache = AuthCache::default();
+        let (hash, record) = token("t1");
+        // A miss reads the database...
+        let ticket = cache.ticket();
+        // ...meanwhile a revocation commits and drops the (absent) entry...
+        cache.drop_token("t1");
+        // ...and the stale fill arrives: answered once, never cached.
+        cache.put_token(ticket, hash, record.clone());
+        assert!(cache.token(&hash).is_none());
+        // A fill that saw no invalidation is kept.
+        cache.put_token(cache.ticket(), hash, record);
+        assert!(cache.token(&hash).is_some());
+        cache.drop_token("t1");
+        assert!(cache.token(&hash).is_none());
+    }
+
+    #[test]
+    fn a_full_token_map_never_loses_the_way_to_drop_an_entry() {
+        let cache = AuthCache::default();
+        let mut kept = None;
+        for i in 0..MAX_ENTRIES + 10 {
+            let (hash, record) = token(&format!("t{i}"));
+            cache.put_token(cache.ticket(), hash, record);
+            kept = Some((i, hash));
+        }
+        let (i, hash) = kept.unwrap();
+        assert!(cache.token(&hash).is_some());
+        assert!(cache.tokens.len() <= MAX_ENTRIES);
+        cache.drop_token(&format!("t{i}"));
+        assert!(cache.token(&hash).is_none());
     }
 }

@@ -1,4 +1,8 @@
-//! Prometheus metrics, served at `/metrics`.
+//! Prometheus metrics, served at `/metrics` on their own listener (`--metrics-bind`).
+//!
+//! Every label value comes from a fixed set, so no request can add a time series: the
+//! method is one of the standard ones or `other`, the route is the matched route
+//! template or `unmatched`, the status a number.
 
 use std::sync::Mutex;
 
@@ -11,10 +15,30 @@ use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
-    pub method: String,
-    /// The matched route (`/api/v1/user/tokens/{id}`), never the raw path.
+    /// See [`method_label`].
+    pub method: &'static str,
+    /// The matched route (`/api/v1/user/tokens/{id}`), never the raw path, or
+    /// `unmatched`.
     pub route: String,
     pub status: u16,
+}
+
+/// The method as a label: a standard method, else `other` (HTTP allows any token as a
+/// method, and a raw one would make a new series per request).
+pub fn method_label(method: &http::Method) -> &'static str {
+    use http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
 }
 
 pub struct Metrics {

@@ -4,6 +4,8 @@
 
 pub mod cache;
 pub mod config;
+pub mod connections;
+pub mod forwarded;
 pub mod invalidate;
 pub mod last_used;
 pub mod metrics;

@@ -8,14 +8,18 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::app::router;
+use crate::app::{metrics_router, router};
 use crate::names::dns::DnsServer;
 use crate::runtime::config::Settings;
+use crate::runtime::connections;
 use crate::runtime::invalidate::run_listener;
 use crate::runtime::last_used::flush_token_uses;
 use crate::runtime::state::AppState;
 use crate::usage::tasks::{flush_usage, snapshot_usage, snapshot_usage_every};
 
+/// How long an expired or revoked token's row is kept, so that using it is answered
+/// `token-expired`/`token-revoked` (not "unknown") for a while.
+const DEAD_TOKENS_KEPT: time::Duration = time::Duration::days(30);
 /// How often deleted orgs, expired reservations and old audit entries are purged.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 /// How often the workspace names are reloaded whole: the backstop for a missed
@@ -27,6 +31,8 @@ const MIN_PERIOD: Duration = Duration::from_millis(100);
 /// A server that is accepting connections.
 pub struct Running {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served, unless metrics are off.
+    pub metrics_addr: Option<SocketAddr>,
     /// Where the DNS server answers (the same port on both, unless it was taken on TCP).
     pub dns_udp_addr: SocketAddr,
     pub dns_tcp_addr: SocketAddr,
@@ -34,6 +40,7 @@ pub struct Running {
     dns: DnsServer,
     shutdown: watch::Sender<bool>,
     http: JoinHandle<std::io::Result<()>>,
+    metrics: Option<JoinHandle<std::io::Result<()>>>,
     background: Vec<JoinHandle<()>>,
 }
 
@@ -42,11 +49,15 @@ impl Running {
         format!("http://{}", self.addr)
     }
 
-    /// Stops accepting, lets requests in flight finish, then flushes what is kept in
-    /// memory (token uses, usage counts) to the database and takes a last usage snapshot.
+    /// Stops accepting, lets requests in flight finish (until `shutdown_timeout`, then
+    /// their connections are closed), then flushes what is kept in memory (token uses,
+    /// usage counts) to the database and takes a last usage snapshot.
     pub async fn shutdown(self) -> std::io::Result<()> {
         let _ = self.shutdown.send(true);
         let served = self.http.await.map_err(std::io::Error::other)?;
+        if let Some(metrics) = self.metrics {
+            let _ = metrics.await;
+        }
         self.dns.shutdown().await;
         for task in self.background {
             let _ = task.await;
@@ -63,6 +74,16 @@ impl Running {
 pub async fn start(store: Store, mut settings: Settings) -> std::io::Result<Running> {
     let listener = TcpListener::bind(settings.bind).await?;
     let addr = listener.local_addr()?;
+    let metrics_listener = match settings.metrics_bind {
+        Some(bind) => Some(TcpListener::bind(bind).await.map_err(|e| {
+            std::io::Error::new(e.kind(), format!("metrics listener on {bind}: {e}"))
+        })?),
+        None => None,
+    };
+    let metrics_addr = match &metrics_listener {
+        Some(listener) => Some(listener.local_addr()?),
+        None => None,
+    };
     // Workspace URLs carry the port actually bound.
     settings.bind = addr;
     let dns_bind = settings.dns_bind;
@@ -82,17 +103,27 @@ pub async fn start(store: Store, mut settings: Settings) -> std::io::Result<Runn
     let dns = DnsServer::start(state.clone(), dns_bind).await?;
     let (shutdown, shutdown_rx) = watch::channel(false);
 
-    let app = router(state.clone());
-    let mut http_shutdown = shutdown_rx.clone();
-    let http = tokio::spawn(async move {
-        axum::serve(
+    let mut limits = state.settings.connection_limits();
+    limits.max_connections = connections::connection_cap(limits.max_connections);
+    let http = tokio::spawn(connections::serve(
+        listener,
+        router(state.clone()),
+        limits,
+        shutdown_rx.clone(),
+    ));
+
+    let metrics = metrics_listener.map(|listener| {
+        // Scrapers are few: a small cap of its own, apart from the public one.
+        let limits = connections::Limits {
+            max_connections: 16,
+            ..limits
+        };
+        tokio::spawn(connections::serve(
             listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = http_shutdown.wait_for(|stop| *stop).await;
-        })
-        .await
+            metrics_router(state.clone()),
+            limits,
+            shutdown_rx.clone(),
+        ))
     });
 
     let background = vec![
@@ -112,6 +143,8 @@ pub async fn start(store: Store, mut settings: Settings) -> std::io::Result<Runn
     ];
     Ok(Running {
         addr,
+        metrics_addr,
+        metrics,
         dns_udp_addr: dns.udp_addr,
         dns_tcp_addr: dns.tcp_addr,
         dns,
@@ -180,6 +213,12 @@ pub async fn purge_expired(state: &AppState) {
     }
     if let Err(err) = state.store.purge_expired_device_grants(state.now()).await {
         tracing::warn!(error = %err, "could not purge expired CLI logins");
+    }
+    let cutoff = state.now() - DEAD_TOKENS_KEPT;
+    match state.store.purge_dead_tokens(cutoff).await {
+        Ok(0) => {}
+        Ok(removed) => tracing::info!(removed, "purged long-dead tokens"),
+        Err(err) => tracing::warn!(error = %err, "could not purge dead tokens"),
     }
     state.metrics.purge_passes.inc();
 }

@@ -7,7 +7,7 @@ use plinth_store::Store;
 use time::OffsetDateTime;
 
 use crate::auth::password::PasswordHashing;
-use crate::auth::rate_limit::LoginLimiter;
+use crate::auth::rate_limit::AttemptLimiter;
 use crate::names::directory::WorkspaceDirectory;
 use crate::runtime::cache::AuthCache;
 use crate::runtime::config::Settings;
@@ -28,9 +28,13 @@ pub struct Inner {
     pub cache: AuthCache,
     /// Live workspace names, for DNS and workspace hosts.
     pub directory: WorkspaceDirectory,
-    pub login_limiter: LoginLimiter,
+    /// Failed logins, per account and per client address.
+    pub login_limiter: AttemptLimiter,
     /// CLI login codes asked for, per client address.
-    pub device_limiter: LoginLimiter,
+    pub device_limiter: AttemptLimiter,
+    /// Signups, per client address and (key `all`) overall.
+    pub signup_limiter_per_address: AttemptLimiter,
+    pub signup_limiter_total: AttemptLimiter,
     pub passwords: PasswordHashing,
     pub metrics: Metrics,
     pub last_used: LastUsed,
@@ -49,14 +53,20 @@ impl Deref for AppState {
 impl AppState {
     pub fn new(store: Store, settings: Settings) -> Self {
         let login_limiter =
-            LoginLimiter::new(settings.login_failures_per_minute, Duration::from_secs(60));
+            AttemptLimiter::new(settings.login_failures_per_minute, Duration::from_secs(60));
+        let minute = Duration::from_secs(60);
+        let signup_limiter_per_address =
+            AttemptLimiter::new(settings.signups_per_minute_per_address, minute);
+        let signup_limiter_total = AttemptLimiter::new(settings.signups_per_minute, minute);
         Self(Arc::new(Inner {
             store,
             settings,
             cache: AuthCache::default(),
             directory: WorkspaceDirectory::default(),
             login_limiter,
-            device_limiter: LoginLimiter::new(DEVICE_CODES_PER_MINUTE, Duration::from_secs(60)),
+            device_limiter: AttemptLimiter::new(DEVICE_CODES_PER_MINUTE, Duration::from_secs(60)),
+            signup_limiter_per_address,
+            signup_limiter_total,
             passwords: PasswordHashing::default(),
             metrics: Metrics::default(),
             last_used: LastUsed::default(),

@@ -39,7 +39,39 @@ pub async fn signup(
     if state.store.handle_taken(&handle, state.now()).await? {
         return Err(ApiError::handle_taken(handle.as_str()));
     }
-    let password_hash = state.passwords.hash(password).await?;
+    // Reserved before hashing (a hash costs 19 MiB and tens of milliseconds), per address
+    // and overall; given back only when the hash was not even tried.
+    let per_address = match meta.ip {
+        Some(ip) => Some(
+            state
+                .signup_limiter_per_address
+                .reserve(&[format!("ip:{ip}")])
+                .map_err(ApiError::rate_limited)?,
+        ),
+        None => None,
+    };
+    let total = match state.signup_limiter_total.reserve(&["all".to_owned()]) {
+        Ok(total) => total,
+        Err(wait) => {
+            if let Some(r) = per_address {
+                r.release();
+            }
+            return Err(ApiError::rate_limited(wait));
+        }
+    };
+    let password_hash = match state.passwords.hash(password).await {
+        Ok(hash) => hash,
+        Err(err) => {
+            if let Some(r) = per_address {
+                r.release();
+            }
+            total.release();
+            return Err(err);
+        }
+    };
+    // Hashed: the signup counts, whatever happens next.
+    drop(per_address);
+    total.count();
     let mut tx = state.store.begin().await?;
     let user = tx
         .insert_user(
@@ -115,24 +147,40 @@ pub async fn check_password(
     }
     let password =
         Password::parse_attempt(password).map_err(|e| ApiError::validation("password", e.0))?;
-    let mut limit_keys = vec![format!("account:{login}")];
+    let user = state.store.user_by_login(&login).await?;
+    // The account, not what was typed: a handle and an email are one account.
+    let mut limit_keys = vec![match &user {
+        Some(user) => format!("user:{}", user.id),
+        None => format!("login:{login}"),
+    }];
     if let Some(ip) = meta.ip {
         limit_keys.push(format!("ip:{ip}"));
     }
-    state
+    // Reserved before hashing: fifty concurrent guesses cannot all pass a check that
+    // none of them has been counted in yet.
+    let reservation = state
         .login_limiter
-        .check(&limit_keys)
+        .reserve(&limit_keys)
         .map_err(ApiError::rate_limited)?;
-
-    let user = state.store.user_by_login(&login).await?;
-    let ok = state
+    let verified = state
         .passwords
         .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
-        .await?;
+        .await;
+    let ok = match verified {
+        Ok(ok) => ok,
+        Err(err) => {
+            // Not tried (the hashing queue is full, say): not a failed attempt.
+            reservation.release();
+            return Err(err);
+        }
+    };
     match (ok, user) {
-        (true, Some(user)) => Ok(user),
+        (true, Some(user)) => {
+            reservation.release();
+            Ok(user)
+        }
         (false, known) => {
-            state.login_limiter.record_failure(&limit_keys);
+            reservation.count();
             state.metrics.logins_failed.inc();
             // A wrong password for a real account goes to that account's log; a login
             // naming nobody has no log to go to.
@@ -144,7 +192,10 @@ pub async fn check_password(
             }
             Err(ApiError::unauthenticated("wrong login or password"))
         }
-        (true, None) => Err(ApiError::unauthenticated("wrong login or password")),
+        (true, None) => {
+            reservation.count();
+            Err(ApiError::unauthenticated("wrong login or password"))
+        }
     }
 }
 

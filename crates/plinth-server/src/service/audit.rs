@@ -102,8 +102,24 @@ pub async fn page(state: &AppState, query: &plinth_store::AuditQuery) -> ApiResu
     Ok(state.store.audit_page(query).await?)
 }
 
-pub async fn verify(state: &AppState, chain: &str) -> ApiResult<ChainVerification> {
-    Ok(state.store.verify_audit_chain(chain).await?)
+pub async fn verify(
+    state: &AppState,
+    chain: &str,
+    known_head: Option<&str>,
+) -> ApiResult<ChainVerification> {
+    if let Some(head) = known_head
+        && (head.len() != 64 || !head.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return Err(ApiError::validation(
+            "head",
+            "must be a head hash from an earlier verify: 64 hex characters",
+        ));
+    }
+    let known_head = known_head.map(str::to_ascii_lowercase);
+    Ok(state
+        .store
+        .verify_audit_chain_from(chain, known_head.as_deref())
+        .await?)
 }
 
 /// Export formats.

@@ -95,11 +95,11 @@ pub async fn start(
     let client_id = parse_client_id(&req.client_id)?;
     // Anyone may ask for a code: a per-address limit keeps the table small.
     let keys: Vec<String> = meta.ip.map(|ip| format!("ip:{ip}")).into_iter().collect();
+    // Counted before the insert, so concurrent requests cannot all pass the check.
     state
         .device_limiter
-        .check(&keys)
+        .take(&keys)
         .map_err(ApiError::rate_limited)?;
-    state.device_limiter.record_failure(&keys);
     let now = state.now();
     // A user code may collide with a live one (1 in 10^10 per code): draw again.
     let mut attempts = 0;
@@ -275,6 +275,13 @@ pub async fn decide_as(
     approve: bool,
 ) -> ApiResult<DeviceGrantRecord> {
     let code = UserCode::parse(user_code).map_err(|e| ApiError::validation("user_code", e.0))?;
+    // Guessing codes is bounded per user and per address; every decision counts.
+    let mut keys = vec![format!("decide-user:{}", user.id)];
+    keys.extend(meta.ip.map(|ip| format!("decide-ip:{ip}")));
+    state
+        .device_limiter
+        .take(&keys)
+        .map_err(ApiError::rate_limited)?;
     let now = state.now();
     let gone = || {
         ApiError::not_found().detail(format!(
@@ -289,11 +296,10 @@ pub async fn decide_as(
         .await?
         .filter(|g| g.expires_at > now)
         .ok_or_else(gone)?;
+    // A decided code answers as an unknown one: a guesser must not tell live codes
+    // from dead ones.
     if grant.status != DeviceGrantStatus::Pending {
-        return Err(ApiError::conflict(format!(
-            "this CLI login was {} already",
-            grant.status.as_str()
-        )));
+        return Err(gone());
     }
     let (decision, action) = if approve {
         (DeviceGrantStatus::Approved, AuditAction::AuthDeviceApprove)
@@ -305,7 +311,7 @@ pub async fn decide_as(
         .decide_device_grant(&grant.id, &user.id, authenticated_at, decision, now)
         .await?
         // Someone decided it (or it expired) between the read and this write.
-        .ok_or_else(|| ApiError::conflict("this CLI login was decided already"))?;
+        .ok_or_else(gone)?;
     let event = AuditEvent::user(action, user)
         .target("device_grant", &decided.id, None)
         .data(json!({

@@ -304,6 +304,61 @@ async fn retention_keeps_the_chain_verifiable(fixture: &TestDb) {
     assert_eq!(verdict.first_broken.map(|b| b.seq), Some(5));
 }
 
+/// Someone who can write the database deletes the newest entries and moves the head
+/// back: the chain alone still verifies, a head saved earlier shows the cut.
+async fn truncation_is_detected_against_a_saved_head(fixture: &TestDb) {
+    let store = &fixture.store;
+    let chain = org_chain("o1");
+    append(store, &chain, 6).await;
+    let saved = store.verify_audit_chain(&chain).await.unwrap();
+    let saved_head = saved.head.clone().unwrap();
+    let at_four = store.audit_page(&query(&chain, 10)).await.unwrap().items;
+    let head_four = at_four.iter().find(|e| e.seq == 4).unwrap().hash.clone();
+    // Later appends keep both saved heads in the chain.
+    append(store, &chain, 2).await;
+    for (head, seq) in [(&saved_head, 6), (&head_four, 4)] {
+        let verdict = store
+            .verify_audit_chain_from(&chain, Some(head))
+            .await
+            .unwrap();
+        assert!(verdict.ok, "{verdict:?}");
+        assert_eq!(verdict.known_head_seq, Some(Some(seq)));
+    }
+
+    let pool = raw_pool(fixture).await;
+    sqlx::query("DELETE FROM audit_log WHERE chain = $1 AND seq > 4")
+        .bind(&chain)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_chains SET head_seq = 4, head_hash = $2 WHERE chain = $1")
+        .bind(&chain)
+        .bind(&head_four)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let alone = store.verify_audit_chain(&chain).await.unwrap();
+    assert!(
+        alone.ok,
+        "a consistent truncation passes on its own: {alone:?}"
+    );
+    assert_eq!(alone.entries, 4);
+    let against = store
+        .verify_audit_chain_from(&chain, Some(&saved_head))
+        .await
+        .unwrap();
+    assert!(!against.ok, "{against:?}");
+    assert_eq!(against.known_head_seq, Some(None));
+    assert!(
+        against
+            .first_broken
+            .unwrap()
+            .reason
+            .contains("no longer in the chain")
+    );
+}
+
 /// Concurrent writers queue on the chain head instead of forking the chain.
 async fn concurrent_appends_never_fork(fixture: &TestDb) {
     let store = fixture.store.clone();
@@ -380,6 +435,7 @@ async fn packed_pages_equal_plain_pages(fixture: &TestDb) {
 }
 
 plinth_store::on_both_backends!(setup =>
+    truncation_is_detected_against_a_saved_head,
     packed_pages_equal_plain_pages,
     chain_links_and_verifies,
     a_dropped_transaction_leaves_no_entry,

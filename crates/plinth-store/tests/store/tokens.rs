@@ -517,7 +517,53 @@ plinth_store::on_both_backends!(setup =>
     update_user_token_applies_to_own_live_tokens,
     revoke_token_once,
     touch_tokens_never_moves_back,
+    dead_tokens_are_purged_after_the_cutoff,
 );
+
+async fn dead_tokens_are_purged_after_the_cutoff(fixture: &TestDb) {
+    let store = &fixture.store;
+    let ann = add_user(store, "ann").await;
+    let at = now();
+    let (live, _) = add_token(store, &ann.id, TokenKind::Temporary, None, at).await;
+    let (expired_secret, mut expired) = new_token(&ann.id, TokenKind::Temporary, None);
+    expired.expires_at = Some(at - Duration::days(40));
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_token(expired, at - Duration::days(70))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let (recent_secret, mut recent) = new_token(&ann.id, TokenKind::Temporary, None);
+    recent.expires_at = Some(at - Duration::days(1));
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_token(recent, at - Duration::days(31))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let (revoked_secret, revoked) =
+        add_token(store, &ann.id, TokenKind::User, Some("old"), at).await;
+    let mut tx = store.begin().await.unwrap();
+    assert!(
+        tx.revoke_token(&revoked.id, at - Duration::days(35))
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+
+    let removed = store
+        .purge_dead_tokens(at - Duration::days(30))
+        .await
+        .unwrap();
+    assert_eq!(removed, 2);
+    for (secret, kept) in [
+        (&live, true),
+        (&recent_secret, true),
+        (&expired_secret, false),
+        (&revoked_secret, false),
+    ] {
+        let found = store.token_by_hash(&secret.hash()).await.unwrap();
+        assert_eq!(found.is_some(), kept);
+    }
+}
 
 /// PostgreSQL compares text with the column's collation, by default the database's. Under
 /// a linguistic one (en_US.UTF-8, ICU: the default of many installations, e.g. the official

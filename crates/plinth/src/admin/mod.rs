@@ -44,6 +44,10 @@ pub enum AuditCommand {
         /// Only this org's log.
         #[arg(long)]
         org: Option<String>,
+        /// A head hash saved from an earlier verify: also prove it is still in the
+        /// org's chain (detects removed newest entries). Needs --org.
+        #[arg(long, requires = "org")]
+        head: Option<String>,
         #[command(flatten)]
         db: config::DatabaseArgs,
     },
@@ -52,9 +56,9 @@ pub enum AuditCommand {
 /// Runs one admin command.
 pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
     match command {
-        AdminCommand::Audit(AuditCommand::Verify { org, db }) => {
+        AdminCommand::Audit(AuditCommand::Verify { org, head, db }) => {
             let store = connect_and_migrate(&config::database_url(&db)?).await?;
-            if !audit::verify(&store, org.as_deref()).await? {
+            if !audit::verify(&store, org.as_deref(), head.as_deref()).await? {
                 std::process::exit(1);
             }
             Ok(())

@@ -13,6 +13,8 @@ pub struct Plinth {
     pub port: u16,
     /// The DNS server's address (UDP and TCP), from the ready line.
     pub dns: std::net::SocketAddr,
+    /// `http://ADDR/metrics`, or `off`, from the ready line.
+    pub metrics: String,
     pub stderr_path: PathBuf,
 }
 
@@ -34,12 +36,17 @@ pub fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// Starts `plinth serve` in `dir` and waits for its "ready" line.
+/// Starts `plinth serve` in `dir` and waits for its "ready" line. Metrics go to a free
+/// port unless `args` say otherwise, so that tests can run side by side.
 pub fn serve(dir: &Path, args: &[&str]) -> Plinth {
     let stderr_path = dir.join("stderr.log");
+    let mut args = args.to_vec();
+    if !args.contains(&"--metrics-bind") {
+        args.extend(["--metrics-bind", "127.0.0.1:0"]);
+    }
     let mut child = Command::new(env!("CARGO_BIN_EXE_plinth"))
         .arg("serve")
-        .args(args)
+        .args(&args)
         .current_dir(dir)
         .env_remove("PLINTH_DATABASE_URL")
         .env_remove("PLINTH_BIND")
@@ -53,11 +60,18 @@ pub fn serve(dir: &Path, args: &[&str]) -> Plinth {
     BufReader::new(stdout).read_line(&mut line).unwrap();
     assert!(line.starts_with("Plinth is ready"), "first line: {line:?}");
     let port = line
-        .split("http://localhost:")
+        .split(" HTTP on ")
         .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("a console URL in {line:?}"));
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|addr| addr.parse::<std::net::SocketAddr>().ok())
+        .map(|addr| addr.port())
+        .unwrap_or_else(|| panic!("the HTTP address in {line:?}"));
+    let metrics = line
+        .split(" metrics ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("the metrics address in {line:?}"))
+        .to_owned();
     let dns = line
         .split(" DNS ")
         .nth(1)
@@ -68,6 +82,7 @@ pub fn serve(dir: &Path, args: &[&str]) -> Plinth {
         child,
         port,
         dns,
+        metrics,
         stderr_path,
     }
 }

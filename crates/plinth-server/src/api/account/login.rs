@@ -15,7 +15,7 @@ use crate::service;
     responses(
         (status = 200, description = "A temporary token, shown once", body = LoginResponse),
         (status = 401, description = "Wrong login or password", body = Problem),
-        (status = 429, description = "Too many failed logins", body = Problem),
+        (status = 429, description = "Too many failed logins, or too many passwords being checked", body = Problem),
     ))]
 pub async fn login(
     State(state): State<AppState>,

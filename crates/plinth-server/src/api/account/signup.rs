@@ -18,6 +18,7 @@ use crate::service;
         (status = 400, description = "Invalid handle, email or password", body = Problem),
         (status = 403, description = "Sign-up is closed", body = Problem),
         (status = 409, description = "Handle or email taken", body = Problem),
+        (status = 429, description = "Too many signups from this address or overall, or too many passwords being hashed", body = Problem),
     ))]
 pub async fn signup(
     State(state): State<AppState>,

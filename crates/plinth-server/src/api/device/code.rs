@@ -1,11 +1,10 @@
 use axum::Json;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use plinth_api::{DeviceCodeRequest, DeviceCodeResponse, OAuthError, Problem};
 
 use super::{OAuthForm, no_store};
-use crate::api::extract::{ClientMeta, request_origin};
+use crate::api::extract::ClientMeta;
 use crate::runtime::state::AppState;
 use crate::service;
 use crate::service::device::{DeviceError, GRANT_LIFETIME};
@@ -23,11 +22,11 @@ use crate::service::device::{DeviceError, GRANT_LIFETIME};
 pub async fn code(
     State(state): State<AppState>,
     meta: ClientMeta,
-    headers: HeaderMap,
     OAuthForm(req): OAuthForm<DeviceCodeRequest>,
 ) -> Result<Response, DeviceError> {
     let (device_code, grant) = service::device::start(&state, &meta, &req).await?;
-    let verification_uri = format!("{}/device", request_origin(&headers, &state));
+    // Never from the request's Host: a forged one would send people to another site.
+    let verification_uri = state.settings.public_url().link("/device");
     let user_code = grant.user_code.display();
     let answer = DeviceCodeResponse {
         device_code: device_code.expose().to_owned(),

@@ -203,7 +203,7 @@ pub async fn show(State(state): State<AppState>, page: OwnerPage, uri: Uri) -> P
     {
         return Err(fail(err));
     }
-    let verdict = verify(&state, &chain).await.map_err(|e| fail(&e))?;
+    let verdict = verify(&state, &chain, None).await.map_err(|e| fail(&e))?;
     let path = format!("/orgs/{}/settings/audit-log", page.owner.org.handle);
     let export = format!("{path}/export");
     let (entries, older, newer, error) = match found {
@@ -268,10 +268,14 @@ pub async fn show(State(state): State<AppState>, page: OwnerPage, uri: Uri) -> P
         export_jsonl: query.link(&export, &[("format", "jsonl")]),
         verified: verdict.ok,
         verify_text: if verdict.ok {
-            format!(
-                "Hash chain verified: all {} entries are intact.",
-                verdict.entries
-            )
+            match &verdict.head {
+                Some(head) => format!(
+                    "Hash chain verified: all {} entries are intact (head {}…).",
+                    verdict.entries,
+                    head.get(..16).unwrap_or(head)
+                ),
+                None => "Hash chain verified: no entries yet.".to_owned(),
+            }
         } else {
             match &verdict.first_broken {
                 Some(b) => format!(
