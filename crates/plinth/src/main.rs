@@ -15,7 +15,10 @@ use tracing_subscriber::EnvFilter;
 #[command(
     name = "plinth",
     version,
-    about = "A self-hostable control plane for organizations and their workspaces"
+    about = "A self-hostable control plane for organizations and their workspaces",
+    after_help = "Exit codes: 0 ok, 1 error, 2 usage error, 3 not found, \
+                  4 not signed in or token refused (run `plinth login`), \
+                  5 conflict or refused confirmation, 6 server unreachable or failing (5xx)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -74,15 +77,15 @@ enum ClientCommand {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let command = match cli.command {
-        // Plain blocking HTTP: no runtime, no server logging.
-        Command::Client(ClientCommand::Login { no_browser, client }) => {
-            return cli::login(&client, no_browser);
+        Command::Client(command) => {
+            // An error is told as the server said it, one line each for title and detail,
+            // never with a backtrace; the exit code says what kind it was.
+            if let Err(err) = run_client(command) {
+                eprintln!("error: {err:#}");
+                std::process::exit(i32::from(cli::exit_code(&err)));
+            }
+            return Ok(());
         }
-        Command::Client(ClientCommand::Logout) => return cli::logout(),
-        Command::Client(ClientCommand::Whoami { client }) => return cli::whoami(&client),
-        Command::Client(ClientCommand::Org(command)) => return cli::org(command),
-        Command::Client(ClientCommand::Usage(args)) => return cli::usage(args),
-        Command::Client(ClientCommand::Audit(args)) => return cli::audit(args),
         Command::Server(command) => command,
     };
     init_logging();
@@ -97,6 +100,18 @@ fn main() -> anyhow::Result<()> {
             ServerCommand::Admin(command) => admin::run(command).await,
         }
     })
+}
+
+/// The client commands: plain blocking HTTP, no runtime, no server logging.
+fn run_client(command: ClientCommand) -> anyhow::Result<()> {
+    match command {
+        ClientCommand::Login { no_browser, client } => cli::login(&client, no_browser),
+        ClientCommand::Logout => cli::logout(),
+        ClientCommand::Whoami { client } => cli::whoami(&client),
+        ClientCommand::Org(command) => cli::org(command),
+        ClientCommand::Usage(args) => cli::usage(args),
+        ClientCommand::Audit(args) => cli::audit(args),
+    }
 }
 
 /// Logs go to stderr; `PLINTH_LOG` filters (default `info`), `PLINTH_LOG_FORMAT=json`

@@ -100,7 +100,7 @@ async fn login_whoami_logout() {
     } = setup("cli").await;
 
     let out = run(plinth(&home).args(["whoami", "--host", &host]));
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(4), "not signed in");
     assert!(
         text(&out.stderr).contains("not logged in"),
         "{}",
@@ -119,7 +119,10 @@ async fn login_whoami_logout() {
     })
     .await;
     assert!(status.success(), "{stderr}");
-    assert!(stderr.contains(&format!("{host}/device")), "{stderr}");
+    // The link is the server's public URL (by default localhost on its port), never
+    // the address the CLI happened to use.
+    let public = host.replace("127.0.0.1", "localhost");
+    assert!(stderr.contains(&format!("{public}/device")), "{stderr}");
     assert!(stderr.contains("as @bob"), "{stderr}");
 
     // Saved for its owner's eyes only, and it is a login session.
@@ -170,7 +173,21 @@ async fn login_whoami_logout() {
         (401, Some("token-revoked"))
     );
     let out = run(plinth(&home).arg("whoami"));
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    // Errors never carry a backtrace, whatever the user's shell sets.
+    let out = run(plinth(&home).arg("whoami").env("RUST_BACKTRACE", "1"));
+    assert!(
+        !text(&out.stderr).contains("stack backtrace"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A usage error is clap's 2; a server that does not answer is 6.
+    let out = run(plinth(&home).args(["org", "frobnicate"]));
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(plinth(&home)
+        .args(["whoami", "--host", "http://127.0.0.1:9"])
+        .env("PLINTH_TOKEN", "plt_x"));
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
 }
 
 #[tokio::test]
@@ -238,7 +255,7 @@ async fn org_settings_from_the_cli() {
 
     // Rename: off a terminal it needs --confirm, and says which DNS names would change.
     let refused = as_user(&s, &bob, &["org", "rename", "acme", "acme-inc"]);
-    assert!(!refused.status.success());
+    assert_eq!(refused.status.code(), Some(5), "a refused confirmation");
     let said = text(&refused.stderr);
     assert!(
         said.contains("acme-prod.plinth.localhost → acme-inc-prod.plinth.localhost"),
@@ -355,7 +372,7 @@ async fn org_settings_from_the_cli() {
         &["org", "reset-auth", "acme-inc", "--confirm", "acme-inc"],
     ));
     let after = as_user(&s, &bob, &["org", "show", "acme-inc"]);
-    assert!(!after.status.success());
+    assert_eq!(after.status.code(), Some(4), "a refused token");
     assert!(
         text(&after.stderr).contains("plinth login"),
         "{}",
@@ -379,6 +396,7 @@ async fn org_settings_from_the_cli() {
         &["org", "delete", "acme-inc", "--confirm", "acme-inc"],
     ));
     let gone = as_user(&s, fresh, &["org", "show", "acme-inc"]);
+    assert_eq!(gone.status.code(), Some(3), "not found");
     assert!(
         text(&gone.stderr).contains("(404)"),
         "{}",

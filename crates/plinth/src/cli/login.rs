@@ -153,7 +153,10 @@ pub fn logout() -> anyhow::Result<()> {
 pub fn whoami(args: &ClientArgs) -> anyhow::Result<()> {
     let client = client(args)?;
     if client.token.is_none() {
-        bail!("not logged in to {}: run `plinth login`", client.host);
+        return Err(super::failure(
+            super::exit::NOT_SIGNED_IN,
+            format!("not logged in to {}: run `plinth login`", client.host),
+        ));
     }
     let me = client.get("/user")?.ok()?;
     match args.output {

@@ -6,7 +6,7 @@ pub mod credentials;
 mod login;
 mod org;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::{Args, ValueEnum};
 use serde_json::Value;
 
@@ -32,6 +32,46 @@ pub enum Output {
 }
 
 pub const DEFAULT_HOST: &str = "http://localhost:8080";
+
+/// How the CLI exits, for scripts (also in `plinth --help` and the README). clap's own
+/// usage errors exit 2.
+pub mod exit {
+    pub const ERROR: u8 = 1;
+    pub const NOT_FOUND: u8 = 3;
+    pub const NOT_SIGNED_IN: u8 = 4;
+    pub const CONFLICT: u8 = 5;
+    pub const UNREACHABLE: u8 = 6;
+}
+
+/// A failure that knows its exit code; anything else exits [`exit::ERROR`].
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// An error that exits with `code`.
+pub fn failure(code: u8, message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(Failure {
+        code,
+        message: message.into(),
+    })
+}
+
+/// The exit code for `err`: its [`Failure`]'s, else 1.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<Failure>())
+        .map_or(exit::ERROR, |f| f.code)
+}
 
 /// An API client for one server, with the token to use (if any).
 pub struct Client {
@@ -77,7 +117,7 @@ impl Client {
         &self,
         sent: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> anyhow::Result<Answer> {
-        let mut res = sent.with_context(|| format!("reaching {}", self.host))?;
+        let mut res = sent.map_err(|e| unreachable(&self.host, &e))?;
         let status = res.status().as_u16();
         let body = res.body_mut().read_json().unwrap_or(Value::Null);
         Ok(Answer { status, body })
@@ -103,7 +143,7 @@ impl Client {
         let mut res = req
             .query_pairs(query.iter().copied())
             .call()
-            .with_context(|| format!("reaching {}", self.host))?;
+            .map_err(|e| unreachable(&self.host, &e))?;
         let status = res.status().as_u16();
         if !(200..300).contains(&status) {
             let body = res.body_mut().read_json().unwrap_or(Value::Null);
@@ -167,7 +207,11 @@ impl Answer {
     }
 }
 
-/// A problem document (RFC 9457) as one readable line.
+fn unreachable(host: &str, err: &ureq::Error) -> anyhow::Error {
+    failure(exit::UNREACHABLE, format!("could not reach {host}: {err}"))
+}
+
+/// A problem document (RFC 9457) as a readable title and detail, with its exit code.
 pub fn problem_error(status: u16, body: &Value) -> anyhow::Error {
     let title = body["title"].as_str().unwrap_or("request failed");
     let detail = body["detail"].as_str();
@@ -177,9 +221,16 @@ pub fn problem_error(status: u16, body: &Value) -> anyhow::Error {
         }
         _ => "",
     };
+    let code = match (status, body["type"].as_str()) {
+        (404, _) => exit::NOT_FOUND,
+        (401, _) => exit::NOT_SIGNED_IN,
+        (409, _) | (_, Some("confirmation-mismatch")) => exit::CONFLICT,
+        (500.., _) => exit::UNREACHABLE,
+        _ => exit::ERROR,
+    };
     match detail {
-        Some(detail) => anyhow::anyhow!("{title} ({status}): {detail}{hint}"),
-        None => anyhow::anyhow!("{title} ({status}){hint}"),
+        Some(detail) => failure(code, format!("{title} ({status})\n  {detail}{hint}")),
+        None => failure(code, format!("{title} ({status}){hint}")),
     }
 }
 
@@ -204,10 +255,18 @@ pub fn confirm(what: &str, handle: &str, given: Option<&str>) -> anyhow::Result<
             std::io::stdin().lock().read_line(&mut line)?;
             line.trim().to_owned()
         }
-        None => bail!("{what}\nThis needs --confirm {handle} when not run on a terminal."),
+        None => {
+            return Err(failure(
+                exit::CONFLICT,
+                format!("{what}\nThis needs --confirm {handle} when not run on a terminal."),
+            ));
+        }
     };
     if typed != handle {
-        bail!("the confirmation {typed:?} does not match {handle:?}: nothing was changed");
+        return Err(failure(
+            exit::CONFLICT,
+            format!("the confirmation {typed:?} does not match {handle:?}: nothing was changed"),
+        ));
     }
     Ok(())
 }
