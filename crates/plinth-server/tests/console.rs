@@ -32,6 +32,7 @@ plinth_store::on_both_backends!(app =>
     members_get_403_and_non_members_404,
     old_handles_redirect_and_resets_send_to_the_login_page,
     logging_out_revokes_the_session,
+    the_audit_log_pages_older_and_newer,
 );
 
 /// An answer read whole.
@@ -896,4 +897,61 @@ async fn logging_out_revokes_the_session(app: &TestApp) {
     app.get("/api/v1/user", &first)
         .await
         .assert_problem(401, "token-revoked");
+}
+
+/// The `href` of the link whose text is `text`, entities decoded.
+fn link(page: &Page, text: &str) -> Option<String> {
+    let html = page.read();
+    let end = html.find(&format!(">{text}</a>"))?;
+    let start = html[..end].rfind("href=\"")? + "href=\"".len();
+    let href = &html[start..end];
+    Some(href[..href.find('"')?].to_owned())
+}
+
+async fn the_audit_log_pages_older_and_newer(app: &TestApp) {
+    let token = acme(app).await;
+    // 3 entries so far (org.create, 2 × workspace.create), then 30 profile changes.
+    for i in 0..30 {
+        app.patch(
+            "/api/v1/orgs/acme",
+            &token,
+            json!({"display_name": format!("Acme {i}")}),
+        )
+        .await
+        .assert_status(200);
+    }
+    let mut b = Browser::signed_in(app, "olivia").await;
+    let first = b.get("/orgs/acme/settings/audit-log").await;
+    first
+        .status(200)
+        .contains("Details of #33")
+        .contains("Details of #9");
+    assert!(!first.text.contains("Details of #8<"));
+    assert!(
+        link(&first, "← Newer").is_none(),
+        "the first page is the newest"
+    );
+    let older = link(&first, "Older →").expect("an Older link");
+    let second = b.get(&older).await;
+    second
+        .status(200)
+        .contains("Details of #8")
+        .contains("Details of #1");
+    assert!(!second.text.contains("Details of #9<"));
+    assert!(link(&second, "Older →").is_none(), "the last page");
+    let newer = link(&second, "← Newer").expect("a Newer link");
+    let back = b.get(&newer).await;
+    back.status(200)
+        .contains("Details of #33")
+        .contains("Details of #9");
+    assert!(link(&back, "← Newer").is_none());
+    // Filters stay on every page.
+    let filtered = b
+        .get("/orgs/acme/settings/audit-log?action=org.update")
+        .await;
+    let older = link(&filtered, "Older →").expect("30 updates fill more than a page");
+    assert!(older.contains("action=org.update"), "{older}");
+    let rest = b.get(&older).await;
+    rest.status(200).contains("Details of #4");
+    assert!(!rest.text.contains("workspace.create"));
 }
