@@ -955,3 +955,31 @@ async fn the_audit_log_pages_older_and_newer(app: &TestApp) {
     rest.status(200).contains("Details of #4");
     assert!(!rest.text.contains("workspace.create"));
 }
+
+#[tokio::test]
+async fn closed_sign_up_is_neither_offered_nor_done() {
+    let app = TestApp::with_settings(Backend::Sqlite, |s| {
+        s.signup = plinth_server::SignupMode::Closed;
+    })
+    .await;
+    let mut b = Browser::new(&app);
+    for path in ["/", "/login"] {
+        let page = b.get(path).await;
+        page.status(200);
+        assert!(!page.text.contains("href=\"/signup"), "{path}");
+    }
+    b.get("/signup").await.status(200);
+    b.post(
+        "/signup",
+        &[
+            ("handle", "paul"),
+            ("email", "paul@example.com"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await
+    .status(403)
+    .contains("Sign-up is closed on this server");
+    assert!(b.cookie("plinth_session").is_none());
+    app.cleanup().await;
+}
