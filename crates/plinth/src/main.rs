@@ -7,7 +7,7 @@ mod config;
 use std::io::Write;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use plinth_store::Store;
 use tracing_subscriber::EnvFilter;
 
@@ -31,6 +31,8 @@ enum Command {
     Server(ServerCommand),
     #[command(flatten)]
     Client(ClientCommand),
+    /// Print a shell completion script: `plinth completions bash > /etc/bash_completion.d/plinth`.
+    Completions { shell: clap_complete::Shell },
 }
 
 /// What runs the server or works on its database.
@@ -72,6 +74,19 @@ enum ClientCommand {
     Usage(cli::UsageArgs),
     /// An org's audit log: list entries, or export them all (`--export csv -o FILE`).
     Audit(cli::AuditArgs),
+    /// Your user API tokens: list, create (the secret is shown once), activate,
+    /// deactivate, delete.
+    #[command(subcommand)]
+    Token(cli::TokenCli),
+    /// An org's workspaces (ORG/WS) and their members.
+    #[command(subcommand)]
+    Workspace(cli::WorkspaceCli),
+    /// Your invitations to orgs: list, accept, decline.
+    #[command(subcommand)]
+    Invitation(cli::InvitationCli),
+    /// Your own account: show, update, and sign out everywhere (reset-auth).
+    #[command(subcommand)]
+    User(cli::UserCli),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -84,6 +99,11 @@ fn main() -> anyhow::Result<()> {
                 eprintln!("error: {err:#}");
                 std::process::exit(i32::from(cli::exit_code(&err)));
             }
+            return Ok(());
+        }
+        Command::Completions { shell } => {
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "plinth", &mut std::io::stdout());
             return Ok(());
         }
         Command::Server(command) => command,
@@ -111,6 +131,10 @@ fn run_client(command: ClientCommand) -> anyhow::Result<()> {
         ClientCommand::Org(command) => cli::org(command),
         ClientCommand::Usage(args) => cli::usage(args),
         ClientCommand::Audit(args) => cli::audit(args),
+        ClientCommand::Token(command) => cli::token(command),
+        ClientCommand::User(command) => cli::user(command),
+        ClientCommand::Invitation(command) => cli::invitation(command),
+        ClientCommand::Workspace(command) => cli::workspace(command),
     }
 }
 

@@ -403,3 +403,305 @@ async fn org_settings_from_the_cli() {
         text(&gone.stderr)
     );
 }
+
+#[tokio::test]
+async fn user_tokens_from_the_cli() {
+    let s = setup("cli-token").await;
+    let bob = s.bob.clone();
+    let created = as_user(&s, &bob, &["token", "create", "--title", "ci"]);
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    // Just the secret on stdout, so that $(plinth token create …) captures it.
+    let secret = text(&created.stdout).trim().to_owned();
+    assert!(
+        secret.starts_with("plu_") && !secret.contains(char::is_whitespace),
+        "{secret}"
+    );
+    assert!(text(&created.stderr).contains("will not be shown again"));
+    let whoami = as_user(&s, &secret, &["whoami"]);
+    assert!(whoami.status.success(), "{}", text(&whoami.stderr));
+
+    let listed = as_user(&s, &bob, &["token", "list"]);
+    let listed = text(&listed.stdout);
+    let row: Vec<&str> = listed.lines().next().unwrap().split('\t').collect();
+    let id = row[0].to_owned();
+    assert_eq!(
+        &row[1..4],
+        ["ci", &format!("…{}", &secret[secret.len() - 4..]), "active"]
+    );
+    assert!(!listed.contains(&secret), "the list never shows a secret");
+
+    let off = as_user(&s, &bob, &["token", "deactivate", &id]);
+    assert!(
+        text(&off.stdout).contains("inactive"),
+        "{}",
+        text(&off.stderr)
+    );
+    assert_eq!(as_user(&s, &secret, &["whoami"]).status.code(), Some(4));
+    assert!(
+        as_user(&s, &bob, &["token", "activate", &id])
+            .status
+            .success()
+    );
+    assert!(as_user(&s, &secret, &["whoami"]).status.success());
+    // A user token cannot mint or change tokens; a pasted secret is not an id.
+    let minted = as_user(&s, &secret, &["token", "create", "--title", "x"]);
+    assert_eq!(minted.status.code(), Some(1), "{}", text(&minted.stderr));
+    let pasted = as_user(&s, &bob, &["token", "delete", &secret]);
+    assert!(
+        text(&pasted.stderr).contains("not its id"),
+        "{}",
+        text(&pasted.stderr)
+    );
+    assert!(
+        !text(&pasted.stderr).contains(&secret[4..]),
+        "the secret is not echoed"
+    );
+
+    assert!(
+        as_user(&s, &bob, &["token", "delete", &id])
+            .status
+            .success()
+    );
+    assert_eq!(as_user(&s, &secret, &["whoami"]).status.code(), Some(4));
+    let again = as_user(&s, &bob, &["token", "delete", &id]);
+    assert_eq!(again.status.code(), Some(3), "{}", text(&again.stderr));
+}
+
+#[tokio::test]
+async fn your_account_and_completions_from_the_cli() {
+    let s = setup("cli-user").await;
+    let bob = s.bob.clone();
+    let shown = as_user(&s, &bob, &["user", "show"]);
+    assert!(
+        text(&shown.stdout).starts_with("bob\t"),
+        "{}",
+        text(&shown.stderr)
+    );
+    let updated = as_user(&s, &bob, &["user", "update", "--display-name", "Bob B."]);
+    assert!(
+        text(&updated.stdout).starts_with("bob\tBob B.\t"),
+        "{}",
+        text(&updated.stderr)
+    );
+    let bad = as_user(
+        &s,
+        &bob,
+        &["user", "update", "--display-name", "\u{202e}evil"],
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(text(&bad.stderr).contains("(400)"), "{}", text(&bad.stderr));
+
+    // Sign out everywhere: off a terminal it needs --confirm with the handle.
+    let refused = as_user(&s, &bob, &["user", "reset-auth"]);
+    assert_eq!(refused.status.code(), Some(5));
+    let wrong = as_user(&s, &bob, &["user", "reset-auth", "--confirm", "alice"]);
+    assert_eq!(wrong.status.code(), Some(5));
+    assert!(
+        as_user(&s, &bob, &["whoami"]).status.success(),
+        "nothing changed"
+    );
+    let done = as_user(&s, &bob, &["user", "reset-auth", "--confirm", "bob"]);
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    assert_eq!(as_user(&s, &bob, &["whoami"]).status.code(), Some(4));
+
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let script = run(plinth(&s.home).args(["completions", shell]));
+        assert!(script.status.success(), "{shell}");
+        assert!(text(&script.stdout).contains("token"), "{shell}");
+    }
+}
+
+#[tokio::test]
+async fn members_and_invitations_from_the_cli() {
+    let s = setup("cli-member").await;
+    let bob = s.bob.clone();
+    let ann = signup_and_login(&s.api, "ann").await;
+    let ok = |out: Output| -> String {
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    ok(as_user(&s, &bob, &["org", "create", "acme"]));
+    let invited = ok(as_user(
+        &s,
+        &bob,
+        &["org", "member", "invite", "acme", "ann"],
+    ));
+    assert_eq!(invited, "ann\tann\tmember\tinvited\n");
+    let pending = ok(as_user(&s, &ann, &["invitation", "list"]));
+    assert_eq!(pending, "acme\tacme\tmember\tbob\n");
+    ok(as_user(&s, &ann, &["invitation", "accept", "acme"]));
+    let listed = ok(as_user(&s, &bob, &["org", "member", "list", "acme"]));
+    assert!(listed.contains("ann\tann\tmember\tactive\n"), "{listed}");
+    assert!(listed.contains("bob\tbob\towner\tactive\n"), "{listed}");
+    // A member cannot manage members; the last owner cannot step down.
+    let forbidden = as_user(
+        &s,
+        &ann,
+        &["org", "member", "set-role", "acme", "ann", "owner"],
+    );
+    assert_eq!(
+        forbidden.status.code(),
+        Some(1),
+        "{}",
+        text(&forbidden.stderr)
+    );
+    assert!(text(&forbidden.stderr).contains("(403)"));
+    let last = as_user(
+        &s,
+        &bob,
+        &["org", "member", "set-role", "acme", "bob", "member"],
+    );
+    assert_eq!(last.status.code(), Some(5), "{}", text(&last.stderr));
+    let promoted = ok(as_user(
+        &s,
+        &bob,
+        &["org", "member", "set-role", "acme", "ann", "owner"],
+    ));
+    assert_eq!(promoted, "ann\tann\towner\tactive\n");
+    // Removing asks for the member's handle; a stranger's handle is not found.
+    assert_eq!(
+        as_user(&s, &bob, &["org", "member", "remove", "acme", "ann"])
+            .status
+            .code(),
+        Some(5)
+    );
+    ok(as_user(
+        &s,
+        &bob,
+        &["org", "member", "remove", "acme", "ann", "--confirm", "ann"],
+    ));
+    let gone = as_user(
+        &s,
+        &bob,
+        &["org", "member", "remove", "acme", "ann", "--confirm", "ann"],
+    );
+    assert_eq!(gone.status.code(), Some(3), "{}", text(&gone.stderr));
+    // Invited again, then declined: nothing is pending any more.
+    ok(as_user(
+        &s,
+        &bob,
+        &["org", "member", "invite", "acme", "ann@example.com"],
+    ));
+    ok(as_user(&s, &ann, &["invitation", "decline", "acme"]));
+    assert_eq!(ok(as_user(&s, &ann, &["invitation", "list"])), "");
+}
+
+#[tokio::test]
+async fn workspaces_from_the_cli() {
+    let s = setup("cli-workspace").await;
+    let bob = s.bob.clone();
+    let ann = signup_and_login(&s.api, "ann").await;
+    let ok = |out: Output| -> String {
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    ok(as_user(&s, &bob, &["org", "create", "acme"]));
+    let created = ok(as_user(
+        &s,
+        &bob,
+        &[
+            "workspace",
+            "create",
+            "acme/prod",
+            "--display-name",
+            "Production",
+        ],
+    ));
+    assert_eq!(
+        created,
+        "prod\tProduction\tacme-prod.plinth.localhost\towner\n"
+    );
+    let bad = as_user(&s, &bob, &["workspace", "create", "acme/no-hyphens"]);
+    assert!(text(&bad.stderr).contains("(400)"), "{}", text(&bad.stderr));
+    assert_eq!(
+        as_user(&s, &bob, &["workspace", "show", "acme"])
+            .status
+            .code(),
+        Some(1)
+    );
+    ok(as_user(
+        &s,
+        &bob,
+        &["workspace", "rename", "acme/prod", "Prod"],
+    ));
+    let listed = ok(as_user(&s, &bob, &["workspace", "list", "acme"]));
+    assert_eq!(listed, "prod\tProd\tacme-prod.plinth.localhost\towner\n");
+
+    // Ann, a member without a role, cannot see it until she gets one.
+    ok(as_user(
+        &s,
+        &bob,
+        &["org", "member", "invite", "acme", "ann"],
+    ));
+    ok(as_user(&s, &ann, &["invitation", "accept", "acme"]));
+    assert_eq!(
+        as_user(&s, &ann, &["workspace", "show", "acme/prod"])
+            .status
+            .code(),
+        Some(3)
+    );
+    let added = ok(as_user(
+        &s,
+        &bob,
+        &[
+            "workspace",
+            "member",
+            "add",
+            "acme/prod",
+            "ann",
+            "--role",
+            "operator",
+        ],
+    ));
+    assert_eq!(added, "ann\tann\toperator\n");
+    assert!(ok(as_user(&s, &ann, &["workspace", "show", "acme/prod"])).contains("\toperator"));
+    ok(as_user(
+        &s,
+        &bob,
+        &[
+            "workspace",
+            "member",
+            "set-role",
+            "acme/prod",
+            "ann",
+            "reader",
+        ],
+    ));
+    assert_eq!(
+        ok(as_user(
+            &s,
+            &bob,
+            &["workspace", "member", "list", "acme/prod"]
+        )),
+        "ann\tann\treader\n"
+    );
+    ok(as_user(
+        &s,
+        &bob,
+        &["workspace", "member", "remove", "acme/prod", "ann"],
+    ));
+    assert_eq!(
+        as_user(&s, &ann, &["workspace", "show", "acme/prod"])
+            .status
+            .code(),
+        Some(3)
+    );
+
+    // Delete asks for the workspace handle.
+    assert_eq!(
+        as_user(
+            &s,
+            &bob,
+            &["workspace", "delete", "acme/prod", "--confirm", "acme"]
+        )
+        .status
+        .code(),
+        Some(5)
+    );
+    ok(as_user(
+        &s,
+        &bob,
+        &["workspace", "delete", "acme/prod", "--confirm", "prod"],
+    ));
+    assert_eq!(ok(as_user(&s, &bob, &["workspace", "list", "acme"])), "");
+}

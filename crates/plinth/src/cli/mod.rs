@@ -4,7 +4,11 @@
 mod audit;
 pub mod credentials;
 mod login;
+mod member;
 mod org;
+mod token;
+mod user;
+mod workspace;
 
 use anyhow::bail;
 use clap::{Args, ValueEnum};
@@ -12,7 +16,11 @@ use serde_json::Value;
 
 pub use audit::{AuditArgs, audit};
 pub use login::{client, login, logout, whoami};
+pub use member::{InvitationCli, MemberCli, invitation, member};
 pub use org::{OrgCli, UsageArgs, org, usage};
+pub use token::{TokenCli, token};
+pub use user::{UserCli, user};
+pub use workspace::{WorkspaceCli, workspace};
 
 /// Where the CLI finds the server, and how it prints.
 #[derive(Debug, Clone, Args)]
@@ -249,7 +257,7 @@ pub fn confirm(what: &str, handle: &str, given: Option<&str>) -> anyhow::Result<
     let typed = match given {
         Some(given) => given.to_owned(),
         None if std::io::stdin().is_terminal() => {
-            eprint!("{what}\nType the org handle ({handle}) to confirm: ");
+            eprint!("{what}\nType {handle} to confirm: ");
             std::io::stderr().flush()?;
             let mut line = String::new();
             std::io::stdin().lock().read_line(&mut line)?;

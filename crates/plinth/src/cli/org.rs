@@ -55,6 +55,9 @@ pub enum OrgCli {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// The org's members and invitations: list, invite, set-role, remove.
+    #[command(subcommand)]
+    Member(super::MemberCli),
     /// Delete the org, its members, invitations and workspaces.
     Delete {
         org: String,
@@ -67,6 +70,7 @@ pub enum OrgCli {
 
 pub fn org(command: OrgCli) -> anyhow::Result<()> {
     match command {
+        OrgCli::Member(command) => super::member(command),
         OrgCli::List { client: args } => {
             let orgs = client(&args)?.all_items("/orgs")?;
             print_orgs(args.output, &orgs)
