@@ -8,7 +8,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::browser::Browser;
+use common::browser::{Browser, in_browser};
 use plinth_server::testing::{PASSWORD, TestApp};
 use plinth_store::test_support::Backend;
 use thirtyfour::prelude::*;
@@ -72,92 +72,98 @@ async fn heading(browser: &Browser, text: &str) {
 
 #[tokio::test]
 async fn a_person_approves_a_cli_login_in_the_browser() {
-    let app = TestApp::new(Backend::Sqlite).await;
-    app.user("bob").await;
-    let browser = Browser::start().await;
+    in_browser(|browser| async move {
+        let browser = &*browser;
+        let app = TestApp::new(Backend::Sqlite).await;
+        app.user("bob").await;
 
-    let grant = decide_in_browser(&app, &browser, "approve").await;
-    heading(&browser, "CLI login approved").await;
-    browser.screenshot("device-approved").await;
-    let token = app
-        .device_token(grant["device_code"].as_str().unwrap(), CLI)
-        .await;
-    token.assert_status(200);
-    let me = app
-        .get("/api/v1/user", token.body["access_token"].as_str().unwrap())
-        .await;
-    assert_eq!(me.body["handle"], "bob");
+        let grant = decide_in_browser(&app, browser, "approve").await;
+        heading(browser, "CLI login approved").await;
+        browser.screenshot("device-approved").await;
+        let token = app
+            .device_token(grant["device_code"].as_str().unwrap(), CLI)
+            .await;
+        token.assert_status(200);
+        let me = app
+            .get("/api/v1/user", token.body["access_token"].as_str().unwrap())
+            .await;
+        assert_eq!(me.body["handle"], "bob");
 
-    let grant = decide_in_browser(&app, &browser, "deny").await;
-    heading(&browser, "CLI login denied").await;
-    let refused = app
-        .device_token(grant["device_code"].as_str().unwrap(), CLI)
-        .await;
-    assert_eq!(refused.body["error"], "access_denied");
-    browser.quit().await;
+        let grant = decide_in_browser(&app, browser, "deny").await;
+        heading(browser, "CLI login denied").await;
+        let refused = app
+            .device_token(grant["device_code"].as_str().unwrap(), CLI)
+            .await;
+        assert_eq!(refused.body["error"], "access_denied");
+        app.cleanup().await;
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_wrong_password_keeps_the_form_and_decides_nothing() {
-    let app = TestApp::new(Backend::Sqlite).await;
-    app.user("bob").await;
-    let browser = Browser::start().await;
-    let grant = app.device_code(CLI).await;
-    let driver = browser.driver();
-    driver.goto(format!("{}/device", app.base)).await.unwrap();
-    let typed = grant["user_code"].as_str().unwrap().to_lowercase();
-    for (id, text) in [
-        ("user_code", typed.as_str()),
-        ("login", "bob"),
-        ("password", "not it at all"),
-    ] {
+    in_browser(|browser| async move {
+        let browser = &*browser;
+        let app = TestApp::new(Backend::Sqlite).await;
+        app.user("bob").await;
+        let grant = app.device_code(CLI).await;
+        let driver = browser.driver();
+        driver.goto(format!("{}/device", app.base)).await.unwrap();
+        let typed = grant["user_code"].as_str().unwrap().to_lowercase();
+        for (id, text) in [
+            ("user_code", typed.as_str()),
+            ("login", "bob"),
+            ("password", "not it at all"),
+        ] {
+            driver
+                .find(By::Id(id))
+                .await
+                .unwrap()
+                .send_keys(text)
+                .await
+                .unwrap();
+        }
         driver
-            .find(By::Id(id))
+            .find(By::Css("button[value=approve]"))
             .await
             .unwrap()
-            .send_keys(text)
+            .click()
             .await
             .unwrap();
-    }
-    driver
-        .find(By::Css("button[value=approve]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let alert = driver
-        .query(By::Css("[role=alert]"))
-        .first()
-        .await
-        .expect("an error on the page");
-    assert!(
-        alert
-            .text()
+        let alert = driver
+            .query(By::Css("[role=alert]"))
+            .first()
             .await
-            .unwrap()
-            .contains("Wrong login or password")
-    );
-    browser.screenshot("device-wrong-password").await;
-    // The code (normalized) and the login stay; the password does not.
-    let value = |id: &'static str| async move {
-        driver
-            .find(By::Id(id))
-            .await
-            .unwrap()
-            .value()
-            .await
-            .unwrap()
-    };
-    assert_eq!(
-        value("user_code").await.as_deref(),
-        grant["user_code"].as_str()
-    );
-    assert_eq!(value("login").await.as_deref(), Some("bob"));
-    assert_eq!(value("password").await.as_deref(), Some(""));
-    let pending = app
-        .device_token(grant["device_code"].as_str().unwrap(), CLI)
-        .await;
-    assert_eq!(pending.body["error"], "authorization_pending");
-    browser.quit().await;
+            .expect("an error on the page");
+        assert!(
+            alert
+                .text()
+                .await
+                .unwrap()
+                .contains("Wrong login or password")
+        );
+        browser.screenshot("device-wrong-password").await;
+        // The code (normalized) and the login stay; the password does not.
+        let value = |id: &'static str| async move {
+            driver
+                .find(By::Id(id))
+                .await
+                .unwrap()
+                .value()
+                .await
+                .unwrap()
+        };
+        assert_eq!(
+            value("user_code").await.as_deref(),
+            grant["user_code"].as_str()
+        );
+        assert_eq!(value("login").await.as_deref(), Some("bob"));
+        assert_eq!(value("password").await.as_deref(), Some(""));
+        let pending = app
+            .device_token(grant["device_code"].as_str().unwrap(), CLI)
+            .await;
+        assert_eq!(pending.body["error"], "authorization_pending");
+        app.cleanup().await;
+    })
+    .await;
 }

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::browser::{Browser, literal};
+use common::browser::{Browser, in_browser, literal};
 use plinth_server::testing::{PASSWORD, TestApp};
 use plinth_store::test_support::Backend;
 use reqwest::StatusCode;
@@ -49,9 +49,9 @@ async fn get_as(b: &Browser, app: &TestApp, path: &str) -> reqwest::Response {
 
 #[tokio::test]
 async fn an_owner_follows_the_seed_to_profile_usage_and_audit_log() {
+    in_browser(|browser| async move {
     let app = TestApp::new(Backend::Sqlite).await;
-    let browser = Browser::start().await;
-    let b = &browser;
+    let b = &*browser;
 
     // Sign up.
     b.goto(&format!("{}/", app.base)).await;
@@ -246,156 +246,157 @@ async fn an_owner_follows_the_seed_to_profile_usage_and_audit_log() {
             "{text}"
         );
     }
-    browser.quit().await;
     app.cleanup().await;
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn an_owner_changes_the_handle_resets_authentication_and_deletes_the_org() {
-    let app = TestApp::new(Backend::Sqlite).await;
-    let owner = app.user("olivia").await;
-    app.create_org(&owner, "acme").await;
-    app.create_workspace(&owner, "acme", "prod").await;
-    app.create_workspace(&owner, "acme", "staging").await;
-    app.member(&owner, "acme", "max", "member").await;
-    app.user("nina").await;
-    let browser = Browser::start().await;
-    let b = &browser;
+    in_browser(|browser| async move {
+        let app = TestApp::new(Backend::Sqlite).await;
+        let owner = app.user("olivia").await;
+        app.create_org(&owner, "acme").await;
+        app.create_workspace(&owner, "acme", "prod").await;
+        app.create_workspace(&owner, "acme", "staging").await;
+        app.member(&owner, "acme", "max", "member").await;
+        app.user("nina").await;
+        let b = &*browser;
 
-    // A page that needs a login comes back after it.
-    b.goto(&format!("{}/orgs/acme", app.base)).await;
-    b.wait_for_path("/login?next=%2Forgs%2Facme").await;
-    b.screenshot("login").await;
-    b.fill("Handle or email", "olivia").await;
-    b.fill("Password", PASSWORD).await;
-    b.click("//main", "Sign in").await;
-    b.wait_for_path("/orgs/acme").await;
+        // A page that needs a login comes back after it.
+        b.goto(&format!("{}/orgs/acme", app.base)).await;
+        b.wait_for_path("/login?next=%2Forgs%2Facme").await;
+        b.screenshot("login").await;
+        b.fill("Handle or email", "olivia").await;
+        b.fill("Password", PASSWORD).await;
+        b.click("//main", "Sign in").await;
+        b.wait_for_path("/orgs/acme").await;
 
-    // Advanced: "Enter your new handle and click Save."
-    b.click(ORG_MENU, "Settings").await;
-    b.click(SETTINGS_MENU, "Advanced").await;
-    b.wait_for_text("Updating Your Organization Handle").await;
-    b.wait_for_text("Reset Authentication").await;
-    b.screenshot("advanced").await;
-    b.fill("New handle", "acme-labs").await;
-    b.click("//section[h2='Updating Your Organization Handle']", "Save")
-        .await;
-    // Before anything changes: every DNS name, old → new.
-    b.wait_for_text("Nothing has changed yet").await;
-    for name in [
-        "acme-prod.plinth.localhost",
-        "acme-labs-prod.plinth.localhost",
-        "acme-staging.plinth.localhost",
-        "acme-labs-staging.plinth.localhost",
-    ] {
-        b.wait_for_text(name).await;
-    }
-    b.screenshot("handle-review").await;
-    b.click("//main", "Save").await;
-    b.wait_for_path("/orgs/acme-labs").await;
-    b.wait_for_text("The handle is now \"acme-labs\"").await;
-    b.wait_for_text("acme-labs-prod.plinth.localhost").await;
-    b.screenshot("org-renamed").await;
-    // The old console address redirects during the grace period.
-    let moved = get_as(b, &app, "/orgs/acme/settings/usage?from=2026-01-01").await;
-    assert_eq!(moved.status(), StatusCode::PERMANENT_REDIRECT);
-    assert_eq!(
-        moved.headers()["location"],
-        "/orgs/acme-labs/settings/usage?from=2026-01-01"
-    );
-    b.goto(&format!("{}/orgs/acme/settings/audit-log", app.base))
-        .await;
-    b.wait_for_path("/orgs/acme-labs/settings/audit-log").await;
-    b.wait_for_text("org.handle.update").await;
-
-    // A member sees the org, not its Settings; a non-member sees nothing.
-    b.sign_out_locally().await;
-    sign_in(b, &app, "max").await;
-    b.goto(&format!("{}/orgs/acme-labs", app.base)).await;
-    // A member sees only the workspaces they have a role on: none here.
-    b.wait_for_text("No workspaces that you can see").await;
-    assert!(
-        !b.has(&format!("{ORG_MENU}//a[normalize-space()='Settings']"))
-            .await
-    );
-    b.screenshot("org-as-member").await;
-    b.goto(&format!("{}/orgs/acme-labs/settings/profile", app.base))
-        .await;
-    b.wait_for_text("You can't open this page").await;
-    b.screenshot("forbidden").await;
-    assert_eq!(
-        get_as(b, &app, "/orgs/acme-labs/settings/advanced")
-            .await
-            .status(),
-        StatusCode::FORBIDDEN
-    );
-    b.sign_out_locally().await;
-    sign_in(b, &app, "nina").await;
-    b.goto(&format!("{}/orgs/acme-labs/settings/advanced", app.base))
-        .await;
-    b.wait_for_text("Page not found").await;
-    b.screenshot("not-found").await;
-    for path in [
-        "/orgs/acme-labs",
-        "/orgs/acme-labs/settings/advanced",
-        "/orgs/acme",
-    ] {
+        // Advanced: "Enter your new handle and click Save."
+        b.click(ORG_MENU, "Settings").await;
+        b.click(SETTINGS_MENU, "Advanced").await;
+        b.wait_for_text("Updating Your Organization Handle").await;
+        b.wait_for_text("Reset Authentication").await;
+        b.screenshot("advanced").await;
+        b.fill("New handle", "acme-labs").await;
+        b.click("//section[h2='Updating Your Organization Handle']", "Save")
+            .await;
+        // Before anything changes: every DNS name, old → new.
+        b.wait_for_text("Nothing has changed yet").await;
+        for name in [
+            "acme-prod.plinth.localhost",
+            "acme-labs-prod.plinth.localhost",
+            "acme-staging.plinth.localhost",
+            "acme-labs-staging.plinth.localhost",
+        ] {
+            b.wait_for_text(name).await;
+        }
+        b.screenshot("handle-review").await;
+        b.click("//main", "Save").await;
+        b.wait_for_path("/orgs/acme-labs").await;
+        b.wait_for_text("The handle is now \"acme-labs\"").await;
+        b.wait_for_text("acme-labs-prod.plinth.localhost").await;
+        b.screenshot("org-renamed").await;
+        // The old console address redirects during the grace period.
+        let moved = get_as(b, &app, "/orgs/acme/settings/usage?from=2026-01-01").await;
+        assert_eq!(moved.status(), StatusCode::PERMANENT_REDIRECT);
         assert_eq!(
-            get_as(b, &app, path).await.status(),
-            StatusCode::NOT_FOUND,
-            "{path}"
+            moved.headers()["location"],
+            "/orgs/acme-labs/settings/usage?from=2026-01-01"
         );
-    }
+        b.goto(&format!("{}/orgs/acme/settings/audit-log", app.base))
+            .await;
+        b.wait_for_path("/orgs/acme-labs/settings/audit-log").await;
+        b.wait_for_text("org.handle.update").await;
 
-    // Reset Authentication: everyone, the owner included, logs in again.
-    b.sign_out_locally().await;
-    sign_in(b, &app, "olivia").await;
-    b.goto(&format!("{}/orgs/acme-labs/settings/advanced", app.base))
-        .await;
-    b.click(
-        "//section[h2='Reset Authentication']",
-        "Reset authentication",
-    )
-    .await;
-    b.wait_for_text("Every temporary token").await;
-    b.screenshot("reset-authentication").await;
-    b.click("//main//form", "Reset authentication").await;
-    b.wait_for_text("Authentication for the organization \"acme-labs\" was reset")
-        .await;
-    b.screenshot("login-after-reset").await;
-    app.get("/api/v1/orgs/acme-labs", &owner)
-        .await
-        .assert_problem(401, "auth-reset");
-    b.fill("Handle or email", "olivia").await;
-    b.fill("Password", PASSWORD).await;
-    b.click("//main", "Sign in").await;
-    b.wait_for_path("/orgs/acme-labs").await;
+        // A member sees the org, not its Settings; a non-member sees nothing.
+        b.sign_out_locally().await;
+        sign_in(b, &app, "max").await;
+        b.goto(&format!("{}/orgs/acme-labs", app.base)).await;
+        // A member sees only the workspaces they have a role on: none here.
+        b.wait_for_text("No workspaces that you can see").await;
+        assert!(
+            !b.has(&format!("{ORG_MENU}//a[normalize-space()='Settings']"))
+                .await
+        );
+        b.screenshot("org-as-member").await;
+        b.goto(&format!("{}/orgs/acme-labs/settings/profile", app.base))
+            .await;
+        b.wait_for_text("You can't open this page").await;
+        b.screenshot("forbidden").await;
+        assert_eq!(
+            get_as(b, &app, "/orgs/acme-labs/settings/advanced")
+                .await
+                .status(),
+            StatusCode::FORBIDDEN
+        );
+        b.sign_out_locally().await;
+        sign_in(b, &app, "nina").await;
+        b.goto(&format!("{}/orgs/acme-labs/settings/advanced", app.base))
+            .await;
+        b.wait_for_text("Page not found").await;
+        b.screenshot("not-found").await;
+        for path in [
+            "/orgs/acme-labs",
+            "/orgs/acme-labs/settings/advanced",
+            "/orgs/acme",
+        ] {
+            assert_eq!(
+                get_as(b, &app, path).await.status(),
+                StatusCode::NOT_FOUND,
+                "{path}"
+            );
+        }
 
-    // Delete Organization: type the handle, click Delete; gone from the switcher.
-    b.click(ORG_MENU, "Settings").await;
-    b.click(SETTINGS_MENU, "Advanced").await;
-    b.click("//section[h2='Delete Organization']", "Delete Organization")
+        // Reset Authentication: everyone, the owner included, logs in again.
+        b.sign_out_locally().await;
+        sign_in(b, &app, "olivia").await;
+        b.goto(&format!("{}/orgs/acme-labs/settings/advanced", app.base))
+            .await;
+        b.click(
+            "//section[h2='Reset Authentication']",
+            "Reset authentication",
+        )
         .await;
-    b.wait_for_path("/orgs/acme-labs/settings/advanced/delete")
-        .await;
-    b.fill("Type the organization handle to confirm", "acme-labs")
-        .await;
-    b.screenshot("delete-organization").await;
-    b.click("//main", "Delete").await;
-    b.wait_for_path("/").await;
-    b.wait_for_text("The organization \"acme-labs\" was deleted")
-        .await;
-    b.click("//header", "Switch organization").await;
-    assert!(!b.has(&switcher_entry("acme-labs")).await);
-    assert!(
-        !b.has("//details//a[contains(@href, '/orgs/acme-labs')]")
+        b.wait_for_text("Every temporary token").await;
+        b.screenshot("reset-authentication").await;
+        b.click("//main//form", "Reset authentication").await;
+        b.wait_for_text("Authentication for the organization \"acme-labs\" was reset")
+            .await;
+        b.screenshot("login-after-reset").await;
+        app.get("/api/v1/orgs/acme-labs", &owner)
             .await
-    );
-    b.screenshot("deleted").await;
-    let fresh = app.token_for("olivia").await;
-    app.get("/api/v1/orgs/acme-labs", &fresh)
-        .await
-        .assert_problem(404, "not-found");
-    browser.quit().await;
-    app.cleanup().await;
+            .assert_problem(401, "auth-reset");
+        b.fill("Handle or email", "olivia").await;
+        b.fill("Password", PASSWORD).await;
+        b.click("//main", "Sign in").await;
+        b.wait_for_path("/orgs/acme-labs").await;
+
+        // Delete Organization: type the handle, click Delete; gone from the switcher.
+        b.click(ORG_MENU, "Settings").await;
+        b.click(SETTINGS_MENU, "Advanced").await;
+        b.click("//section[h2='Delete Organization']", "Delete Organization")
+            .await;
+        b.wait_for_path("/orgs/acme-labs/settings/advanced/delete")
+            .await;
+        b.fill("Organization handle", "acme-labs").await;
+        b.screenshot("delete-organization").await;
+        b.click("//main", "Delete").await;
+        b.wait_for_path("/").await;
+        b.wait_for_text("The organization \"acme-labs\" was deleted")
+            .await;
+        b.click("//header", "Switch organization").await;
+        assert!(!b.has(&switcher_entry("acme-labs")).await);
+        assert!(
+            !b.has("//details//a[contains(@href, '/orgs/acme-labs')]")
+                .await
+        );
+        b.screenshot("deleted").await;
+        let fresh = app.token_for("olivia").await;
+        app.get("/api/v1/orgs/acme-labs", &fresh)
+            .await
+            .assert_problem(404, "not-found");
+        app.cleanup().await;
+    })
+    .await;
 }

@@ -33,6 +33,8 @@ pub struct Chrome {
     /// The token every form on the page carries (see `csrf`).
     pub csrf: String,
     pub flash: Option<String>,
+    /// Whether the server lets anyone create an account (`--signup open`).
+    pub signup_open: bool,
     /// Cookies the answer sets: a new pre-session value, the flash cleared.
     pub set_cookies: Vec<HeaderValue>,
 }
@@ -46,7 +48,10 @@ impl Chrome {
     /// The layout for `actor` (signed in with the session cookie's token) or for a
     /// signed-out visitor.
     pub async fn load(state: &AppState, headers: &HeaderMap, actor: Option<&Actor>) -> Self {
-        let mut chrome = Self::default();
+        let mut chrome = Self {
+            signup_open: state.settings.signup == crate::runtime::config::SignupMode::Open,
+            ..Self::default()
+        };
         match (actor, cookies::get(headers, cookies::SESSION)) {
             (Some(actor), Some(session)) => {
                 chrome.csrf = csrf::for_session(session);

@@ -43,7 +43,7 @@ pub struct Field {
     pub kind: &'static str,
     pub value: String,
     pub error: Option<String>,
-    pub help: &'static str,
+    pub help: String,
     pub required: bool,
     pub autocomplete: &'static str,
     pub placeholder: &'static str,
@@ -71,8 +71,8 @@ impl Field {
         self
     }
 
-    pub fn help(mut self, help: &'static str) -> Self {
-        self.help = help;
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = help.into();
         self
     }
 

@@ -100,6 +100,8 @@ pub struct Tick {
     pub x: String,
     pub y: String,
     pub label: String,
+    /// `text-anchor`: the first date starts at the axis, the last ends at the edge.
+    pub anchor: &'static str,
 }
 
 /// One metric over the range: a bar a day, a y axis from 0 to a round maximum, and
@@ -182,6 +184,7 @@ impl Chart {
                 x: num(LEFT - 8.0),
                 y: num(bottom - plot_h * (v as f64) / (max as f64)),
                 label: count(v),
+                anchor: "end",
             })
             .collect();
         let mut labelled: Vec<usize> = if days.is_empty() {
@@ -190,12 +193,21 @@ impl Chart {
             vec![0, days.len() / 2, days.len() - 1]
         };
         labelled.dedup();
+        let last = days.len().saturating_sub(1);
         let x_ticks = labelled
             .into_iter()
-            .map(|i| Tick {
-                x: num(LEFT + slot * i as f64 + slot / 2.0),
-                y: num(bottom + 30.0),
-                label: short_date(&days[i].0),
+            .map(|i| {
+                let (x, anchor) = match i {
+                    0 if last > 0 => (LEFT, "start"),
+                    i if i == last && last > 0 => (CHART_WIDTH - RIGHT, "end"),
+                    i => (LEFT + slot * i as f64 + slot / 2.0, "middle"),
+                };
+                Tick {
+                    x: num(x),
+                    y: num(bottom + 30.0),
+                    label: short_date(&days[i].0),
+                    anchor,
+                }
             })
             .collect();
         let from = days.first().map(|d| d.0.as_str()).unwrap_or_default();

@@ -6,9 +6,11 @@
 
 #![allow(dead_code)]
 
+use std::future::Future;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -265,6 +267,27 @@ impl Drop for Browser {
         let _ = self.chromedriver.kill();
         let _ = self.chromedriver.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// Runs `test` with a fresh browser and always quits it properly afterwards, pass or
+/// fail. A browser dropped by a panic falls back to thirtyfour's synchronous teardown,
+/// which stalls here for two minutes; a panic inside the spawned task is caught by its
+/// `JoinHandle` instead, and raised again once the browser is gone.
+pub async fn in_browser<Fut>(test: impl FnOnce(Arc<Browser>) -> Fut)
+where
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let browser = Arc::new(Browser::start().await);
+    let outcome = tokio::spawn(test(Arc::clone(&browser))).await;
+    if let Ok(browser) = Arc::try_unwrap(browser) {
+        browser.quit().await;
+    }
+    if let Err(err) = outcome {
+        match err.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(err) => panic!("the browser test did not finish: {err}"),
+        }
     }
 }
 

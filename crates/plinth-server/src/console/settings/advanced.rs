@@ -217,8 +217,17 @@ struct DeleteView<'a> {
     active: &'static str,
     error: Option<String>,
     confirm: Field,
-    workspace_count: usize,
+    workspaces_phrase: String,
     grace_days: u32,
+}
+
+/// What deleting does to the workspaces, in words a person would write.
+fn workspaces_phrase(count: usize) -> String {
+    match count {
+        0 => "It has no workspaces.".to_owned(),
+        1 => "Its workspace goes with it, and its DNS name stops answering.".to_owned(),
+        n => format!("Its {n} workspaces go with it, and their DNS names stop answering."),
+    }
 }
 
 async fn delete_view(
@@ -234,15 +243,16 @@ async fn delete_view(
         org: OrgHeader::of(&page.owner),
         active: "advanced",
         error: error.and_then(|e| form_error(e, &["confirm"])),
-        confirm: Field::new("confirm", "Type the organization handle to confirm")
+        confirm: Field::new("confirm", "Organization handle")
             .value(typed)
+            .help(format!("Enter {handle} exactly to confirm."))
             .required()
             .autocomplete("off")
             // The browser keeps Delete from sending anything until the handle matches
             // (handles are [a-z0-9-], nothing to escape); the service checks anyway.
             .pattern(handle)
             .error_from(error, &["confirm"]),
-        workspace_count: count,
+        workspaces_phrase: workspaces_phrase(count),
         grace_days: state.settings.handle_grace_days,
     };
     let status = error.map_or(StatusCode::OK, |e| e.status);

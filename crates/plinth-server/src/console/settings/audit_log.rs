@@ -169,6 +169,7 @@ struct AuditLogView<'a> {
     org: OrgHeader,
     active: &'static str,
     action: String,
+    action_error: Option<String>,
     action_choices: Vec<&'static str>,
     actor_field: Field,
     since_field: Field,
@@ -229,13 +230,14 @@ pub async fn show(State(state): State<AppState>, page: OwnerPage, uri: Uri) -> P
         }
         Err(err) => (Vec::new(), None, None, Some(err)),
     };
-    let fields = ["actor", "since", "until"];
+    let fields = ["action", "actor", "since", "until"];
     let err = error.as_ref();
     let view = AuditLogView {
         chrome: &page.chrome,
         org: OrgHeader::of(&page.owner),
         active: "audit-log",
         action: query.action.clone(),
+        action_error: err.and_then(|e| crate::console::form::field_error(e, &["action"])),
         action_choices: vec![
             "org.*",
             "org.update",
@@ -266,10 +268,14 @@ pub async fn show(State(state): State<AppState>, page: OwnerPage, uri: Uri) -> P
         export_jsonl: query.link(&export, &[("format", "jsonl")]),
         verified: verdict.ok,
         verify_text: if verdict.ok {
-            format!(
-                "Hash chain verified: all {} entries are intact.",
-                verdict.entries
-            )
+            match &verdict.head {
+                Some(head) => format!(
+                    "Hash chain verified: all {} entries are intact (head {}…).",
+                    verdict.entries,
+                    head.get(..16).unwrap_or(head)
+                ),
+                None => "Hash chain verified: no entries yet.".to_owned(),
+            }
         } else {
             match &verdict.first_broken {
                 Some(b) => format!(
