@@ -240,14 +240,25 @@ async fn warm_org_requests_do_not_read_the_database(app: &TestApp) {
     let owner = app.user("owner").await;
     app.create_org(&owner, "acme").await;
     let stranger = app.user("nora").await;
-    // Warm the caches: token, user, org, membership (and a non-membership).
-    app.get("/api/v1/orgs/acme", &owner)
-        .await
-        .assert_status(200);
-    app.get("/api/v1/orgs/acme", &stranger)
-        .await
-        .assert_status(404);
-    let misses = app.state().metrics.auth_cache_misses.get();
+    // Warm the caches: token, user, org, membership (and a non-membership). On
+    // PostgreSQL the org's creation also comes back as a notification a moment later and
+    // drops what it names again, so warm until one round reads nothing (a few at most).
+    let mut misses = app.state().metrics.auth_cache_misses.get();
+    for round in 0.. {
+        app.get("/api/v1/orgs/acme", &owner)
+            .await
+            .assert_status(200);
+        app.get("/api/v1/orgs/acme", &stranger)
+            .await
+            .assert_status(404);
+        let now = app.state().metrics.auth_cache_misses.get();
+        if now == misses && round > 0 {
+            break;
+        }
+        assert!(round < 20, "the caches never warmed");
+        misses = now;
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     for _ in 0..5 {
         app.get("/api/v1/orgs/acme", &owner)
             .await

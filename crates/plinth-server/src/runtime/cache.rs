@@ -18,11 +18,16 @@ use plinth_store::{MembershipRecord, OrgRecord, TokenRecord, UserRecord};
 pub const CACHE_TTL: Duration = Duration::from_secs(30);
 const MAX_ENTRIES: usize = 200_000;
 
-/// A snapshot of the caches' invalidation count, taken before a database read: a fill
-/// made with it is dropped if any invalidation happened since, so a record read before a
-/// change committed can never be put back after that change's invalidation.
+/// A snapshot of each cache's invalidation count, taken before a database read: a fill
+/// made with it is dropped if its cache saw any invalidation since, so a record read
+/// before a change committed can never be put back after that change's invalidation.
 #[derive(Clone, Copy, Debug)]
-pub struct Ticket(u64);
+pub struct Ticket {
+    tokens: u64,
+    users: u64,
+    orgs: u64,
+    memberships: u64,
+}
 
 struct Inner<K, V> {
     entries: HashMap<K, (Instant, Arc<V>)>,
@@ -33,6 +38,8 @@ struct Inner<K, V> {
 
 struct TtlMap<K, V> {
     inner: RwLock<Inner<K, V>>,
+    /// Bumped by every invalidation of this map, under its lock.
+    epoch: AtomicU64,
 }
 
 impl<K: Eq + Hash + Clone, V> TtlMap<K, V> {
@@ -42,7 +49,12 @@ impl<K: Eq + Hash + Clone, V> TtlMap<K, V> {
                 entries: HashMap::new(),
                 by_id: HashMap::new(),
             }),
+            epoch: AtomicU64::new(0),
         }
+    }
+
+    fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
     }
 
     fn get(&self, key: &K) -> Option<Arc<V>> {
@@ -56,9 +68,9 @@ impl<K: Eq + Hash + Clone, V> TtlMap<K, V> {
 
     /// Inserts unless an invalidation happened since `ticket` (checked under this map's
     /// lock, which every invalidation of it also holds while it bumps the epoch).
-    fn insert(&self, epoch: &AtomicU64, ticket: Ticket, key: K, id: Option<String>, value: Arc<V>) {
+    fn insert(&self, ticket: u64, key: K, id: Option<String>, value: Arc<V>) {
         let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        if epoch.load(Ordering::Acquire) != ticket.0 {
+        if self.epoch.load(Ordering::Acquire) != ticket {
             return;
         }
         if inner.entries.len() >= MAX_ENTRIES {
@@ -75,30 +87,30 @@ impl<K: Eq + Hash + Clone, V> TtlMap<K, V> {
         inner.entries.insert(key, (Instant::now(), value));
     }
 
-    fn remove(&self, epoch: &AtomicU64, key: &K) {
+    fn remove(&self, key: &K) {
         let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        epoch.fetch_add(1, Ordering::AcqRel);
+        self.epoch.fetch_add(1, Ordering::AcqRel);
         inner.entries.remove(key);
     }
 
-    fn remove_by_id(&self, epoch: &AtomicU64, id: &str) {
+    fn remove_by_id(&self, id: &str) {
         let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        epoch.fetch_add(1, Ordering::AcqRel);
+        self.epoch.fetch_add(1, Ordering::AcqRel);
         if let Some(key) = inner.by_id.remove(id) {
             inner.entries.remove(&key);
         }
     }
 
-    fn clear(&self, epoch: &AtomicU64) {
+    fn clear(&self) {
         let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        epoch.fetch_add(1, Ordering::AcqRel);
+        self.epoch.fetch_add(1, Ordering::AcqRel);
         inner.entries.clear();
         inner.by_id.clear();
     }
 
-    fn retain(&self, epoch: &AtomicU64, keep: impl Fn(&K, &V) -> bool) {
+    fn retain(&self, keep: impl Fn(&K, &V) -> bool) {
         let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        epoch.fetch_add(1, Ordering::AcqRel);
+        self.epoch.fetch_add(1, Ordering::AcqRel);
         inner.entries.retain(|k, (_, v)| keep(k, v));
     }
 
@@ -114,8 +126,6 @@ impl<K: Eq + Hash + Clone, V> TtlMap<K, V> {
 
 /// Tokens by hash, users by id, live orgs by handle, and memberships by (org, user).
 pub struct AuthCache {
-    /// Bumped by every invalidation; see [`Ticket`].
-    epoch: AtomicU64,
     /// By hash, droppable by id (that is what revocations name).
     tokens: TtlMap<TokenHash, TokenRecord>,
     users: TtlMap<String, UserRecord>,
@@ -128,7 +138,6 @@ pub struct AuthCache {
 impl Default for AuthCache {
     fn default() -> Self {
         Self {
-            epoch: AtomicU64::new(0),
             tokens: TtlMap::new(),
             users: TtlMap::new(),
             orgs: TtlMap::new(),
@@ -140,7 +149,12 @@ impl Default for AuthCache {
 impl AuthCache {
     /// Take one before reading what a miss will fill, and pass it to the `put_*`.
     pub fn ticket(&self) -> Ticket {
-        Ticket(self.epoch.load(Ordering::Acquire))
+        Ticket {
+            tokens: self.tokens.epoch(),
+            users: self.users.epoch(),
+            orgs: self.orgs.epoch(),
+            memberships: self.memberships.epoch(),
+        }
     }
 
     pub fn token(&self, hash: &TokenHash) -> Option<Arc<TokenRecord>> {
@@ -155,18 +169,13 @@ impl AuthCache {
         token: TokenRecord,
     ) -> Arc<TokenRecord> {
         let token = Arc::new(token);
-        self.tokens.insert(
-            &self.epoch,
-            ticket,
-            hash,
-            Some(token.id.clone()),
-            token.clone(),
-        );
+        self.tokens
+            .insert(ticket.tokens, hash, Some(token.id.clone()), token.clone());
         token
     }
 
     pub fn drop_token(&self, id: &str) {
-        self.tokens.remove_by_id(&self.epoch, id);
+        self.tokens.remove_by_id(id);
     }
 
     pub fn user(&self, id: &str) -> Option<Arc<UserRecord>> {
@@ -176,12 +185,12 @@ impl AuthCache {
     pub fn put_user(&self, ticket: Ticket, user: UserRecord) -> Arc<UserRecord> {
         let user = Arc::new(user);
         self.users
-            .insert(&self.epoch, ticket, user.id.clone(), None, user.clone());
+            .insert(ticket.users, user.id.clone(), None, user.clone());
         user
     }
 
     pub fn drop_user(&self, id: &str) {
-        self.users.remove(&self.epoch, &id.to_owned());
+        self.users.remove(&id.to_owned());
     }
 
     pub fn org(&self, handle: &Handle) -> Option<Arc<OrgRecord>> {
@@ -191,16 +200,15 @@ impl AuthCache {
     pub fn put_org(&self, ticket: Ticket, org: OrgRecord) -> Arc<OrgRecord> {
         let org = Arc::new(org);
         self.orgs
-            .insert(&self.epoch, ticket, org.handle.clone(), None, org.clone());
+            .insert(ticket.orgs, org.handle.clone(), None, org.clone());
         org
     }
 
     /// Drops an org (whatever handle it is cached under: a rename changes it) and every
     /// membership cached for it.
     pub fn drop_org(&self, id: &str) {
-        self.orgs.retain(&self.epoch, |_, org| org.id != id);
-        self.memberships
-            .retain(&self.epoch, |(org_id, _), _| org_id != id);
+        self.orgs.retain(|_, org| org.id != id);
+        self.memberships.retain(|(org_id, _), _| org_id != id);
     }
 
     pub fn membership(&self, org_id: &str, user_id: &str) -> Option<Arc<Option<MembershipRecord>>> {
@@ -217,8 +225,7 @@ impl AuthCache {
     ) -> Arc<Option<MembershipRecord>> {
         let membership = Arc::new(membership);
         self.memberships.insert(
-            &self.epoch,
-            ticket,
+            ticket.memberships,
             (org_id.to_owned(), user_id.to_owned()),
             None,
             membership.clone(),
@@ -228,15 +235,15 @@ impl AuthCache {
 
     pub fn drop_membership(&self, org_id: &str, user_id: &str) {
         self.memberships
-            .remove(&self.epoch, &(org_id.to_owned(), user_id.to_owned()));
+            .remove(&(org_id.to_owned(), user_id.to_owned()));
     }
 
     /// Drops everything: after a replica may have missed invalidations.
     pub fn clear(&self) {
-        self.tokens.clear(&self.epoch);
-        self.users.clear(&self.epoch);
-        self.orgs.clear(&self.epoch);
-        self.memberships.clear(&self.epoch);
+        self.tokens.clear();
+        self.users.clear();
+        self.orgs.clear();
+        self.memberships.clear();
     }
 }
 
