@@ -225,18 +225,35 @@ fn as_user(setup: &Setup, token: &str, args: &[&str]) -> Output {
 
 /// `plinth …` as `token` with stdout on a terminal (util-linux `script` gives it one).
 fn on_terminal(setup: &Setup, token: &str, args: &[&str]) -> String {
+    on_terminal_typing(setup, token, args, "")
+}
+
+/// Like [`on_terminal`], with `typed` typed at the terminal (answers to prompts). What
+/// the terminal showed comes back: stdout and stderr, and the echo of what was typed.
+fn on_terminal_typing(setup: &Setup, token: &str, args: &[&str], typed: &str) -> String {
     let mut line = vec![env!("CARGO_BIN_EXE_plinth").to_owned()];
     line.extend(args.iter().map(|a| (*a).to_owned()));
     line.extend(["--host".to_owned(), setup.host.clone()]);
-    let out = run(Command::new("script")
+    let mut child = Command::new("script")
         .env("HOME", &setup.home)
         .env_remove("XDG_CONFIG_HOME")
         .env_remove("PLINTH_HOST")
         .env("PLINTH_TOKEN", token)
         .env("TERM", "dumb")
-        .stdin(Stdio::null())
-        .args(["-qec", &line.join(" "), "/dev/null"]));
-    assert!(out.status.success(), "{}", text(&out.stderr));
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .args(["-qc", &line.join(" "), "/dev/null"])
+        .spawn()
+        .expect("script runs");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        // Give the prompt a moment so the answer is read by it, not swallowed early.
+        std::thread::sleep(Duration::from_millis(300));
+        stdin.write_all(typed.as_bytes()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
     text(&out.stdout).replace("\r\n", "\n")
 }
 
@@ -349,6 +366,22 @@ async fn org_settings_from_the_cli() {
         5,
         "a header and four entries: {exported}"
     );
+    // On a terminal the bar is drawn, and ends full.
+    let csv_tty = s.home.join("log-tty.csv");
+    let drawn = on_terminal(
+        &s,
+        &bob,
+        &[
+            "audit",
+            "acme-inc",
+            "--export",
+            "csv",
+            "-o",
+            csv_tty.to_str().unwrap(),
+        ],
+    );
+    assert!(drawn.contains("[####################] 100%"), "{drawn}");
+    assert_eq!(std::fs::read_to_string(&csv_tty).unwrap(), exported);
     let jsonl = s.home.join("log.jsonl");
     ok(as_user(
         &s,
@@ -487,14 +520,33 @@ async fn user_tokens_from_the_cli() {
         "the secret is not echoed"
     );
 
-    assert!(
-        as_user(&s, &bob, &["token", "delete", &id])
-            .status
-            .success()
+    // Delete asks for the title; on a terminal a mistyped one is refused and changes
+    // nothing, the right one deletes.
+    assert_eq!(
+        as_user(&s, &bob, &["token", "delete", &id]).status.code(),
+        Some(5)
     );
+    let mistyped = on_terminal_typing(&s, &bob, &["token", "delete", &id], "cj\n");
+    assert!(mistyped.contains("does not match"), "{mistyped}");
+    assert!(
+        as_user(&s, &secret, &["whoami"]).status.success(),
+        "still works"
+    );
+    let typed = on_terminal_typing(&s, &bob, &["token", "delete", &id], "ci\n");
+    assert!(typed.contains("Type ci to confirm"), "{typed}");
     assert_eq!(as_user(&s, &secret, &["whoami"]).status.code(), Some(4));
-    let again = as_user(&s, &bob, &["token", "delete", &id]);
+    let again = as_user(&s, &bob, &["token", "delete", &id, "--confirm", "ci"]);
     assert_eq!(again.status.code(), Some(3), "{}", text(&again.stderr));
+    // --output json is the API's JSON.
+    let json = as_user(&s, &bob, &["token", "list", "--output", "json"]);
+    let listed: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["id"] != id.as_str())
+    );
 }
 
 #[tokio::test]
@@ -539,6 +591,17 @@ async fn your_account_and_completions_from_the_cli() {
         assert!(script.status.success(), "{shell}");
         assert!(text(&script.stdout).contains("token"), "{shell}");
     }
+    // Bash loads it and completes a noun.
+    let bash = run(Command::new("bash").arg("-c").arg(format!(
+        "source <({} completions bash) && complete -p plinth",
+        env!("CARGO_BIN_EXE_plinth")
+    )));
+    assert!(bash.status.success(), "{}", text(&bash.stderr));
+    assert!(
+        text(&bash.stdout).contains("plinth"),
+        "{}",
+        text(&bash.stdout)
+    );
 }
 
 #[tokio::test]

@@ -39,9 +39,12 @@ pub enum TokenCli {
         #[command(flatten)]
         client: ClientArgs,
     },
-    /// Delete a token for good.
+    /// Delete a token for good (asks for its title).
     Delete {
         id: String,
+        /// The token's title, to confirm without a prompt.
+        #[arg(long)]
+        confirm: Option<String>,
         #[command(flatten)]
         client: ClientArgs,
     },
@@ -83,9 +86,28 @@ pub fn token(command: TokenCli) -> anyhow::Result<()> {
         }
         TokenCli::Activate { id, client: args } => set_status(&args, &id, "active"),
         TokenCli::Deactivate { id, client: args } => set_status(&args, &id, "inactive"),
-        TokenCli::Delete { id, client: args } => {
+        TokenCli::Delete {
+            id,
+            confirm: given,
+            client: args,
+        } => {
+            let path = token_path(&id)?;
             let api = client(&args)?;
-            api.delete_query(&token_path(&id)?, &[])?.ok()?;
+            let tokens = api.all_items("/user/tokens")?;
+            let title = tokens
+                .iter()
+                .find(|t| t["id"] == id.as_str())
+                .and_then(|t| t["title"].as_str())
+                .ok_or_else(|| {
+                    super::failure(super::exit::NOT_FOUND, format!("you have no token {id}"))
+                })?
+                .to_owned();
+            super::confirm(
+                &format!("Deleting the token \"{title}\": anything using it stops working."),
+                &title,
+                given.as_deref(),
+            )?;
+            api.delete_query(&path, &[])?.ok()?;
             eprintln!("Deleted token {id}.");
             Ok(())
         }
