@@ -746,6 +746,21 @@ async fn workspaces_from_the_cli() {
     ));
     let listed = ok(as_user(&s, &bob, &["workspace", "list", "acme"]));
     assert_eq!(listed, "prod\tProd\tacme-prod.plinth.localhost\towner\n");
+    // JSON: a list is an array even of one, a single resource an object.
+    let list: serde_json::Value = serde_json::from_str(&ok(as_user(
+        &s,
+        &bob,
+        &["workspace", "list", "acme", "--output", "json"],
+    )))
+    .unwrap();
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    let one: serde_json::Value = serde_json::from_str(&ok(as_user(
+        &s,
+        &bob,
+        &["workspace", "show", "acme/prod", "--output", "json"],
+    )))
+    .unwrap();
+    assert_eq!(one["dns_name"], "acme-prod.plinth.localhost");
 
     // Ann, a member without a role, cannot see it until she gets one.
     ok(as_user(

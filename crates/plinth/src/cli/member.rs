@@ -2,9 +2,9 @@
 //! invitations you have received.
 
 use clap::{Subcommand, ValueEnum};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::{ClientArgs, Output, client, confirm, field, org_handle, print_table};
+use super::{ClientArgs, Output, Shown, client, confirm, field, org_handle, show};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Role {
@@ -63,7 +63,7 @@ pub fn member(command: MemberCli) -> anyhow::Result<()> {
         MemberCli::List { org, client: args } => {
             let path = format!("/orgs/{}/members", org_handle(&org)?);
             let members = client(&args)?.all_items(&path)?;
-            print_members(args.output, &members)
+            print_members(args.output, Shown::List(members))
         }
         MemberCli::Invite {
             org,
@@ -74,7 +74,7 @@ pub fn member(command: MemberCli) -> anyhow::Result<()> {
             let path = format!("/orgs/{}/members", org_handle(&org)?);
             let body = json!({ "user": user, "role": role.as_str() });
             let member = client(&args)?.post_json(&path, &body)?.ok()?;
-            print_members(args.output, &[member])
+            print_members(args.output, Shown::One(member))
         }
         MemberCli::SetRole {
             org,
@@ -85,7 +85,7 @@ pub fn member(command: MemberCli) -> anyhow::Result<()> {
             let path = member_path(&org, &user)?;
             let body = json!({ "role": role.as_str() });
             let member = client(&args)?.patch_json(&path, &body)?.ok()?;
-            print_members(args.output, &[member])
+            print_members(args.output, Shown::One(member))
         }
         MemberCli::Remove {
             org,
@@ -113,28 +113,15 @@ fn member_path(org: &str, user: &str) -> anyhow::Result<String> {
     Ok(format!("/orgs/{}/members/{user}", org_handle(org)?))
 }
 
-fn print_members(output: Output, members: &[Value]) -> anyhow::Result<()> {
-    match output {
-        Output::Json if members.len() == 1 => {
-            println!("{}", serde_json::to_string_pretty(&members[0])?)
-        }
-        Output::Json => println!("{}", serde_json::to_string_pretty(members)?),
-        Output::Table => {
-            let rows: Vec<Vec<String>> = members
-                .iter()
-                .map(|m| {
-                    vec![
-                        field(&m["user"], "handle"),
-                        field(&m["user"], "display_name"),
-                        field(m, "role"),
-                        field(m, "status"),
-                    ]
-                })
-                .collect();
-            print_table(&["HANDLE", "NAME", "ROLE", "STATUS"], &rows);
-        }
-    }
-    Ok(())
+fn print_members(output: Output, shown: Shown) -> anyhow::Result<()> {
+    show(output, shown, &["HANDLE", "NAME", "ROLE", "STATUS"], |m| {
+        vec![
+            field(&m["user"], "handle"),
+            field(&m["user"], "display_name"),
+            field(m, "role"),
+            field(m, "status"),
+        ]
+    })
 }
 
 #[derive(Debug, Subcommand)]
@@ -162,24 +149,15 @@ pub fn invitation(command: InvitationCli) -> anyhow::Result<()> {
     match command {
         InvitationCli::List { client: args } => {
             let invitations = client(&args)?.all_items("/user/invitations")?;
-            match args.output {
-                Output::Json => println!("{}", serde_json::to_string_pretty(&invitations)?),
-                Output::Table => {
-                    let rows: Vec<Vec<String>> = invitations
-                        .iter()
-                        .map(|i| {
-                            vec![
-                                field(&i["org"], "handle"),
-                                field(&i["org"], "display_name"),
-                                field(i, "role"),
-                                field(i, "invited_by"),
-                            ]
-                        })
-                        .collect();
-                    print_table(&["ORG", "NAME", "ROLE", "INVITED BY"], &rows);
-                }
-            }
-            Ok(())
+            let headers = ["ORG", "NAME", "ROLE", "INVITED BY"];
+            show(args.output, Shown::List(invitations), &headers, |i| {
+                vec![
+                    field(&i["org"], "handle"),
+                    field(&i["org"], "display_name"),
+                    field(i, "role"),
+                    field(i, "invited_by"),
+                ]
+            })
         }
         InvitationCli::Accept { org, client: args } => {
             let path = format!("/user/invitations/{}/accept", org_handle(&org)?);

@@ -242,6 +242,33 @@ pub fn problem_error(status: u16, body: &Value) -> anyhow::Error {
     }
 }
 
+/// What a command prints: one resource or a list of them.
+pub enum Shown {
+    One(Value),
+    List(Vec<Value>),
+}
+
+/// Prints what a command got back: with `--output json` the API's JSON (an object for one
+/// resource, an array for a list, even of one), else a table with one row per resource.
+pub fn show(
+    output: Output,
+    shown: Shown,
+    headers: &[&str],
+    row: impl Fn(&Value) -> Vec<String>,
+) -> anyhow::Result<()> {
+    match (output, shown) {
+        (Output::Json, Shown::One(one)) => println!("{}", serde_json::to_string_pretty(&one)?),
+        (Output::Json, Shown::List(list)) => {
+            println!("{}", serde_json::to_string_pretty(&list)?)
+        }
+        (Output::Table, Shown::One(one)) => print_table(headers, &[row(&one)]),
+        (Output::Table, Shown::List(list)) => {
+            print_table(headers, &list.iter().map(row).collect::<Vec<_>>())
+        }
+    }
+    Ok(())
+}
+
 /// Prints rows as people and scripts each want them (gh's rule): on a terminal, aligned
 /// columns under a header; piped, tab-separated lines without a header, one row a line.
 pub fn print_table(headers: &[&str], rows: &[Vec<String>]) {

@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
-use super::{Client, ClientArgs, Output, client, confirm, field, org_handle, print_table};
+use super::{Client, ClientArgs, Output, Shown, client, confirm, field, org_handle, show};
 
 #[derive(Debug, Subcommand)]
 pub enum OrgCli {
@@ -73,12 +73,12 @@ pub fn org(command: OrgCli) -> anyhow::Result<()> {
         OrgCli::Member(command) => super::member(command),
         OrgCli::List { client: args } => {
             let orgs = client(&args)?.all_items("/orgs")?;
-            print_orgs(args.output, &orgs)
+            print_orgs(args.output, Shown::List(orgs))
         }
         OrgCli::Show { org, client: args } => {
             let api = client(&args)?;
             let org = api.get(&format!("/orgs/{}", org_handle(&org)?))?.ok()?;
-            print_orgs(args.output, &[org])
+            print_orgs(args.output, Shown::One(org))
         }
         OrgCli::Create {
             handle,
@@ -91,7 +91,7 @@ pub fn org(command: OrgCli) -> anyhow::Result<()> {
                 body["display_name"] = json!(name);
             }
             let org = api.post_json("/orgs", &body)?.ok()?;
-            print_orgs(args.output, &[org])
+            print_orgs(args.output, Shown::One(org))
         }
         OrgCli::Update {
             org,
@@ -110,7 +110,7 @@ pub fn org(command: OrgCli) -> anyhow::Result<()> {
             let org = api
                 .patch_json(&format!("/orgs/{}", org_handle(&org)?), &body)?
                 .ok()?;
-            print_orgs(args.output, &[org])
+            print_orgs(args.output, Shown::One(org))
         }
         OrgCli::Rename {
             org,
@@ -141,7 +141,7 @@ pub fn org(command: OrgCli) -> anyhow::Result<()> {
                 )?
                 .ok()?;
             eprintln!("Renamed. The old names redirect to the new ones during the grace period.");
-            print_orgs(args.output, &[renamed])
+            print_orgs(args.output, Shown::One(renamed))
         }
         OrgCli::ResetAuth {
             org,
@@ -192,25 +192,14 @@ fn dns_names(api: &Client, org: &str) -> anyhow::Result<Vec<String>> {
         .collect())
 }
 
-fn print_orgs(output: Output, orgs: &[Value]) -> anyhow::Result<()> {
-    match output {
-        Output::Json if orgs.len() == 1 => println!("{}", serde_json::to_string_pretty(&orgs[0])?),
-        Output::Json => println!("{}", serde_json::to_string_pretty(orgs)?),
-        Output::Table => {
-            let rows: Vec<Vec<String>> = orgs
-                .iter()
-                .map(|o| {
-                    vec![
-                        field(o, "handle"),
-                        field(o, "display_name"),
-                        field(o, "role"),
-                    ]
-                })
-                .collect();
-            print_table(&["HANDLE", "NAME", "ROLE"], &rows);
-        }
-    }
-    Ok(())
+fn print_orgs(output: Output, shown: Shown) -> anyhow::Result<()> {
+    show(output, shown, &["HANDLE", "NAME", "ROLE"], |o| {
+        vec![
+            field(o, "handle"),
+            field(o, "display_name"),
+            field(o, "role"),
+        ]
+    })
 }
 
 #[derive(Debug, Args)]

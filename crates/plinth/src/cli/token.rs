@@ -3,9 +3,9 @@
 //! cannot mint its own successors.
 
 use clap::Subcommand;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::{Client, ClientArgs, Output, client, field, print_table, when};
+use super::{Client, ClientArgs, Output, Shown, client, field, show, when};
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCli {
@@ -54,7 +54,7 @@ pub fn token(command: TokenCli) -> anyhow::Result<()> {
     match command {
         TokenCli::List { client: args } => {
             let tokens = client(&args)?.all_items("/user/tokens")?;
-            print_tokens(args.output, &tokens)
+            print_tokens(args.output, Shown::List(tokens))
         }
         TokenCli::Create {
             title,
@@ -133,43 +133,28 @@ fn set_status(args: &ClientArgs, id: &str, status: &str) -> anyhow::Result<()> {
     let token = api
         .patch_json(&token_path(id)?, &json!({ "status": status }))?
         .ok()?;
-    print_tokens(args.output, &[token])
+    print_tokens(args.output, Shown::One(token))
 }
 
-fn print_tokens(output: Output, tokens: &[Value]) -> anyhow::Result<()> {
-    match output {
-        Output::Json if tokens.len() == 1 => {
-            println!("{}", serde_json::to_string_pretty(&tokens[0])?)
-        }
-        Output::Json => println!("{}", serde_json::to_string_pretty(tokens)?),
-        Output::Table => {
-            let rows: Vec<Vec<String>> = tokens
-                .iter()
-                .map(|t| {
-                    vec![
-                        field(t, "id"),
-                        field(t, "title"),
-                        format!("…{}", field(t, "last4")),
-                        field(t, "status"),
-                        when(&t["created_at"]),
-                        when(&t["expires_at"]),
-                        when(&t["last_used_at"]),
-                    ]
-                })
-                .collect();
-            print_table(
-                &[
-                    "ID",
-                    "TITLE",
-                    "LAST 4",
-                    "STATUS",
-                    "CREATED",
-                    "EXPIRES",
-                    "LAST USED",
-                ],
-                &rows,
-            );
-        }
-    }
-    Ok(())
+fn print_tokens(output: Output, shown: Shown) -> anyhow::Result<()> {
+    let headers = [
+        "ID",
+        "TITLE",
+        "LAST 4",
+        "STATUS",
+        "CREATED",
+        "EXPIRES",
+        "LAST USED",
+    ];
+    show(output, shown, &headers, |t| {
+        vec![
+            field(t, "id"),
+            field(t, "title"),
+            format!("…{}", field(t, "last4")),
+            field(t, "status"),
+            when(&t["created_at"]),
+            when(&t["expires_at"]),
+            when(&t["last_used_at"]),
+        ]
+    })
 }

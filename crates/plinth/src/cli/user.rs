@@ -3,7 +3,7 @@
 use clap::Subcommand;
 use serde_json::{Value, json};
 
-use super::{ClientArgs, Output, client, confirm, field, print_table};
+use super::{ClientArgs, Output, Shown, client, confirm, field, show};
 
 #[derive(Debug, Subcommand)]
 pub enum UserCli {
@@ -38,7 +38,7 @@ pub fn user(command: UserCli) -> anyhow::Result<()> {
     match command {
         UserCli::Show { client: args } => {
             let me = client(&args)?.get("/user")?.ok()?;
-            print_user(args.output, &me)
+            print_user(args.output, me)
         }
         UserCli::Update {
             display_name,
@@ -57,7 +57,7 @@ pub fn user(command: UserCli) -> anyhow::Result<()> {
                 }
             }
             let me = client(&args)?.patch_json("/user", &body)?.ok()?;
-            print_user(args.output, &me)
+            print_user(args.output, me)
         }
         UserCli::ResetAuth {
             confirm: given,
@@ -79,18 +79,14 @@ pub fn user(command: UserCli) -> anyhow::Result<()> {
     }
 }
 
-fn print_user(output: Output, user: &Value) -> anyhow::Result<()> {
-    match output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(user)?),
-        Output::Table => print_table(
-            &["HANDLE", "NAME", "EMAIL", "AVATAR URL"],
-            &[vec![
-                field(user, "handle"),
-                field(user, "display_name"),
-                field(user, "email"),
-                field(user, "avatar_url"),
-            ]],
-        ),
-    }
-    Ok(())
+fn print_user(output: Output, user: Value) -> anyhow::Result<()> {
+    let headers = ["HANDLE", "NAME", "EMAIL", "AVATAR URL"];
+    show(output, Shown::One(user), &headers, |u| {
+        vec![
+            field(u, "handle"),
+            field(u, "display_name"),
+            field(u, "email"),
+            field(u, "avatar_url"),
+        ]
+    })
 }

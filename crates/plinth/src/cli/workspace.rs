@@ -2,9 +2,9 @@
 //! members.
 
 use clap::{Subcommand, ValueEnum};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::{ClientArgs, Output, client, confirm, field, org_handle, print_table};
+use super::{ClientArgs, Output, Shown, client, confirm, field, org_handle, show};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum WorkspaceRole {
@@ -117,7 +117,7 @@ pub fn workspace(command: WorkspaceCli) -> anyhow::Result<()> {
         WorkspaceCli::List { org, client: args } => {
             let path = format!("/orgs/{}/workspaces", org_handle(&org)?);
             let workspaces = client(&args)?.all_items(&path)?;
-            print_workspaces(args.output, &workspaces)
+            print_workspaces(args.output, Shown::List(workspaces))
         }
         WorkspaceCli::Create {
             workspace,
@@ -133,7 +133,7 @@ pub fn workspace(command: WorkspaceCli) -> anyhow::Result<()> {
             }
             let path = format!("/orgs/{}/workspaces", org_handle(org)?);
             let created = client(&args)?.post_json(&path, &body)?.ok()?;
-            print_workspaces(args.output, &[created])
+            print_workspaces(args.output, Shown::One(created))
         }
         WorkspaceCli::Show {
             workspace,
@@ -141,7 +141,7 @@ pub fn workspace(command: WorkspaceCli) -> anyhow::Result<()> {
         } => {
             let (path, _) = workspace_path(&workspace)?;
             let found = client(&args)?.get(&path)?.ok()?;
-            print_workspaces(args.output, &[found])
+            print_workspaces(args.output, Shown::One(found))
         }
         WorkspaceCli::Rename {
             workspace,
@@ -151,7 +151,7 @@ pub fn workspace(command: WorkspaceCli) -> anyhow::Result<()> {
             let (path, _) = workspace_path(&workspace)?;
             let body = json!({ "display_name": display_name });
             let updated = client(&args)?.patch_json(&path, &body)?.ok()?;
-            print_workspaces(args.output, &[updated])
+            print_workspaces(args.output, Shown::One(updated))
         }
         WorkspaceCli::Delete {
             workspace,
@@ -191,7 +191,7 @@ fn workspace_member(command: WorkspaceMemberCli) -> anyhow::Result<()> {
         } => {
             let (path, _) = workspace_path(&workspace)?;
             let members = client(&args)?.all_items(&format!("{path}/members"))?;
-            print_members(args.output, &members)
+            print_members(args.output, Shown::List(members))
         }
         WorkspaceMemberCli::Add {
             workspace,
@@ -204,7 +204,7 @@ fn workspace_member(command: WorkspaceMemberCli) -> anyhow::Result<()> {
             let added = client(&args)?
                 .post_json(&format!("{path}/members"), &body)?
                 .ok()?;
-            print_members(args.output, &[added])
+            print_members(args.output, Shown::One(added))
         }
         WorkspaceMemberCli::SetRole {
             workspace,
@@ -216,7 +216,7 @@ fn workspace_member(command: WorkspaceMemberCli) -> anyhow::Result<()> {
             let updated = client(&args)?
                 .patch_json(&member_path(&workspace, &user)?, &body)?
                 .ok()?;
-            print_members(args.output, &[updated])
+            print_members(args.output, Shown::One(updated))
         }
         WorkspaceMemberCli::Remove {
             workspace,
@@ -232,49 +232,28 @@ fn workspace_member(command: WorkspaceMemberCli) -> anyhow::Result<()> {
     }
 }
 
-fn print_workspaces(output: Output, workspaces: &[Value]) -> anyhow::Result<()> {
-    match output {
-        Output::Json if workspaces.len() == 1 => {
-            println!("{}", serde_json::to_string_pretty(&workspaces[0])?)
-        }
-        Output::Json => println!("{}", serde_json::to_string_pretty(workspaces)?),
-        Output::Table => {
-            let rows: Vec<Vec<String>> = workspaces
-                .iter()
-                .map(|w| {
-                    vec![
-                        field(w, "handle"),
-                        field(w, "display_name"),
-                        field(w, "dns_name"),
-                        field(w, "role"),
-                    ]
-                })
-                .collect();
-            print_table(&["HANDLE", "NAME", "DNS NAME", "YOUR ROLE"], &rows);
-        }
-    }
-    Ok(())
+fn print_workspaces(output: Output, shown: Shown) -> anyhow::Result<()> {
+    show(
+        output,
+        shown,
+        &["HANDLE", "NAME", "DNS NAME", "YOUR ROLE"],
+        |w| {
+            vec![
+                field(w, "handle"),
+                field(w, "display_name"),
+                field(w, "dns_name"),
+                field(w, "role"),
+            ]
+        },
+    )
 }
 
-fn print_members(output: Output, members: &[Value]) -> anyhow::Result<()> {
-    match output {
-        Output::Json if members.len() == 1 => {
-            println!("{}", serde_json::to_string_pretty(&members[0])?)
-        }
-        Output::Json => println!("{}", serde_json::to_string_pretty(members)?),
-        Output::Table => {
-            let rows: Vec<Vec<String>> = members
-                .iter()
-                .map(|m| {
-                    vec![
-                        field(&m["user"], "handle"),
-                        field(&m["user"], "display_name"),
-                        field(m, "role"),
-                    ]
-                })
-                .collect();
-            print_table(&["HANDLE", "NAME", "ROLE"], &rows);
-        }
-    }
-    Ok(())
+fn print_members(output: Output, shown: Shown) -> anyhow::Result<()> {
+    show(output, shown, &["HANDLE", "NAME", "ROLE"], |m| {
+        vec![
+            field(&m["user"], "handle"),
+            field(&m["user"], "display_name"),
+            field(m, "role"),
+        ]
+    })
 }
