@@ -33,6 +33,10 @@ plinth_store::on_both_backends!(app =>
     old_handles_redirect_and_resets_send_to_the_login_page,
     logging_out_revokes_the_session,
     the_audit_log_pages_older_and_newer,
+    a_token_created_in_the_console_is_shown_once_and_works,
+    tokens_are_deactivated_activated_and_deleted_from_the_console,
+    token_refusals_are_shown_inline_and_create_nothing,
+    a_token_from_a_session_an_org_reset_refused_is_refused_by_that_org,
 );
 
 /// An answer read whole.
@@ -982,4 +986,229 @@ async fn closed_sign_up_is_neither_offered_nor_done() {
     .contains("Sign-up is closed on this server");
     assert!(b.cookie("plinth_session").is_none());
     app.cleanup().await;
+}
+
+/// The secret on the answer to the Create form.
+fn new_secret(page: &Page) -> String {
+    page.text
+        .split("id=\"new-token\" type=\"text\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the new token's secret")
+        .to_owned()
+}
+
+/// The user's tokens as the API lists them.
+async fn api_tokens(app: &TestApp, token: &str) -> Vec<Value> {
+    let list = app.get("/api/v1/user/tokens", token).await;
+    list.assert_status(200);
+    list.body["items"].as_array().unwrap().clone()
+}
+
+async fn a_token_created_in_the_console_is_shown_once_and_works(app: &TestApp) {
+    let api = app.user("olivia").await;
+    let mut b = Browser::signed_in(app, "olivia").await;
+    let menu = b.get("/settings/profile").await;
+    menu.status(200).contains("href=\"/settings/tokens\"");
+    b.get("/settings/tokens")
+        .await
+        .status(200)
+        .contains("You have no user tokens yet.")
+        .contains("Create token");
+    let created = b
+        .post(
+            "/settings/tokens",
+            &[
+                ("title", "deploy bot"),
+                ("description", "CI"),
+                ("expires_in_days", "30"),
+            ],
+        )
+        .await;
+    created
+        .status(200)
+        .contains("Copy this token now: it will not be shown again")
+        .contains("readonly");
+    assert!(created.headers.get("location").is_none());
+    assert_eq!(
+        created.headers.get("cache-control").unwrap(),
+        "no-store",
+        "the secret's page is never cached"
+    );
+    let secret = new_secret(&created);
+    assert!(secret.len() > 20, "a whole secret: {secret}");
+    // Not in any cookie either.
+    assert!(b.cookies.iter().all(|(_, v)| !v.contains(&secret)));
+    let me = app.get("/api/v1/user", &secret).await;
+    me.assert_status(200);
+    assert_eq!(me.body["handle"], "olivia");
+    let listed = api_tokens(app, &api).await;
+    assert_eq!(listed.len(), 1);
+    let last4 = listed[0]["last4"].as_str().unwrap().to_owned();
+    assert!(secret.ends_with(&last4));
+    let later = b.get("/settings/tokens").await;
+    later.status(200).contains("deploy bot").contains(&last4);
+    assert!(!later.text.contains(&secret), "the secret is shown once");
+    assert!(!later.text.contains("Copy this token now"));
+}
+
+async fn tokens_are_deactivated_activated_and_deleted_from_the_console(app: &TestApp) {
+    let api = app.user("olivia").await;
+    let mut b = Browser::signed_in(app, "olivia").await;
+    b.get("/settings/tokens").await.status(200);
+    let created = b.post("/settings/tokens", &[("title", "cron")]).await;
+    created.status(200);
+    let secret = new_secret(&created);
+    let id = api_tokens(app, &api).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let off = b
+        .post(&format!("/settings/tokens/{id}/deactivate"), &[])
+        .await;
+    off.status(303);
+    assert_eq!(off.location(), "/settings/tokens");
+    b.get("/settings/tokens")
+        .await
+        .status(200)
+        .contains("Token \"cron\" deactivated.")
+        .contains("inactive")
+        .contains(&format!("/settings/tokens/{id}/activate"));
+    app.get("/api/v1/user", &secret)
+        .await
+        .assert_problem(401, "token-revoked");
+    let on = b
+        .post(&format!("/settings/tokens/{id}/activate"), &[])
+        .await;
+    on.status(303);
+    b.get("/settings/tokens")
+        .await
+        .contains("Token \"cron\" activated.");
+    app.get("/api/v1/user", &secret).await.assert_status(200);
+    let gone = b.post(&format!("/settings/tokens/{id}/delete"), &[]).await;
+    gone.status(303);
+    let after = b.get("/settings/tokens").await;
+    after
+        .status(200)
+        .contains("Token deleted.")
+        .contains("You have no user tokens yet.");
+    app.get("/api/v1/user", &secret)
+        .await
+        .assert_problem(401, "token-revoked");
+    assert!(api_tokens(app, &api).await.is_empty());
+    // Someone else's token id, or none: the 404 page, nothing changes.
+    b.post("/settings/tokens/nope/deactivate", &[])
+        .await
+        .status(404);
+}
+
+async fn token_refusals_are_shown_inline_and_create_nothing(app: &TestApp) {
+    let api = app.user("olivia").await;
+    let mut b = Browser::signed_in(app, "olivia").await;
+    b.get("/settings/tokens").await.status(200);
+    let empty = b
+        .post(
+            "/settings/tokens",
+            &[("title", "  "), ("description", "kept words")],
+        )
+        .await;
+    empty
+        .status(400)
+        .contains("aria-invalid=\"true\" aria-describedby=\"title-error\"")
+        .contains("Must not be empty.")
+        .contains("value=\"kept words\"");
+    assert!(!empty.text.contains("Copy this token now"));
+    let days = b
+        .post(
+            "/settings/tokens",
+            &[("title", "keep me"), ("expires_in_days", "forever")],
+        )
+        .await;
+    days.status(400)
+        .contains("aria-describedby=\"expires_in_days-error\"")
+        .contains("value=\"keep me\"");
+    b.post(
+        "/settings/tokens",
+        &[("title", "keep me"), ("expires_in_days", "0")],
+    )
+    .await
+    .status(400)
+    .contains("Must be between 1 and 3650.");
+    // Without the session's CSRF token: the 403 page, nothing created.
+    b.post_raw("/settings/tokens", &[("title", "sneaky")])
+        .await
+        .status(403)
+        .contains("This form expired");
+    b.post_raw(
+        "/settings/tokens",
+        &[("csrf", "not-a-token"), ("title", "sneaky")],
+    )
+    .await
+    .status(403);
+    assert!(api_tokens(app, &api).await.is_empty());
+    // The limit: the 409 above the form, the input kept, nothing created.
+    for i in 0..10 {
+        app.user_token(&api, &format!("t{i}")).await;
+    }
+    let full = b.post("/settings/tokens", &[("title", "eleventh")]).await;
+    full.status(409)
+        .contains("role=\"alert\"")
+        .contains("already have 10 user tokens")
+        .contains("value=\"eleventh\"");
+    assert_eq!(api_tokens(app, &api).await.len(), 10);
+    // The CSRF-less actions change nothing either.
+    let id = api_tokens(app, &api).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for action in ["deactivate", "delete"] {
+        b.post_raw(&format!("/settings/tokens/{id}/{action}"), &[])
+            .await
+            .status(403);
+    }
+    let tokens = api_tokens(app, &api).await;
+    assert_eq!(tokens.len(), 10);
+    assert!(tokens.iter().all(|t| t["status"] == "active"));
+}
+
+async fn a_token_from_a_session_an_org_reset_refused_is_refused_by_that_org(app: &TestApp) {
+    app.user("olivia").await;
+    let mut b = Browser::signed_in(app, "olivia").await;
+    b.get("/orgs/new").await.status(200);
+    b.post("/orgs/new", &[("handle", "acme")]).await.status(303);
+    b.get("/orgs/acme").await.status(200);
+    let fresh = app.token_for("olivia").await;
+    app.request(
+        Method::POST,
+        "/api/v1/orgs/acme/reset-auth",
+        Some(&fresh),
+        None,
+    )
+    .await
+    .assert_status(204);
+    // The org refuses the old session; the account was not reset, so its own pages
+    // still open and can create a token.
+    b.get("/orgs/acme").await.status(303);
+    b.get("/settings/tokens").await.status(200);
+    let created = b
+        .post("/settings/tokens", &[("title", "after reset")])
+        .await;
+    created.status(200);
+    let secret = new_secret(&created);
+    // The token is only as fresh as the session that made it: refused by acme, fine
+    // elsewhere.
+    app.get("/api/v1/orgs/acme", &secret)
+        .await
+        .assert_problem(401, "auth-reset");
+    app.get("/api/v1/user", &secret).await.assert_status(200);
+    // A token made after a new login works for acme.
+    let mut again = Browser::signed_in(app, "olivia").await;
+    again.get("/settings/tokens").await.status(200);
+    let renewed = again
+        .post("/settings/tokens", &[("title", "renewed")])
+        .await;
+    renewed.status(200);
+    app.get("/api/v1/orgs/acme", &new_secret(&renewed))
+        .await
+        .assert_status(200);
 }

@@ -329,6 +329,7 @@ pub async fn logout_page() -> Response {
 #[template(path = "user_settings.html")]
 struct UserSettingsPage<'a> {
     chrome: &'a Chrome,
+    user_active: &'static str,
     handle: String,
     display_name: String,
     email: String,
@@ -339,6 +340,7 @@ pub async fn user_settings(signed: SignedIn) -> PageResult {
     let user = &signed.actor.user;
     let page = UserSettingsPage {
         chrome: &signed.chrome,
+        user_active: "profile",
         handle: user.handle.to_string(),
         display_name: user.display_name.clone(),
         email: user.email.to_string(),

@@ -23,6 +23,7 @@ pub mod home;
 pub mod org;
 pub mod session;
 pub mod settings;
+pub mod tokens;
 
 use askama::Template;
 use axum::Router;
@@ -45,6 +46,19 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", get(account::logout_page).post(account::logout))
         .route("/settings", get(account::user_settings_redirect))
         .route("/settings/profile", get(account::user_settings))
+        .route("/settings/tokens", get(tokens::show).post(tokens::create))
+        .route(
+            "/settings/tokens/{id}/activate",
+            get(tokens::back_to_list).post(tokens::activate),
+        )
+        .route(
+            "/settings/tokens/{id}/deactivate",
+            get(tokens::back_to_list).post(tokens::deactivate),
+        )
+        .route(
+            "/settings/tokens/{id}/delete",
+            get(tokens::back_to_list).post(tokens::delete),
+        )
         .route(
             "/orgs/new",
             get(home::new_org_page_get).post(home::create_org),
