@@ -1100,6 +1100,10 @@ async fn tokens_are_deactivated_activated_and_deleted_from_the_console(app: &Tes
     b.post("/settings/tokens/nope/deactivate", &[])
         .await
         .status(404);
+    // A segment that cannot name anything is the same 404 page, not a plain-text error.
+    let odd = b.post("/settings/tokens/%FF/deactivate", &[]).await;
+    odd.status(404);
+    assert!(odd.text.contains("<html"), "{}", odd.text);
 }
 
 async fn token_refusals_are_shown_inline_and_create_nothing(app: &TestApp) {

@@ -4,7 +4,8 @@
 //! is rendered directly (no redirect, no flash cookie).
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use plinth_api::{CreateTokenRequest, UpdateTokenRequest};
@@ -228,13 +229,28 @@ async fn set_status(
     ))
 }
 
+/// The `{id}` of a token route. A segment that is not UTF-8 once decoded (`%FF`) names
+/// no token: the 404 page, as for an unknown id, never axum's plain-text rejection.
+pub struct TokenId(String);
+
+impl FromRequestParts<AppState> for TokenId {
+    type Rejection = ConsoleError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ConsoleError> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(id)| TokenId(id))
+            .map_err(|_| ConsoleError::not_found())
+    }
+}
+
 /// `POST /settings/tokens/{id}/activate`.
 pub async fn activate(
     State(state): State<AppState>,
     meta: ClientMeta,
     headers: HeaderMap,
     signed: SignedIn,
-    Path(id): Path<String>,
+    TokenId(id): TokenId,
 ) -> PageResult {
     set_status(
         &state,
@@ -253,7 +269,7 @@ pub async fn deactivate(
     meta: ClientMeta,
     headers: HeaderMap,
     signed: SignedIn,
-    Path(id): Path<String>,
+    TokenId(id): TokenId,
 ) -> PageResult {
     set_status(
         &state,
@@ -272,7 +288,7 @@ pub async fn delete(
     meta: ClientMeta,
     headers: HeaderMap,
     signed: SignedIn,
-    Path(id): Path<String>,
+    TokenId(id): TokenId,
 ) -> PageResult {
     service::tokens::delete(&state, &meta, &signed.actor, &id)
         .await
