@@ -362,31 +362,51 @@ mod tests {
         }
     }
 
-    /// Two workers, a queue of signups: one worker stays free, so a login is hashed at
-    /// once, beside the first signup, instead of after one (then two would be done).
+    /// Two workers, a queue of signups: signups never hold both workers (sampled while
+    /// they run), and a login is hashed on the free one while signups still wait. Checked
+    /// on the pool's own counts, not on timings, which a loaded machine stretches.
     #[tokio::test]
     async fn signups_leave_a_worker_for_logins() {
-        use std::sync::atomic::{AtomicUsize, Ordering};
         let hashing = PasswordHashing::new(2);
-        let hashed = Arc::new(AtomicUsize::new(0));
+        let queues = || hashing.pool.0.queues.lock().unwrap();
         let mut signups = Vec::new();
         for _ in 0..6 {
-            let (hashing, hashed) = (hashing.clone(), hashed.clone());
+            let hashing = hashing.clone();
             signups.push(tokio::spawn(async move {
                 hashing
                     .hash(Password::parse_new("correct horse").unwrap())
                     .await
                     .unwrap();
-                hashed.fetch_add(1, Ordering::SeqCst);
             }));
         }
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        hashing
-            .verify(Password::parse_attempt("x").unwrap(), None)
-            .await
-            .unwrap();
-        let before = hashed.load(Ordering::SeqCst);
-        assert!(before <= 1, "{before} signups were hashed before the login");
+        let login = {
+            let hashing = hashing.clone();
+            tokio::spawn(async move {
+                hashing
+                    .verify(Password::parse_attempt("x").unwrap(), None)
+                    .await
+                    .unwrap();
+            })
+        };
+        let mut most_running = 0;
+        let mut waiting_when_login_done = None;
+        while signups.iter().any(|s| !s.is_finished()) {
+            {
+                let q = queues();
+                most_running = most_running.max(q.signups_running);
+                if login.is_finished() && waiting_when_login_done.is_none() {
+                    waiting_when_login_done = Some(q.signups.len());
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        assert_eq!(most_running, 1, "signups held both workers");
+        let waiting = waiting_when_login_done.expect("the login finished before the signups");
+        assert!(
+            waiting > 0,
+            "the login waited for the whole queue of signups"
+        );
+        login.await.unwrap();
         for signup in signups {
             signup.await.unwrap();
         }
