@@ -1,6 +1,6 @@
 //! The `/device` page in a real browser: Debian's Chromium, headless, driven by
 //! chromedriver. These tests approve and deny a CLI login by typing and clicking, as a
-//! person would (`browser_console.rs` walks the rest of the console). They need
+//! person would (`browser_console/` walks the rest of the console). They need
 //! `chromium` and `chromium-driver` (`.ci/run` installs them) and fail, loudly, without
 //! them.
 

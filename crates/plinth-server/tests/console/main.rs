@@ -1,7 +1,7 @@
 //! The console over HTTP, as a browser without JavaScript: sessions, CSRF, the guard's
 //! answers as pages, security headers, and every form's bad input answered beside its
 //! field with nothing changed (checked through the API). On both backends; fast, no
-//! browser (`browser_console.rs` walks the seed in Chromium).
+//! browser (`browser_console/` walks the seed in Chromium).
 
 use plinth_server::testing::{PASSWORD, TestApp};
 use plinth_store::test_support::Backend;

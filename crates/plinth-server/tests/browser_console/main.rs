@@ -4,6 +4,7 @@
 //! `target/screenshots/` at desktop and phone widths. Needs Debian's `chromium` and
 //! `chromium-driver` and fails without them.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use common::browser::{Browser, in_browser, literal};
