@@ -167,6 +167,21 @@ impl Store {
             .collect::<Result<Vec<_>>>()?;
         Ok(Page::from_rows(items, limit, |i| i.membership.id.clone()))
     }
+
+    /// How many pending invitations to live orgs a user has: the rows
+    /// [`Store::list_invitations`] lists, counted in one query on the
+    /// `memberships (user_id, status)` index (the console's badge on every page).
+    pub async fn count_invitations(&self, user_id: &str) -> Result<u64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM memberships m JOIN orgs o ON o.id = m.org_id \
+             WHERE m.user_id = $1 AND m.status = 'invited' AND o.deleted_at IS NULL",
+        )
+        .bind(user_id)
+        .fetch_one(self.pool())
+        .await?;
+        let n: i64 = row.try_get("n")?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
 }
 
 impl WriteTx {

@@ -33,6 +33,8 @@ pub struct Chrome {
     /// The token every form on the page carries (see `csrf`).
     pub csrf: String,
     pub flash: Option<String>,
+    /// The signed-in user's pending invitations: the user menu's badge.
+    pub invitations: u64,
     /// Whether the server lets anyone create an account (`--signup open`).
     pub signup_open: bool,
     /// Cookies the answer sets: a new pre-session value, the flash cleared.
@@ -72,6 +74,13 @@ impl Chrome {
                             .collect();
                     }
                     Err(err) => tracing::warn!(error = ?err, "the switcher could not list orgs"),
+                }
+                // One indexed count per page, as `GET /api/v1/user/invitations` lists them.
+                match service::members::invitation_count(state, actor).await {
+                    Ok(n) => chrome.invitations = n,
+                    Err(err) => {
+                        tracing::warn!(error = ?err, "the invitations badge could not count")
+                    }
                 }
             }
             _ => {
@@ -118,6 +127,14 @@ impl Chrome {
         self.user.as_ref().map_or_else(String::new, |u| {
             super::graphics::initials(&u.display_name, &u.handle)
         })
+    }
+
+    /// The badge's words for people who cannot see it.
+    pub fn invitations_phrase(&self) -> String {
+        match self.invitations {
+            1 => "1 pending invitation".to_owned(),
+            n => format!("{n} pending invitations"),
+        }
     }
 
     /// The switcher's label: the org in view, else a prompt.

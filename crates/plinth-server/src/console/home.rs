@@ -29,6 +29,8 @@ pub struct OrgCard {
 struct HomePage<'a> {
     chrome: &'a Chrome,
     orgs: Vec<OrgCard>,
+    /// A workspace DNS name on this server, for the welcome's explanation.
+    example_dns_name: String,
 }
 
 pub fn role_name(role: plinth_core::OrgRole) -> &'static str {
@@ -63,6 +65,7 @@ pub async fn show(State(state): State<AppState>, visitor: Visitor) -> PageResult
     let page = HomePage {
         chrome: &visitor.chrome,
         orgs,
+        example_dns_name: format!("acme-prod.{}", state.settings.base_domain),
     };
     Ok(super::ok(&visitor.chrome, &page))
 }

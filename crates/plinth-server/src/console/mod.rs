@@ -20,6 +20,7 @@ pub mod error;
 pub mod form;
 pub mod graphics;
 pub mod home;
+pub mod invitations;
 pub mod org;
 pub mod session;
 pub mod settings;
@@ -70,6 +71,31 @@ pub fn routes() -> Router<AppState> {
             get(settings::profile::show).post(settings::profile::save),
         )
         .route("/orgs/{org}/settings/members", get(settings::members::show))
+        .route(
+            "/orgs/{org}/settings/members/invite",
+            get(settings::members::back_to_members).post(settings::members::invite),
+        )
+        .route(
+            "/orgs/{org}/settings/members/{user}/role",
+            get(settings::members::back_to_members).post(settings::members::change_role),
+        )
+        .route(
+            "/orgs/{org}/settings/members/{user}/cancel",
+            get(settings::members::back_to_members).post(settings::members::cancel),
+        )
+        .route(
+            "/orgs/{org}/settings/members/{user}/remove",
+            get(settings::members::remove_confirm).post(settings::members::remove),
+        )
+        .route("/invitations", get(invitations::show))
+        .route(
+            "/invitations/{org}/accept",
+            get(invitations::back_to_list).post(invitations::accept),
+        )
+        .route(
+            "/invitations/{org}/decline",
+            get(invitations::back_to_list).post(invitations::decline),
+        )
         .route("/orgs/{org}/settings/usage", get(settings::usage::show))
         .route(
             "/orgs/{org}/settings/usage/download",

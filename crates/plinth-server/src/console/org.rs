@@ -38,12 +38,15 @@ pub struct OrgHeader {
     pub handle: String,
     pub display_name: String,
     pub avatar: Avatar,
+    /// Whether the viewer manages the org: members see only the settings they may read.
+    pub can_manage: bool,
 }
 
 impl OrgHeader {
     pub fn of(access: &OrgAccess) -> Self {
         let org = &access.org;
         Self {
+            can_manage: access.role().can(plinth_core::OrgPermission::Manage),
             handle: org.handle.to_string(),
             display_name: org.display_name.clone(),
             avatar: Avatar::new(

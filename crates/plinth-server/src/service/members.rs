@@ -73,6 +73,19 @@ pub async fn list(
         .await?)
 }
 
+/// One member or invitee of the org, by handle or email (what a member list row
+/// shows); 404 for someone who is neither.
+pub async fn show(state: &AppState, member: &OrgMember, user: &str) -> ApiResult<MemberRecord> {
+    member.require(OrgPermission::View)?;
+    let user = resolve_user(state, user, "user").await?;
+    let membership = state
+        .store
+        .membership(&member.org.id, &user.id)
+        .await?
+        .ok_or_else(|| not_a_member(&user.handle))?;
+    Ok(member_record(membership, &user))
+}
+
 /// Invites an existing user; they become a member when they accept.
 pub async fn invite(
     state: &AppState,
@@ -176,6 +189,28 @@ pub async fn remove(
     member: &OrgMember,
     user: &str,
 ) -> ApiResult<()> {
+    remove_where(state, meta, member, user, None).await
+}
+
+/// Withdraws a pending invitation, and only that: if it was accepted meanwhile, nothing
+/// changes (409), since removing a member is a step of its own (the console confirms
+/// it). The same permissions and audit entry as [`remove`].
+pub async fn withdraw(
+    state: &AppState,
+    meta: &ClientMeta,
+    member: &OrgMember,
+    user: &str,
+) -> ApiResult<()> {
+    remove_where(state, meta, member, user, Some(MembershipStatus::Invited)).await
+}
+
+async fn remove_where(
+    state: &AppState,
+    meta: &ClientMeta,
+    member: &OrgMember,
+    user: &str,
+    only: Option<MembershipStatus>,
+) -> ApiResult<()> {
     let user = resolve_user(state, user, "user").await?;
     if user.id != member.actor.user.id {
         member.require(OrgPermission::Manage)?;
@@ -193,6 +228,12 @@ pub async fn remove(
         .membership_for_update(&org_id, &user.id)
         .await?
         .ok_or_else(|| not_a_member(&user.handle))?;
+    if only.is_some_and(|status| status != membership.status) {
+        return Err(ApiError::conflict(format!(
+            "\"{}\" has already accepted the invitation and is a member now",
+            user.handle
+        )));
+    }
     if membership.is_active_owner() && tx.count_active_owners(&org_id).await? <= 1 {
         return Err(ApiError::last_owner());
     }
@@ -225,6 +266,12 @@ pub async fn invitations(
         .store
         .list_invitations(&actor.user.id, after, limit)
         .await?)
+}
+
+/// The number of the caller's pending invitations (as [`invitations`] lists them), in
+/// one indexed query.
+pub async fn invitation_count(state: &AppState, actor: &Actor) -> ApiResult<u64> {
+    Ok(state.store.count_invitations(&actor.user.id).await?)
 }
 
 fn no_invitation() -> ApiError {

@@ -3,6 +3,8 @@
 //! field with nothing changed (checked through the API). On both backends; fast, no
 //! browser (`browser_console/` walks the seed in Chromium).
 
+mod members;
+
 use plinth_server::testing::{PASSWORD, TestApp};
 use plinth_store::test_support::Backend;
 use reqwest::{Method, StatusCode};
@@ -735,7 +737,6 @@ async fn members_get_403_and_non_members_404(app: &TestApp) {
     let settings = [
         "/orgs/acme/settings",
         "/orgs/acme/settings/profile",
-        "/orgs/acme/settings/members",
         "/orgs/acme/settings/usage",
         "/orgs/acme/settings/usage/download",
         "/orgs/acme/settings/audit-log",
