@@ -48,7 +48,7 @@ async fn roles(app: &TestApp, token: &str) -> Vec<(String, String, String)> {
         .iter()
         .map(|m| {
             (
-                m["handle"].as_str().unwrap().to_owned(),
+                m["user"]["handle"].as_str().unwrap().to_owned(),
                 m["role"].as_str().unwrap().to_owned(),
                 m["status"].as_str().unwrap().to_owned(),
             )

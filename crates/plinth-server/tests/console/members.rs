@@ -31,7 +31,7 @@ async fn roster(app: &TestApp, token: &str) -> Vec<(String, String, String)> {
         .iter()
         .map(|m: &Value| {
             (
-                m["handle"].as_str().unwrap().to_owned(),
+                m["user"]["handle"].as_str().unwrap().to_owned(),
                 m["role"].as_str().unwrap().to_owned(),
                 m["status"].as_str().unwrap().to_owned(),
             )
