@@ -139,6 +139,8 @@ async fn members_an_invitee_accepts_in_a_second_browser_and_appears() {
                 .await;
             invitee.screenshot("welcome-invited").await;
             invitee.click("//header", "User menu").await;
+            invitee.find("//header//a[normalize-space()='Invitations 1']").await;
+            invitee.screenshot("user-menu-invitations").await;
             invitee.click("//header", "Invitations 1").await;
             invitee.wait_for_path("/invitations").await;
             invitee.wait_for_text("Invited as member by olivia").await;
