@@ -6,6 +6,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod workspaces;
 
 use common::browser::{Browser, in_browser, literal};
 use plinth_server::testing::{PASSWORD, TestApp};
