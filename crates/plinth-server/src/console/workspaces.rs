@@ -527,7 +527,10 @@ pub async fn display_name(
     match service::workspaces::update(&state, &meta, &page.member, &path.ws, req).await {
         Ok(ws) => Ok(super::redirect_with_flash(
             &headers,
-            &workspace_path(page.member.org.handle.as_str(), ws.workspace.handle.as_str()),
+            &workspace_path(
+                page.member.org.handle.as_str(),
+                ws.workspace.handle.as_str(),
+            ),
             "Display name saved.",
         )),
         Err(err) => {
@@ -537,6 +540,15 @@ pub async fn display_name(
             };
             refused(&state, &page, &path.ws, kept, Form::DisplayName, err).await
         }
+    }
+}
+
+/// A member as a flash message names them: "Bob Baker (bob)", or "bob" alone.
+fn who(member: &WorkspaceMemberRecord) -> String {
+    if member.display_name == member.handle.as_str() {
+        member.handle.to_string()
+    } else {
+        format!("{} ({})", member.display_name, member.handle)
     }
 }
 
@@ -572,9 +584,8 @@ pub async fn add_member(
             &headers,
             &workspace_path(page.member.org.handle.as_str(), &path.ws),
             &format!(
-                "{} ({}) is now {} of this workspace.",
-                added.display_name,
-                added.handle,
+                "{} is now {} of this workspace.",
+                who(&added),
                 role_name(added.role)
             ),
         )),
@@ -618,15 +629,12 @@ pub async fn change_role(
             &headers,
             &workspace_path(page.member.org.handle.as_str(), &path.ws),
             &format!(
-                "{} ({}) is now {} of this workspace.",
-                changed.display_name,
-                changed.handle,
+                "{} is now {} of this workspace.",
+                who(&changed),
                 role_name(changed.role)
             ),
         )),
-        Err(err) => {
-            refused(&state, &page, &path.ws, Kept::default(), Form::Member, err).await
-        }
+        Err(err) => refused(&state, &page, &path.ws, Kept::default(), Form::Member, err).await,
     }
 }
 
@@ -689,7 +697,10 @@ pub async fn remove_member(
             let (to, message) = if you && !page.member.role().can(OrgPermission::Manage) {
                 (
                     format!("/orgs/{org}"),
-                    format!("You no longer have a role on the workspace \"{}\".", path.ws),
+                    format!(
+                        "You no longer have a role on the workspace \"{}\".",
+                        path.ws
+                    ),
                 )
             } else {
                 (
@@ -699,9 +710,7 @@ pub async fn remove_member(
             };
             Ok(super::redirect_with_flash(&headers, &to, &message))
         }
-        Err(err) => {
-            refused(&state, &page, &path.ws, Kept::default(), Form::Member, err).await
-        }
+        Err(err) => refused(&state, &page, &path.ws, Kept::default(), Form::Member, err).await,
     }
 }
 

@@ -86,7 +86,11 @@ pub async fn can_see(state: &AppState, access: &OrgAccess, workspace_id: &str) -
 /// Like [`visible`], then 403 unless the caller owns the workspace (an org owner
 /// does): who may rename it and manage its members. The console asks it before
 /// showing a review or confirm step.
-pub async fn owned(state: &AppState, access: &OrgAccess, handle: &str) -> ApiResult<VisibleWorkspace> {
+pub async fn owned(
+    state: &AppState,
+    access: &OrgAccess,
+    handle: &str,
+) -> ApiResult<VisibleWorkspace> {
     let ws = visible(state, access, handle).await?;
     if ws.role != WorkspaceRole::Owner {
         return Err(ApiError::forbidden(format!(
@@ -194,9 +198,9 @@ pub async fn update(
         role,
     } = owned(state, member, ws).await?;
     let handle = match req.handle.as_deref() {
-        Some(handle) => Some(
-            WorkspaceHandle::parse(handle).map_err(|e| ApiError::validation("handle", e.0))?,
-        ),
+        Some(handle) => {
+            Some(WorkspaceHandle::parse(handle).map_err(|e| ApiError::validation("handle", e.0))?)
+        }
         None => None,
     }
     .filter(|handle| *handle != workspace.handle);

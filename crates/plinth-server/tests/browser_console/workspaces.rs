@@ -42,19 +42,31 @@ async fn a_workspace_created_in_the_console_answers_in_dns_and_on_its_host() {
 
         // The DNS name as it will be, previewed while the handle is typed.
         b.fill("Workspace handle", "Prod").await;
-        b.wait_for_text("DNS name: acme-prod.plinth.localhost").await;
+        b.wait_for_text("DNS name: acme-prod.plinth.localhost")
+            .await;
         b.fill("Display name", "Production").await;
         b.screenshot("workspace-create").await;
         b.fill("Workspace handle", "pro-d").await;
         b.wait_for_text("(not a valid handle yet)").await;
         assert!(resolve(&app, "acme-prod.plinth.localhost").await.is_empty());
         b.fill("Workspace handle", "prod").await;
-        b.wait_for_text("DNS name: acme-prod.plinth.localhost").await;
+        b.wait_for_text("DNS name: acme-prod.plinth.localhost")
+            .await;
         b.click("//main//form", "Create Workspace").await;
         b.wait_for_path("/orgs/acme/workspaces/prod").await;
         b.wait_for_text("Its DNS name is acme-prod.plinth.localhost.")
             .await;
         b.screenshot("workspace-created").await;
+        // A taken handle is refused beside the field, the input kept.
+        b.goto(&format!("{}/orgs/acme", app.base)).await;
+        b.fill("Workspace handle", "prod").await;
+        b.click("//main//form", "Create Workspace").await;
+        b.wait_for_text("This organization already has a workspace named \"prod\"")
+            .await;
+        assert_eq!(b.value("Workspace handle").await, "prod");
+        b.screenshot("workspace-create-refused").await;
+        b.goto(&format!("{}/orgs/acme/workspaces/prod", app.base))
+            .await;
 
         // The app's DNS server answers the name at once, with the workspace address.
         let answered = resolve(&app, "acme-prod.plinth.localhost").await;
@@ -159,7 +171,10 @@ async fn a_reader_sees_the_workspace_and_a_member_without_a_role_does_not() {
         b.goto(&format!("{}/orgs/acme", app.base)).await;
         b.wait_for_text("No workspaces that you can see").await;
         assert!(!b.has("//main//a[normalize-space()='prod']").await);
-        assert!(b.has(&format!("{ORG_MENU}//a[normalize-space()='Workspaces']")).await);
+        assert!(
+            b.has(&format!("{ORG_MENU}//a[normalize-space()='Workspaces']"))
+                .await
+        );
         b.goto(&format!("{}/orgs/acme/workspaces/prod", app.base))
             .await;
         b.wait_for_text("Page not found").await;

@@ -109,7 +109,10 @@ async fn workspace_create_refusals_are_inline_and_create_nothing(app: &TestApp) 
     b.get("/orgs/acme").await.status(200);
     for bad in ["", "a-b", "prod_1", "in space", &"x".repeat(24), "café"] {
         let page = b
-            .post("/orgs/acme/workspaces", &[("handle", bad), ("display_name", "")])
+            .post(
+                "/orgs/acme/workspaces",
+                &[("handle", bad), ("display_name", "")],
+            )
             .await;
         page.status(400)
             .contains("id=\"handle-error\"")
@@ -171,7 +174,7 @@ async fn workspace_members_are_added_changed_and_removed(app: &TestApp) {
     assert_eq!(added.location(), "/orgs/acme/workspaces/prod");
     b.get("/orgs/acme/workspaces/prod")
         .await
-        .contains("(bob) is now reader of this workspace.")
+        .contains("bob is now reader of this workspace.")
         .contains("aria-label=\"Role of bob\"");
     assert_eq!(roles(app, &token, "prod").await, ["bob:reader"]);
     b.post(
@@ -210,8 +213,18 @@ async fn workspace_member_refusals_are_inline_and_change_nothing(app: &TestApp) 
     for (user, role, status, needle) in [
         ("", "reader", 400, "id=\"user-error\""),
         ("Not A Handle!", "reader", 400, "id=\"user-error\""),
-        ("nobody", "reader", 404, "There is no user with the handle or email"),
-        ("nina", "reader", 400, "must be an active member of the organization first"),
+        (
+            "nobody",
+            "reader",
+            404,
+            "There is no user with the handle or email",
+        ),
+        (
+            "nina",
+            "reader",
+            400,
+            "must be an active member of the organization first",
+        ),
         ("bob", "reader", 409, "already has a role on this workspace"),
         ("nina", "admin", 400, "Must be reader, operator or owner."),
     ] {
@@ -268,7 +281,12 @@ async fn readers_see_the_workspace_but_cannot_manage_it_and_others_get_404(app: 
         .contains("acme-prod.plinth.localhost")
         .contains("you are reader")
         .contains("Give up your role on this workspace");
-    for absent in ["Add Member", "Rename Workspace", "Delete Workspace", "Change role"] {
+    for absent in [
+        "Add Member",
+        "Rename Workspace",
+        "Delete Workspace",
+        "Change role",
+    ] {
         assert!(!page.text.contains(absent), "a reader sees {absent:?}");
     }
     for (path, fields) in [
@@ -276,7 +294,10 @@ async fn readers_see_the_workspace_but_cannot_manage_it_and_others_get_404(app: 
             "/orgs/acme/workspaces/prod/members",
             vec![("user", "ivy"), ("role", "owner")],
         ),
-        ("/orgs/acme/workspaces/prod/members/max/role", vec![("role", "owner")]),
+        (
+            "/orgs/acme/workspaces/prod/members/max/role",
+            vec![("role", "owner")],
+        ),
         (
             "/orgs/acme/workspaces/prod/rename",
             vec![("handle", "maxed")],
@@ -289,14 +310,19 @@ async fn readers_see_the_workspace_but_cannot_manage_it_and_others_get_404(app: 
             "/orgs/acme/workspaces/prod/display-name",
             vec![("display_name", "Max's")],
         ),
-        ("/orgs/acme/workspaces/prod/delete", vec![("confirm", "prod")]),
+        (
+            "/orgs/acme/workspaces/prod/delete",
+            vec![("confirm", "prod")],
+        ),
     ] {
         max.post(path, &fields)
             .await
             .status(403)
             .contains("You can't open this page");
     }
-    max.get("/orgs/acme/workspaces/prod/delete").await.status(403);
+    max.get("/orgs/acme/workspaces/prod/delete")
+        .await
+        .status(403);
     // A workspace max has no role on is not there for him, as in the API.
     max.get("/orgs/acme/workspaces/staging")
         .await
@@ -307,7 +333,9 @@ async fn readers_see_the_workspace_but_cannot_manage_it_and_others_get_404(app: 
         .assert_problem(404, "not-found");
     // An org member without any role sees no workspace page at all.
     let mut ivy = Browser::signed_in(app, "ivy").await;
-    ivy.get("/orgs/acme").await.contains("No workspaces that you can see");
+    ivy.get("/orgs/acme")
+        .await
+        .contains("No workspaces that you can see");
     for path in [
         "/orgs/acme/workspaces/prod",
         "/orgs/acme/workspaces/prod/members/max/remove",
@@ -376,10 +404,7 @@ async fn a_workspace_owner_manages_members_and_renames_but_cannot_delete(app: &T
         .await
         .status(403);
     wendy
-        .post(
-            "/orgs/acme/workspaces/prod/delete",
-            &[("confirm", "prod")],
-        )
+        .post("/orgs/acme/workspaces/prod/delete", &[("confirm", "prod")])
         .await
         .status(403);
     wendy
@@ -475,7 +500,10 @@ async fn the_rename_is_reviewed_then_refused_or_made(app: &TestApp) {
     assert_eq!(ws.body["display_name"], "Live site");
     // Both changes are in the audit log.
     let log = app
-        .get("/api/v1/orgs/acme/audit-log?action=workspace.update", &token)
+        .get(
+            "/api/v1/orgs/acme/audit-log?action=workspace.update",
+            &token,
+        )
         .await;
     let items = log.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "{}", log.text);
@@ -508,9 +536,9 @@ async fn workspace_delete_needs_the_handle_typed_exactly(app: &TestApp) {
         .await;
     done.status(303);
     assert_eq!(done.location(), "/orgs/acme");
-    b.get("/orgs/acme")
-        .await
-        .contains("The workspace \"prod\" was deleted; acme-prod.plinth.localhost no longer answers.");
+    b.get("/orgs/acme").await.contains(
+        "The workspace \"prod\" was deleted; acme-prod.plinth.localhost no longer answers.",
+    );
     assert_eq!(workspace_handles(app, &token).await, ["staging"]);
     app.get_host("acme-prod.plinth.localhost", "/", None)
         .await
