@@ -63,12 +63,6 @@ impl FromRequestParts<AppState> for WsPath {
     }
 }
 
-impl WsPath {
-    fn user(&self) -> Result<&str, ConsoleError> {
-        self.user.as_deref().ok_or_else(ConsoleError::not_found)
-    }
-}
-
 /// The DNS name of `{org}-{ws}` around the handle being typed, for the preview script
 /// (`static/workspace-name.js`) and for the text shown without it.
 pub struct NamePreview {
@@ -615,7 +609,11 @@ pub async fn change_role(
     path: WsPath,
     ConsoleForm(form): ConsoleForm<RoleForm>,
 ) -> PageResult {
-    let user = path.user()?.to_owned();
+    let user = path
+        .user
+        .as_deref()
+        .ok_or_else(ConsoleError::not_found)?
+        .to_owned();
     let result = match parse_role(&form.role) {
         Ok(role) => {
             let req = UpdateWorkspaceMemberRequest { role };
@@ -657,7 +655,7 @@ pub async fn remove_member_page(
     path: WsPath,
 ) -> PageResult {
     let fail = page_error(&page.chrome);
-    let user = path.user()?;
+    let user = path.user.as_deref().ok_or_else(ConsoleError::not_found)?;
     let visible = service::workspaces::show(&state, &page.member, &path.ws)
         .await
         .map_err(&fail)?;
@@ -688,7 +686,11 @@ pub async fn remove_member(
     page: OrgPage,
     path: WsPath,
 ) -> PageResult {
-    let user = path.user()?.to_owned();
+    let user = path
+        .user
+        .as_deref()
+        .ok_or_else(ConsoleError::not_found)?
+        .to_owned();
     let org = page.member.org.handle.to_string();
     match service::workspaces::remove_member(&state, &meta, &page.member, &path.ws, &user).await {
         Ok(()) => {
