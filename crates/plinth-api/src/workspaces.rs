@@ -27,6 +27,11 @@ pub struct CreateWorkspaceRequest {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateWorkspaceRequest {
+    /// A new handle (1–23 lowercase letters and digits): the workspace's DNS name
+    /// changes with it, and the old name stops answering at once.
+    #[serde(default)]
+    pub handle: Option<String>,
+    /// 1–100 characters.
     pub display_name: Option<String>,
 }
 

@@ -49,7 +49,7 @@ actions! {
     OrgMemberUpdate => "org.member.update", "A member's role changed.";
     OrgMemberDelete => "org.member.delete", "A member was removed, left, or an invitation was withdrawn.";
     WorkspaceCreate => "workspace.create", "A workspace was created.";
-    WorkspaceUpdate => "workspace.update", "A workspace's display name changed.";
+    WorkspaceUpdate => "workspace.update", "A workspace's handle or display name changed.";
     WorkspaceDelete => "workspace.delete", "A workspace was deleted.";
     WorkspaceMemberAdd => "workspace.member.add", "A user was given a role on a workspace.";
     WorkspaceMemberUpdate => "workspace.member.update", "A workspace role changed.";

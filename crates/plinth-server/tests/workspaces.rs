@@ -14,6 +14,7 @@ plinth_store::on_both_backends!(app =>
     members_see_only_their_workspaces,
     workspace_members,
     workspace_hosts,
+    a_rename_moves_the_dns_name,
 );
 
 async fn create_show_update_delete(app: &TestApp) {
@@ -339,4 +340,65 @@ async fn workspace_hosts(app: &TestApp) {
     app.get_host(&host, "/", None)
         .await
         .assert_problem(404, "not-found");
+}
+
+async fn a_rename_moves_the_dns_name(app: &TestApp) {
+    let ann = app.user("ann").await;
+    app.create_org(&ann, "acme").await;
+    app.create_workspace(&ann, "acme", "prod").await;
+    app.create_workspace(&ann, "acme", "dev").await;
+    let path = "/api/v1/orgs/acme/workspaces/prod";
+    for bad in ["", "pro-d", "x".repeat(24).as_str()] {
+        let res = app.patch(path, &ann, json!({"handle": bad})).await;
+        res.assert_problem(400, "validation");
+        assert_eq!(res.body["errors"][0]["field"], "handle");
+    }
+    app.patch(path, &ann, json!({"handle": "DEV"}))
+        .await
+        .assert_problem(409, "handle-taken");
+    // The same handle is no change; nothing was renamed by the refusals.
+    let same = app.patch(path, &ann, json!({"handle": "prod"})).await;
+    same.assert_status(200);
+    assert_eq!(same.body["dns_name"], "acme-prod.plinth.localhost");
+    let renamed = app
+        .patch(
+            path,
+            &ann,
+            json!({"handle": "Live", "display_name": "Live"}),
+        )
+        .await;
+    renamed.assert_status(200);
+    assert_eq!(renamed.body["handle"], "live");
+    assert_eq!(renamed.body["display_name"], "Live");
+    assert_eq!(renamed.body["dns_name"], "acme-live.plinth.localhost");
+    app.get(path, &ann).await.assert_problem(404, "not-found");
+    app.get("/api/v1/orgs/acme/workspaces/live", &ann)
+        .await
+        .assert_status(200);
+    // The name moved at once: the new host answers, the old one is gone.
+    app.get_host("acme-live.plinth.localhost", "/", None)
+        .await
+        .assert_status(200);
+    app.get_host("acme-prod.plinth.localhost", "/", None)
+        .await
+        .assert_status(404);
+    let log = app
+        .get("/api/v1/orgs/acme/audit-log?action=workspace.update", &ann)
+        .await;
+    let entry = &log.body["items"][0];
+    assert_eq!(entry["target_handle"], "live");
+    assert_eq!(entry["data"]["handle"]["before"], "prod");
+    assert_eq!(entry["data"]["handle"]["after"], "live");
+    // A member with a reader role may not rename.
+    let bob = app.member(&ann, "acme", "bob", "member").await;
+    app.add_workspace_member(&ann, "acme", "live", "bob", "reader")
+        .await
+        .assert_status(201);
+    app.patch(
+        "/api/v1/orgs/acme/workspaces/live",
+        &bob,
+        json!({"handle": "bobs"}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
 }

@@ -254,6 +254,23 @@ impl WriteTx {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Gives a workspace a new handle; another workspace of the org holding it fails on
+    /// the `(org_id, handle)` key (`StoreError` unique violation).
+    pub async fn set_workspace_handle(
+        &mut self,
+        id: &str,
+        handle: &WorkspaceHandle,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        let done = sqlx::query("UPDATE workspaces SET handle = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(handle.as_str())
+            .bind(time_to_micros(now))
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Deletes a workspace and, by cascade, its members.
     pub async fn delete_workspace(&mut self, id: &str) -> Result<bool> {
         let done = sqlx::query("DELETE FROM workspaces WHERE id = $1")

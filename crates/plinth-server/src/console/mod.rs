@@ -25,6 +25,7 @@ pub mod org;
 pub mod session;
 pub mod settings;
 pub mod tokens;
+pub mod workspaces;
 
 use askama::Template;
 use axum::Router;
@@ -65,6 +66,35 @@ pub fn routes() -> Router<AppState> {
             get(home::new_org_page_get).post(home::create_org),
         )
         .route("/orgs/{org}", get(org::show))
+        .route(
+            "/orgs/{org}/workspaces",
+            get(workspaces::back_to_org).post(workspaces::create),
+        )
+        .route("/orgs/{org}/workspaces/{ws}", get(workspaces::show))
+        .route(
+            "/orgs/{org}/workspaces/{ws}/rename",
+            get(workspaces::back_to_workspace).post(workspaces::rename),
+        )
+        .route(
+            "/orgs/{org}/workspaces/{ws}/display-name",
+            get(workspaces::back_to_workspace).post(workspaces::display_name),
+        )
+        .route(
+            "/orgs/{org}/workspaces/{ws}/delete",
+            get(workspaces::delete_page).post(workspaces::delete),
+        )
+        .route(
+            "/orgs/{org}/workspaces/{ws}/members",
+            get(workspaces::back_to_workspace).post(workspaces::add_member),
+        )
+        .route(
+            "/orgs/{org}/workspaces/{ws}/members/{user}/role",
+            get(workspaces::back_to_workspace).post(workspaces::change_role),
+        )
+        .route(
+            "/orgs/{org}/workspaces/{ws}/members/{user}/remove",
+            get(workspaces::remove_member_page).post(workspaces::remove_member),
+        )
         .route("/orgs/{org}/settings", get(settings::index))
         .route(
             "/orgs/{org}/settings/profile",
@@ -128,6 +158,10 @@ pub fn routes() -> Router<AppState> {
         .route("/device", get(device::show).post(device::submit))
         .route("/static/console.css", get(assets::stylesheet))
         .route("/static/favicon.svg", get(assets::favicon))
+        .route(
+            "/static/workspace-name.js",
+            get(assets::workspace_name_script),
+        )
         .layer(middleware::from_fn(csrf::require_csrf))
         .layer(middleware::from_fn(security_headers))
 }

@@ -6,12 +6,13 @@ use axum::extract::{FromRequestParts, RawPathParams, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
-use plinth_core::{Handle, WorkspaceRole};
+use plinth_core::{Handle, OrgPermission};
 
 use super::chrome::Chrome;
 use super::error::{ConsoleError, PageResult};
 use super::graphics::Avatar;
 use super::session::{Reason, SignedIn, requested_path, to_login};
+use super::workspaces::{CreateForm, CreateSection, role_name};
 use crate::api::views;
 use crate::auth::org::{OrgAccess, OrgMember, OrgOwner, moved_path, moved_to};
 use crate::error::ApiResult;
@@ -145,14 +146,6 @@ pub struct WorkspaceRow {
     pub role: &'static str,
 }
 
-fn workspace_role(role: WorkspaceRole) -> &'static str {
-    match role {
-        WorkspaceRole::Reader => "reader",
-        WorkspaceRole::Operator => "operator",
-        WorkspaceRole::Owner => "owner",
-    }
-}
-
 #[derive(Template)]
 #[template(path = "org.html")]
 struct OrgView<'a> {
@@ -161,32 +154,56 @@ struct OrgView<'a> {
     role: &'static str,
     is_owner: bool,
     workspaces: Vec<WorkspaceRow>,
+    /// The Create form, for owners.
+    create: Option<CreateSection>,
 }
 
-/// `GET /orgs/{org}`: the workspaces with their DNS names, as `GET …/workspaces`.
+/// `GET /orgs/{org}`: the workspaces with their DNS names, as `GET …/workspaces`, and
+/// for owners the form that creates one.
 pub async fn show(State(state): State<AppState>, page: OrgPage) -> PageResult {
-    let workspaces = all_workspaces(&state, &page.member)
+    let is_owner = page.member.role().can(OrgPermission::Manage);
+    let create = is_owner.then(|| {
+        CreateSection::new(
+            &state,
+            page.member.org.handle.as_str(),
+            &CreateForm::default(),
+            None,
+        )
+    });
+    render(&state, &page.member, &page.chrome, StatusCode::OK, create).await
+}
+
+/// The org page with `create` as its Create form (kept input and refusal included).
+pub async fn render(
+    state: &AppState,
+    member: &OrgMember,
+    chrome: &Chrome,
+    status: StatusCode,
+    create: Option<CreateSection>,
+) -> PageResult {
+    let workspaces = all_workspaces(state, member)
         .await
-        .map_err(|e| ConsoleError::from_api(&e).with_chrome(&page.chrome))?;
+        .map_err(|e| ConsoleError::from_api(&e).with_chrome(chrome))?;
     let rows = workspaces
         .iter()
         .map(|ws| {
-            let api = views::workspace(&state.settings, &page.member.org.handle, ws);
+            let api = views::workspace(&state.settings, &member.org.handle, ws);
             WorkspaceRow {
                 handle: api.handle,
                 display_name: api.display_name,
                 dns_name: api.dns_name,
                 url: api.url,
-                role: workspace_role(ws.role),
+                role: role_name(ws.role),
             }
         })
         .collect();
     let view = OrgView {
-        chrome: &page.chrome,
-        org: OrgHeader::of(&page.member),
-        role: super::home::role_name(page.member.role()),
-        is_owner: page.member.role().can(plinth_core::OrgPermission::Manage),
+        chrome,
+        org: OrgHeader::of(member),
+        role: super::home::role_name(member.role()),
+        is_owner: member.role().can(OrgPermission::Manage),
         workspaces: rows,
+        create,
     };
-    Ok(super::ok(&page.chrome, &view))
+    Ok(super::render(status, chrome, &view))
 }

@@ -115,6 +115,14 @@ impl WorkspaceDirectory {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
+    /// A workspace under a new name: the old name stops answering in the same step.
+    pub fn replace_workspace(&self, entry: Entry) {
+        let mut names = self.names.write().unwrap_or_else(|e| e.into_inner());
+        names.retain(|_, e| e.workspace_id != entry.workspace_id);
+        names.insert(entry.label(), Arc::new(entry));
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
     pub fn remove_workspace(&self, workspace_id: &str) {
         let mut names = self.names.write().unwrap_or_else(|e| e.into_inner());
         names.retain(|_, e| e.workspace_id != workspace_id);

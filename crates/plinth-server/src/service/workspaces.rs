@@ -83,8 +83,14 @@ pub async fn can_see(state: &AppState, access: &OrgAccess, workspace_id: &str) -
         .is_some())
 }
 
-/// Like [`visible`], then 403 unless the caller owns the workspace.
-async fn owned(state: &AppState, access: &OrgAccess, handle: &str) -> ApiResult<VisibleWorkspace> {
+/// Like [`visible`], then 403 unless the caller owns the workspace (an org owner
+/// does): who may rename it and manage its members. The console asks it before
+/// showing a review or confirm step.
+pub async fn owned(
+    state: &AppState,
+    access: &OrgAccess,
+    handle: &str,
+) -> ApiResult<VisibleWorkspace> {
     let ws = visible(state, access, handle).await?;
     if ws.role != WorkspaceRole::Owner {
         return Err(ApiError::forbidden(format!(
@@ -177,6 +183,9 @@ pub async fn show(state: &AppState, member: &OrgMember, ws: &str) -> ApiResult<V
     visible(state, member, ws).await
 }
 
+/// Changes a workspace's handle (and with it its DNS name) and display name; workspace
+/// owners only. The same handle as now is no change. The old DNS name stops answering
+/// at the commit: unlike an org's handle, a workspace's is not reserved or redirected.
 pub async fn update(
     state: &AppState,
     meta: &ClientMeta,
@@ -188,25 +197,59 @@ pub async fn update(
         mut workspace,
         role,
     } = owned(state, member, ws).await?;
-    let Some(name) = req.display_name.as_deref() else {
-        return Ok(VisibleWorkspace { workspace, role });
+    let handle = match req.handle.as_deref() {
+        Some(handle) => {
+            Some(WorkspaceHandle::parse(handle).map_err(|e| ApiError::validation("handle", e.0))?)
+        }
+        None => None,
+    }
+    .filter(|handle| *handle != workspace.handle);
+    let name = match req.display_name.as_deref() {
+        Some(name) => Some(parse_display_name(name)?),
+        None => None,
     };
-    let name = parse_display_name(name)?;
+    if handle.is_none() && name.is_none() {
+        return Ok(VisibleWorkspace { workspace, role });
+    }
     let now = state.now();
     let mut tx = state.store.begin().await?;
-    if !tx
-        .set_workspace_display_name(&workspace.id, &name, now)
-        .await?
-    {
-        return Err(no_such_workspace());
+    let mut changes = Changes::new();
+    if let Some(new) = &handle {
+        let changed = tx
+            .set_workspace_handle(&workspace.id, new, now)
+            .await
+            .map_err(|e| match ApiError::from(e) {
+                err if err.problem_type == "handle-taken" => ApiError::handle_taken(new.as_str())
+                    .detail(format!(
+                        "this organization already has a workspace named \"{new}\""
+                    )),
+                err => err,
+            })?;
+        if !changed {
+            return Err(no_such_workspace());
+        }
+        changes = changes.field("handle", workspace.handle.as_str(), new.as_str());
     }
-    let event = AuditEvent::org(AuditAction::WorkspaceUpdate, &member.org)
-        .target("workspace", &workspace.id, Some(workspace.handle.as_str()))
-        .changes(Changes::new().field(
+    if let Some(name) = &name {
+        if !tx
+            .set_workspace_display_name(&workspace.id, name, now)
+            .await?
+        {
+            return Err(no_such_workspace());
+        }
+        changes = changes.field(
             "display_name",
             workspace.display_name.as_str(),
             name.as_str(),
-        ));
+        );
+    }
+    let event = AuditEvent::org(AuditAction::WorkspaceUpdate, &member.org)
+        .target(
+            "workspace",
+            &workspace.id,
+            Some(handle.as_ref().unwrap_or(&workspace.handle).as_str()),
+        )
+        .changes(changes);
     audit::record(
         state,
         &mut tx,
@@ -218,9 +261,20 @@ pub async fn update(
         .queue_invalidation(&mut tx, &Invalidation::Workspaces)
         .await?;
     tx.commit().await?;
-    workspace.display_name = name;
+    let renamed = handle.is_some();
+    if let Some(handle) = handle {
+        workspace.handle = handle;
+    }
+    if let Some(name) = name {
+        workspace.display_name = name;
+    }
     workspace.updated_at = plinth_store::micros_to_time(plinth_store::time_to_micros(now));
-    state.directory.insert(entry(member, &workspace));
+    if renamed {
+        // The new name answers, and the old one stops, from this moment on.
+        state.directory.replace_workspace(entry(member, &workspace));
+    } else {
+        state.directory.insert(entry(member, &workspace));
+    }
     Ok(VisibleWorkspace { workspace, role })
 }
 

@@ -7,6 +7,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod members;
+mod workspaces;
 
 use common::browser::{Browser, in_browser, literal};
 use plinth_server::testing::{PASSWORD, TestApp};
