@@ -15,6 +15,14 @@ pub struct BodyError {
 
 /// Parses `bytes` as exactly one JSON value of type `T`.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
+    // Every body is an object. serde would also read a struct from an array of its
+    // fields in order (`[null, null]`), a form no client is told about.
+    if bytes.trim_ascii_start().first() == Some(&b'[') {
+        return Err(BodyError {
+            field: None,
+            message: "the body is not valid: it must be a JSON object".to_owned(),
+        });
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
@@ -59,6 +67,8 @@ mod tests {
         assert!(!err.message.contains(" at line "), "{}", err.message);
         let err = parse_json::<CreateOrgRequest>(b"[").unwrap_err();
         assert_eq!(err.field, None);
+        let err = parse_json::<CreateOrgRequest>(br#" ["acme", null, null]"#).unwrap_err();
+        assert_eq!(err.message, "the body is not valid: it must be a JSON object");
         let err = parse_json::<CreateOrgRequest>(br#"{"handle": "acme"} {}"#).unwrap_err();
         assert_eq!(
             err.message,
