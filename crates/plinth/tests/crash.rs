@@ -64,12 +64,8 @@ async fn crash_and_check(database_url: Option<String>) {
 
     let ann = signup_and_login(&api, "ann").await;
     let post = |path: &str, token: &str, body: Value| {
-        call(
-            Method::POST,
-            format!("{api}{path}"),
-            Some(token),
-            Some(body),
-        )
+        let (url, token) = (format!("{api}{path}"), token.to_owned());
+        async move { call(Method::POST, url, Some(&token), Some(body)).await }
     };
     assert_eq!(post("/orgs", &ann, json!({"handle": "acme"})).await.0, 201);
     let mut users = Vec::new();
