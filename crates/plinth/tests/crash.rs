@@ -81,13 +81,8 @@ async fn crash_and_check(database_url: Option<String>) {
     // Load from every client until the kill; each records what it asked and the answer.
     let stop = Arc::new(AtomicBool::new(false));
     let mut tasks = Vec::new();
-    for client in 0..CLIENTS {
-        let (api, ann, user, stop) = (
-            api.clone(),
-            ann.clone(),
-            users[client].clone(),
-            stop.clone(),
-        );
+    for (client, user) in users.iter().enumerate() {
+        let (api, ann, user, stop) = (api.clone(), ann.clone(), user.clone(), stop.clone());
         tasks.push(tokio::spawn(async move {
             let http = reqwest::Client::builder()
                 .timeout(Duration::from_secs(5))
