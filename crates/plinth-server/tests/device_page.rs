@@ -335,7 +335,7 @@ async fn wrong_codes_and_decisions_are_refused_on_the_page(app: &TestApp) {
         poll(app, &grant).await.body["error"],
         "authorization_pending"
     );
-    // A user API token in the cookie is no login session: it approves nothing.
+    // A user API token in the cookie is no login session: the login page, nothing decided.
     let session = app.token_for("bob").await;
     let (_, user_token) = app.user_token(&session, "api").await;
     let res = app
@@ -345,11 +345,22 @@ async fn wrong_codes_and_decisions_are_refused_on_the_page(app: &TestApp) {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 403);
-    assert_eq!(
-        poll(app, &grant).await.body["error"],
-        "authorization_pending"
+    assert_eq!(res.status(), 303);
+    assert!(
+        res.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login?next=%2Fdevice")
     );
+    // Still pending (read in the table: another poll this soon would be `slow_down`).
+    let pending = app
+        .db
+        .execute_count(
+            "SELECT COUNT(*) FROM device_grants WHERE status = 'pending'",
+            &[],
+        )
+        .await;
+    assert_eq!(pending, 1);
 }
 
 async fn only_valid_codes_are_echoed(app: &TestApp) {
