@@ -56,6 +56,8 @@ pub struct GrantView {
 struct DevicePage<'a> {
     chrome: &'a Chrome,
     handle: String,
+    /// How long the CLI's login lasts (`--temporary-token-days`).
+    token_days: u32,
     grant: Option<GrantView>,
     user_code: Field,
     error: Option<String>,
@@ -104,6 +106,7 @@ fn grant_view(state: &AppState, grant: &DeviceGrantRecord) -> GrantView {
 /// The code form, with the refusal beside the code (or above the form, when it is about
 /// something else).
 fn code_form(
+    state: &AppState,
     signed: &SignedIn,
     status: StatusCode,
     typed: &str,
@@ -115,11 +118,12 @@ fn code_form(
         .required()
         .autocomplete("off")
         .placeholder("WDJB-MJHT")
-        .help("The 8 letters your terminal shows after `plinth login`.");
+        .help("The 8 letters your terminal shows when you run plinth login.");
     user_code.error = error.map(|e| field_error(e, &["user_code"]).unwrap_or_else(|| sentence(e)));
     let page = DevicePage {
         chrome: &signed.chrome,
         handle: signed.actor.user.handle.to_string(),
+        token_days: state.settings.temporary_token_days,
         grant: None,
         user_code,
         error: message.map(str::to_owned),
@@ -136,13 +140,14 @@ pub async fn show(
 ) -> PageResult {
     let query: DeviceQuery = query(&uri);
     if query.user_code.trim().is_empty() {
-        return Ok(code_form(&signed, StatusCode::OK, "", None, None));
+        return Ok(code_form(&state, &signed, StatusCode::OK, "", None, None));
     }
     match service::device::pending(&state, &meta, &signed.actor, &query.user_code).await {
         Ok(grant) => {
             let page = DevicePage {
                 chrome: &signed.chrome,
                 handle: signed.actor.user.handle.to_string(),
+                token_days: state.settings.temporary_token_days,
                 grant: Some(grant_view(&state, &grant)),
                 user_code: Field::new("user_code", "Code"),
                 error: None,
@@ -150,6 +155,7 @@ pub async fn show(
             Ok(super::ok(&signed.chrome, &page))
         }
         Err(err) if err.status.is_client_error() => Ok(code_form(
+            &state,
             &signed,
             err.status,
             &query.user_code,
@@ -172,6 +178,7 @@ pub async fn submit(
         "deny" => false,
         _ => {
             return Ok(code_form(
+                &state,
                 &signed,
                 StatusCode::BAD_REQUEST,
                 &form.user_code,
@@ -196,6 +203,7 @@ pub async fn submit(
             Ok(super::ok(&signed.chrome, &page))
         }
         Err(err) if err.status.is_client_error() => Ok(code_form(
+            &state,
             &signed,
             err.status,
             &form.user_code,

@@ -185,6 +185,7 @@ struct SecurityView<'a> {
     chrome: &'a Chrome,
     user_active: &'static str,
     sessions: Vec<SessionRow>,
+    token_days: u32,
 }
 
 /// `GET /settings/security`.
@@ -200,6 +201,7 @@ pub async fn security(State(state): State<AppState>, signed: SignedIn) -> PageRe
             .iter()
             .map(|token| SessionRow::of(token, current))
             .collect(),
+        token_days: state.settings.temporary_token_days,
     };
     Ok(super::ok(&signed.chrome, &view))
 }

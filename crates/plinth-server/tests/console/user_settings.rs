@@ -17,6 +17,9 @@ plinth_store::on_both_backends!(app =>
     a_console_session_approves_a_cli_login_and_a_reset_one_cannot,
 );
 
+/// A Profile form's three fields.
+type Fields = [(&'static str, &'static str); 3];
+
 async fn me(app: &TestApp, token: &str) -> Value {
     let me = app.get("/api/v1/user", token).await;
     me.assert_status(200);
@@ -44,7 +47,7 @@ async fn the_profile_is_saved_and_bad_input_is_refused_beside_its_field(app: &Te
         ]
     };
     // Each bad field: beside itself, with what was typed kept, status of the problem.
-    let cases: [([(&str, &str); 3], u16, &str, &str); 5] = [
+    let cases: [(Fields, u16, &str, &str); 5] = [
         (
             form("   ", "", "olivia@example.com"),
             400,
