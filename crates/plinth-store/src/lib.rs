@@ -32,7 +32,7 @@ pub use orgs::{NewOrg, OrgRecord, OrgUpdate, UserOrg};
 pub use page::Page;
 pub use sqlx::postgres::PgListener;
 pub use store::{Backend, Store, WriteTx, micros_to_time, new_id, time_to_micros};
-pub use tokens::{NewToken, TokenPage, TokenRecord, TokenStatus, TokenUpdate};
+pub use tokens::{NewToken, TokenOrigin, TokenPage, TokenRecord, TokenStatus, TokenUpdate};
 pub use usage::{UsageKey, UsageKind, UsageRow};
 pub use users::{NewUser, UserRecord, UserUpdate};
 pub use workspaces::{WorkspaceMemberRecord, WorkspaceName, WorkspaceRecord};
