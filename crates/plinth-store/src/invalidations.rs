@@ -222,8 +222,11 @@ impl InvalidationFeed {
             return Ok(out);
         }
         // The log is behind us (a restored database), rows after us were pruned, or
-        // replaying would take longer than reloading.
-        if newest < self.last || oldest > self.last.max(1) || newest - self.last > MAX_REPLAY {
+        // replaying would take longer than reloading. Our position is always a row that
+        // existed (or 0: the log was empty), and pruning deletes only below positions
+        // readers had reached: so that row is gone only if we were pruned past.
+        let pruned_past = self.last > 0 && oldest > self.last;
+        if newest < self.last || pruned_past || newest - self.last > MAX_REPLAY {
             return Ok(self.lose(newest));
         }
 

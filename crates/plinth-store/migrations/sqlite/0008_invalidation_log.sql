@@ -4,7 +4,7 @@
 -- rows after the last id they applied; old rows are pruned by the running servers.
 -- AUTOINCREMENT: an id is never handed out twice, even after the newest rows are pruned.
 CREATE TABLE invalidation_log (
-    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    id         INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
     -- The process that wrote it, which applied it itself right after its commit.
     origin     TEXT    NOT NULL,
     payload    TEXT    NOT NULL,

@@ -58,7 +58,13 @@ async fn a_feed_reads_committed_rows_once_in_order(fixture: &TestDb) {
     assert_eq!(read.rows.len(), 2_500);
     assert_eq!(read.rows[0].payload, "token:0");
     assert_eq!(read.rows[2_499].payload, "token:2499");
-    assert_eq!(feed.gaps(), 0);
+    // PostgreSQL's sequence gave the rolled-back row an id; the feed waits a while for
+    // it, in case it was a transaction still open. SQLite reuses the id.
+    let rolled_back = match fixture.store.backend() {
+        Backend::Sqlite => 0,
+        Backend::Postgres => 1,
+    };
+    assert_eq!(feed.gaps(), rolled_back);
 }
 
 /// Pruning keeps the row at its bound, so a reader at that row reads on normally; a
