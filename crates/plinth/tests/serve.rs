@@ -404,6 +404,7 @@ async fn admin_restore_reaches_a_running_sqlite_server_within_a_second() {
     }
     let took = restored.elapsed();
     assert!(took < Duration::from_secs(1), "took {took:?}");
+    eprintln!("the restore reached the running server's DNS {took:?} after the command exited");
     let (status, org) = call(Method::GET, format!("{api}/orgs/acme"), Some(&token), None).await;
     assert_eq!(status, 200, "{org}");
     assert!(sigterm_and_wait(plinth).success());
