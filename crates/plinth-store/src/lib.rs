@@ -4,9 +4,9 @@ mod audit;
 mod device;
 mod error;
 mod handles;
+mod invalidations;
 mod members;
 mod migrate;
-mod notify;
 mod orgs;
 mod page;
 mod store;
@@ -25,9 +25,11 @@ pub use audit::{
 pub use device::{DeviceGrantRecord, DeviceGrantStatus, NewDeviceGrant};
 pub use error::{ConflictOn, StoreError};
 pub use handles::HandleRedirect;
+pub use invalidations::{
+    FeedRead, GAP_WAIT, INVALIDATION_CHANNEL, InvalidationFeed, LoggedInvalidation, MAX_REPLAY,
+};
 pub use members::{InvitationRecord, MemberRecord, MembershipRecord, MembershipStatus};
 pub use migrate::{MIGRATIONS, Migration};
-pub use notify::INVALIDATION_CHANNEL;
 pub use orgs::{NewOrg, OrgRecord, OrgUpdate, UserOrg};
 pub use page::Page;
 pub use sqlx::postgres::PgListener;

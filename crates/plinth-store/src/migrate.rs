@@ -36,6 +36,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(5, "device", "0005_device.sql"),
     migration!(6, "authenticated_at", "0006_authenticated_at.sql"),
     migration!(7, "session_origin", "0007_session_origin.sql"),
+    migration!(8, "invalidation_log", "0008_invalidation_log.sql"),
 ];
 
 /// An arbitrary constant: the advisory lock that keeps two replicas from migrating at once.

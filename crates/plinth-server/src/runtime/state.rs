@@ -11,6 +11,7 @@ use crate::auth::rate_limit::AttemptLimiter;
 use crate::names::directory::WorkspaceDirectory;
 use crate::runtime::cache::AuthCache;
 use crate::runtime::config::Settings;
+use crate::runtime::invalidate::Invalidations;
 use crate::runtime::last_used::LastUsed;
 use crate::runtime::metrics::Metrics;
 use crate::usage::meter::UsageMeter;
@@ -28,6 +29,8 @@ pub struct Inner {
     pub cache: AuthCache,
     /// Live workspace names, for DNS and workspace hosts.
     pub directory: WorkspaceDirectory,
+    /// This server's origin in the invalidation log, and its pending wake-up.
+    pub invalidations: Invalidations,
     /// Failed logins, per account and per client address.
     pub login_limiter: AttemptLimiter,
     /// CLI login codes asked for, per client address.
@@ -63,6 +66,7 @@ impl AppState {
             settings,
             cache: AuthCache::default(),
             directory: WorkspaceDirectory::default(),
+            invalidations: Invalidations::default(),
             login_limiter,
             device_limiter: AttemptLimiter::new(DEVICE_CODES_PER_MINUTE, Duration::from_secs(60)),
             signup_limiter_per_address,

@@ -9,8 +9,8 @@ use crate::audit::{self, AuditContext, AuditEvent};
 use crate::runtime::invalidate::{self, Invalidation};
 
 /// Restores a deleted org within its grace period: the same org, members, invitations
-/// and workspaces. Running servers learn it through `LISTEN/NOTIFY` (PostgreSQL) or
-/// their periodic reload (at most 30 s).
+/// and workspaces. Running servers learn it through the invalidation log: woken on
+/// PostgreSQL, at their next poll (a quarter of a second) on SQLite.
 pub async fn restore_org(
     store: &Store,
     handle: &Handle,
@@ -24,7 +24,7 @@ pub async fn restore_org(
         .data(json!({ "handle": org.handle.as_str(), "display_name": org.display_name }));
     audit::record_at(&mut tx, &AuditContext::admin(), event, now).await?;
     invalidate::queue(&mut tx, &Invalidation::Org(org.id.clone())).await?;
-    tx.commit().await?;
+    invalidate::commit_and_wake(store, tx).await?;
     Ok(Some(org))
 }
 
@@ -32,9 +32,15 @@ pub async fn restore_org(
 /// Answers the purged orgs' ids.
 pub async fn purge_expired(store: &Store, now: OffsetDateTime) -> Result<Vec<String>, StoreError> {
     let purged = store.purge_expired_orgs(now).await?;
-    // Expired reservations stop redirecting: every replica reloads its names.
-    let mut tx = store.begin().await?;
-    invalidate::queue(&mut tx, &Invalidation::Workspaces).await?;
-    tx.commit().await?;
+    // Expired reservations stopped redirecting at their end, and purged orgs had left
+    // every cache and name when deleted; the invalidations only tidy what a server may
+    // still hold about them.
+    if !purged.is_empty() {
+        let mut tx = store.begin().await?;
+        for org_id in &purged {
+            invalidate::queue(&mut tx, &Invalidation::Org(org_id.clone())).await?;
+        }
+        invalidate::commit_and_wake(store, tx).await?;
+    }
     Ok(purged)
 }
