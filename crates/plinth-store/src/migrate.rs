@@ -75,24 +75,20 @@ impl Store {
     /// Versions and names recorded in `plinth_migrations` (none on an empty database).
     pub async fn applied_migrations(&self) -> Result<Vec<(i64, String)>> {
         let exists = match self.backend() {
-            Backend::Sqlite => {
-                sqlx::query(
-                    "SELECT COUNT(*) AS n FROM sqlite_master \
+            Backend::Sqlite => sqlx::query(
+                "SELECT COUNT(*) AS n FROM sqlite_master \
                      WHERE type = 'table' AND name = 'plinth_migrations'",
-                )
-                .fetch_one(self.pool())
-                .await?
-                .try_get::<i64, _>("n")?
-            }
-            Backend::Postgres => {
-                sqlx::query(
-                    "SELECT COUNT(*) AS n FROM information_schema.tables \
+            )
+            .fetch_one(self.pool())
+            .await?
+            .try_get::<i64, _>("n")?,
+            Backend::Postgres => sqlx::query(
+                "SELECT COUNT(*) AS n FROM information_schema.tables \
                      WHERE table_schema = current_schema() AND table_name = 'plinth_migrations'",
-                )
-                .fetch_one(self.pool())
-                .await?
-                .try_get::<i64, _>("n")?
-            }
+            )
+            .fetch_one(self.pool())
+            .await?
+            .try_get::<i64, _>("n")?,
         };
         if exists == 0 {
             return Ok(Vec::new());

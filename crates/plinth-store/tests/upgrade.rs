@@ -11,7 +11,9 @@
 
 use std::path::{Path, PathBuf};
 
-use plinth_core::{Handle, OrgRole, TokenHash, TokenKind, UserCode, WorkspaceHandle, WorkspaceRole};
+use plinth_core::{
+    Handle, OrgRole, TokenHash, TokenKind, UserCode, WorkspaceHandle, WorkspaceRole,
+};
 use plinth_store::test_support::{Backend, TestDb};
 use plinth_store::{
     DeviceGrantStatus, MIGRATIONS, MembershipStatus, Store, TokenStatus, micros_to_time,
@@ -53,7 +55,11 @@ fn hash(hex: &str) -> TokenHash {
 fn every_fixture_names_a_migration() {
     let mut seen = 0;
     for entry in std::fs::read_dir(fixtures_dir()).expect("tests/upgrade") {
-        let name = entry.expect("entry").file_name().into_string().expect("UTF-8");
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .into_string()
+            .expect("UTF-8");
         let version: i64 = name
             .strip_suffix(".sql")
             .and_then(|v| v.parse().ok())
@@ -85,28 +91,59 @@ impl Step {
         assert_eq!(ann.id, ANN, "{at}");
         assert_eq!(ann.email.as_str(), "ann@example.com", "{at}");
         assert_eq!(ann.display_name, "Ann Example", "{at}");
-        assert_eq!(ann.avatar_url.as_deref(), Some("https://example.com/ann.png"), "{at}");
+        assert_eq!(
+            ann.avatar_url.as_deref(),
+            Some("https://example.com/ann.png"),
+            "{at}"
+        );
         assert!(ann.password_hash.starts_with("$argon2id$"), "{at}");
         assert_eq!(time_to_micros(ann.created_at), T0, "{at}");
         assert_eq!(ann.disabled_at, None, "{at}: no account was disabled");
-        let bob = store.user_by_login("bob@example.com").await.unwrap().expect(&at);
-        assert_eq!(bob.token_min_issued_at, T0 + 100, "{at}: bob's sign-out-everywhere");
+        let bob = store
+            .user_by_login("bob@example.com")
+            .await
+            .unwrap()
+            .expect(&at);
+        assert_eq!(
+            bob.token_min_issued_at,
+            T0 + 100,
+            "{at}: bob's sign-out-everywhere"
+        );
         let now = micros_to_time(T0 + 1);
         for handle in ["ann", "bob"] {
             let handle = Handle::parse(handle).unwrap();
-            assert!(store.handle_taken(&handle, now).await.unwrap(), "{at}: {handle}");
+            assert!(
+                store.handle_taken(&handle, now).await.unwrap(),
+                "{at}: {handle}"
+            );
         }
 
         // Tokens (0001; `authenticated_at` came with 0006 and took the issue time).
-        let deploy = store.token_by_hash(&hash(ANN_DEPLOY_TOKEN)).await.unwrap().expect(&at);
+        let deploy = store
+            .token_by_hash(&hash(ANN_DEPLOY_TOKEN))
+            .await
+            .unwrap()
+            .expect(&at);
         assert_eq!(deploy.user_id, ANN, "{at}");
         assert_eq!(deploy.kind, TokenKind::User, "{at}");
         assert_eq!(deploy.title.as_deref(), Some("deploy"), "{at}");
         assert_eq!(deploy.description.as_deref(), Some("CI deploys"), "{at}");
         assert_eq!(deploy.status, TokenStatus::Active, "{at}");
-        assert_eq!(deploy.last_used_at.map(time_to_micros), Some(T0 + 20), "{at}");
-        assert_eq!(deploy.authenticated_at, T0 + 10, "{at}: backfilled from created_at");
-        let session = store.token_by_hash(&hash(BOB_SESSION)).await.unwrap().expect(&at);
+        assert_eq!(
+            deploy.last_used_at.map(time_to_micros),
+            Some(T0 + 20),
+            "{at}"
+        );
+        assert_eq!(
+            deploy.authenticated_at,
+            T0 + 10,
+            "{at}: backfilled from created_at"
+        );
+        let session = store
+            .token_by_hash(&hash(BOB_SESSION))
+            .await
+            .unwrap()
+            .expect(&at);
         assert_eq!(session.kind, TokenKind::Temporary, "{at}");
         assert_eq!(
             session.expires_at.map(time_to_micros),
@@ -124,7 +161,10 @@ impl Step {
             assert_eq!(acme.id, ACME, "{at}");
             assert_eq!(acme.display_name, "Acme Corp", "{at}");
             let owner = store.membership(ACME, ANN).await.unwrap().expect(&at);
-            assert_eq!((owner.role, owner.status), (OrgRole::Owner, MembershipStatus::Active));
+            assert_eq!(
+                (owner.role, owner.status),
+                (OrgRole::Owner, MembershipStatus::Active)
+            );
             let member = store.membership(ACME, BOB).await.unwrap().expect(&at);
             assert_eq!(member.role, OrgRole::Member, "{at}");
             assert_eq!(member.invited_by.as_deref(), Some(ANN), "{at}");
@@ -140,7 +180,10 @@ impl Step {
                 .await
                 .unwrap()
                 .expect(&at);
-            assert_eq!((web.id.as_str(), web.display_name.as_str()), (WEB, "Web site"));
+            assert_eq!(
+                (web.id.as_str(), web.display_name.as_str()),
+                (WEB, "Web site")
+            );
             assert_eq!(
                 store.workspace_role(WEB, BOB).await.unwrap(),
                 Some(WorkspaceRole::Reader),
@@ -155,7 +198,14 @@ impl Step {
             let rows = store.usage(ACME, "2025-12-01", "2025-12-02").await.unwrap();
             let figures: Vec<(&str, &str, &str, i64)> = rows
                 .iter()
-                .map(|r| (r.day.as_str(), r.workspace_id.as_str(), r.metric.as_str(), r.value))
+                .map(|r| {
+                    (
+                        r.day.as_str(),
+                        r.workspace_id.as_str(),
+                        r.metric.as_str(),
+                        r.value,
+                    )
+                })
                 .collect();
             assert_eq!(
                 figures,
@@ -173,7 +223,11 @@ impl Step {
         // CLI logins (0005).
         if self.has(5) {
             let code = UserCode::parse("WDJB-MJHT").unwrap();
-            let grant = store.device_grant_by_user_code(&code).await.unwrap().expect(&at);
+            let grant = store
+                .device_grant_by_user_code(&code)
+                .await
+                .unwrap()
+                .expect(&at);
             assert_eq!(grant.status, DeviceGrantStatus::Approved, "{at}");
             assert_eq!(grant.user_id.as_deref(), Some(ANN), "{at}");
             assert_eq!(grant.authenticated_at, None, "{at}: approved before 0006");
@@ -181,7 +235,11 @@ impl Step {
 
         // A token written with `authenticated_at` (0006).
         if self.has(6) {
-            let laptop = store.token_by_hash(&hash(ANN_LAPTOP_TOKEN)).await.unwrap().expect(&at);
+            let laptop = store
+                .token_by_hash(&hash(ANN_LAPTOP_TOKEN))
+                .await
+                .unwrap()
+                .expect(&at);
             assert_eq!(laptop.status, TokenStatus::Inactive, "{at}");
             assert_eq!(laptop.authenticated_at, T0 + 590, "{at}");
         }
@@ -189,7 +247,11 @@ impl Step {
         // Audit chains (0002 on): every chain verifies, with every entry written.
         let ann_entries = [(2, 2), (4, 1), (5, 1), (6, 1)];
         let expected = |steps: &[(i64, u64)]| -> u64 {
-            steps.iter().filter(|(v, _)| self.has(*v)).map(|(_, n)| n).sum()
+            steps
+                .iter()
+                .filter(|(v, _)| self.has(*v))
+                .map(|(_, n)| n)
+                .sum()
         };
         let mut chains = store.audit_chains().await.unwrap();
         chains.sort();
@@ -209,7 +271,11 @@ impl Step {
         );
         for (chain, entries) in &want {
             let verdict = store.verify_audit_chain(chain).await.unwrap();
-            assert!(verdict.ok, "{at}: {chain} is broken: {:?}", verdict.first_broken);
+            assert!(
+                verdict.ok,
+                "{at}: {chain} is broken: {:?}",
+                verdict.first_broken
+            );
             assert_eq!(verdict.entries, *entries, "{at}: {chain}");
         }
     }
@@ -288,11 +354,21 @@ async fn a_newer_schema_is_refused(fixture: &Backends) {
         .unwrap();
     let plan = db.store.migration_plan().await.unwrap();
     assert_eq!(plan.unknown, [(future, "from_the_future".to_owned())]);
-    let err = db.store.migrate().await.expect_err("a newer schema is refused");
+    let err = db
+        .store
+        .migrate()
+        .await
+        .expect_err("a newer schema is refused");
     let message = err.to_string();
-    assert!(matches!(err, plinth_store::StoreError::NewerSchema(_)), "{err:?}");
+    assert!(
+        matches!(err, plinth_store::StoreError::NewerSchema(_)),
+        "{err:?}"
+    );
     assert!(message.contains("newer version of Plinth"), "{message}");
-    assert!(message.contains(&format!("{future:04}_from_the_future")), "{message}");
+    assert!(
+        message.contains(&format!("{future:04}_from_the_future")),
+        "{message}"
+    );
     pool.close().await;
     db.cleanup().await;
 }

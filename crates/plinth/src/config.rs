@@ -480,8 +480,14 @@ pub fn describe(settings: &Settings) -> Vec<(&'static str, String)> {
             "signups_per_minute_per_address",
             settings.signups_per_minute_per_address.to_string(),
         ),
-        ("signups_per_minute", settings.signups_per_minute.to_string()),
-        ("header_read_timeout", duration(settings.header_read_timeout)),
+        (
+            "signups_per_minute",
+            settings.signups_per_minute.to_string(),
+        ),
+        (
+            "header_read_timeout",
+            duration(settings.header_read_timeout),
+        ),
         ("idle_timeout", duration(settings.idle_timeout)),
         ("request_timeout", duration(settings.request_timeout)),
         ("max_connections", settings.max_connections.to_string()),
@@ -548,9 +554,17 @@ mod tests {
         let docs = setting_docs();
         assert!(docs.len() >= 18, "{} settings", docs.len());
         for doc in &docs {
-            assert!(!doc.default.is_empty(), "{}: its help says no Default", doc.flag);
+            assert!(
+                !doc.default.is_empty(),
+                "{}: its help says no Default",
+                doc.flag
+            );
             assert!(!doc.meaning.is_empty(), "{}: no help", doc.flag);
-            assert!(doc.env.as_deref().is_some_and(|e| e.starts_with("PLINTH_")), "{}", doc.flag);
+            assert!(
+                doc.env.as_deref().is_some_and(|e| e.starts_with("PLINTH_")),
+                "{}",
+                doc.flag
+            );
         }
         let mut flag_keys: Vec<String> = docs.iter().filter_map(|d| d.toml_key.clone()).collect();
         flag_keys.sort();
@@ -564,7 +578,11 @@ mod tests {
             .unwrap_or_else(|| panic!("{refusal}"));
         let mut file_keys: Vec<String> = expected
             .split(',')
-            .map(|k| k.trim().trim_matches(|c: char| c == '`' || c.is_whitespace()).to_owned())
+            .map(|k| {
+                k.trim()
+                    .trim_matches(|c: char| c == '`' || c.is_whitespace())
+                    .to_owned()
+            })
             .filter(|k| !k.is_empty())
             .collect();
         file_keys.sort();
@@ -581,7 +599,11 @@ mod tests {
         // Uncommented, every line must parse too: the commented values are valid.
         let uncommented: String = text
             .lines()
-            .map(|line| line.strip_prefix("# ").filter(|l| l.contains(" = ")).unwrap_or(line))
+            .map(|line| {
+                line.strip_prefix("# ")
+                    .filter(|l| l.contains(" = "))
+                    .unwrap_or(line)
+            })
             .filter(|line| !line.starts_with('#'))
             .map(|line| format!("{line}\n"))
             .collect();
@@ -591,7 +613,10 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let uncommented_path = dir.join("plinth.toml");
         std::fs::write(&uncommented_path, &uncommented).unwrap();
-        for (file, what) in [(path.into(), "as shipped"), (uncommented_path, "uncommented")] {
+        for (file, what) in [
+            (path.into(), "as shipped"),
+            (uncommented_path, "uncommented"),
+        ] {
             let args = serve_args(&["--config", &file.display().to_string()]);
             resolve(&args).unwrap_or_else(|e| panic!("the example {what}: {e:#}"));
         }

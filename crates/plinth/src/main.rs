@@ -208,7 +208,10 @@ async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
         return Err(refusal.into());
     }
     if plan.pending.is_empty() {
-        println!("database {} is up to date: nothing would run", redact_url(&url));
+        println!(
+            "database {} is up to date: nothing would run",
+            redact_url(&url)
+        );
     } else {
         println!("would apply to {}:", redact_url(&url));
         for migration in &plan.pending {

@@ -399,6 +399,10 @@ mod probe_tests {
             .expect_err("refused");
         assert!(err.contains("response code 5"), "{err}");
         server.await.unwrap();
-        assert!(super::probe(addr, "bad..name", Duration::from_secs(1)).await.is_err());
+        assert!(
+            super::probe(addr, "bad..name", Duration::from_secs(1))
+                .await
+                .is_err()
+        );
     }
 }

@@ -118,8 +118,8 @@ pub async fn reset_user_auth(
     let user = user_by_handle(store, handle).await?;
     let password_hash = match new_password {
         Some(password) => {
-            let password = Password::parse_new(password)
-                .map_err(|e| ApiError::validation("password", e.0))?;
+            let password =
+                Password::parse_new(password).map_err(|e| ApiError::validation("password", e.0))?;
             Some(passwords.hash(password).await?)
         }
         None => None,
@@ -130,11 +130,10 @@ pub async fn reset_user_auth(
     if let Some(hash) = &password_hash {
         tx.set_user_password_hash(&user.id, hash, now).await?;
     }
-    let event = AuditEvent::user(AuditAction::AdminUserAuthReset, &user)
-        .data(json!({
-            "token_min_issued_at": { "before": user.token_min_issued_at, "after": now_us },
-            "password_changed": password_hash.is_some(),
-        }));
+    let event = AuditEvent::user(AuditAction::AdminUserAuthReset, &user).data(json!({
+        "token_min_issued_at": { "before": user.token_min_issued_at, "after": now_us },
+        "password_changed": password_hash.is_some(),
+    }));
     audit::record_at(&mut tx, &AuditContext::admin(), event, now).await?;
     invalidate::queue(&mut tx, &Invalidation::User(user.id.clone())).await?;
     tx.commit().await?;

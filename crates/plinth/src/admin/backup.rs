@@ -80,12 +80,18 @@ pub async fn restore(url: &str, file: &Path) -> anyhow::Result<()> {
     // A server starting now would open a half-restored database: check once more.
     if sqlite_in_use(&target).await? {
         let _ = remove_with_sidecars(&staging);
-        bail!("{} came into use while restoring: nothing was changed", target.display());
+        bail!(
+            "{} came into use while restoring: nothing was changed",
+            target.display()
+        );
     }
     if target.exists() {
         let kept = sibling(
             &target,
-            &format!(".before-restore-{}", time::OffsetDateTime::now_utc().unix_timestamp()),
+            &format!(
+                ".before-restore-{}",
+                time::OffsetDateTime::now_utc().unix_timestamp()
+            ),
         );
         // The write-ahead log goes with its database (a crashed server may have left
         // committed pages in it); the shared-memory index is rebuilt from it.
@@ -134,7 +140,10 @@ async fn check_store(store: &Store) -> anyhow::Result<()> {
     if let Some(refusal) = plan.refusal() {
         return Err(refusal.into());
     }
-    let applied = store.migrate().await.context("bringing its migrations up to date")?;
+    let applied = store
+        .migrate()
+        .await
+        .context("bringing its migrations up to date")?;
     if applied.is_empty() {
         println!("migrations: up to date");
     } else {
@@ -157,7 +166,11 @@ async fn check_store(store: &Store) -> anyhow::Result<()> {
 
 /// Removes a SQLite file and its `-wal`/`-shm` companions, if there.
 fn remove_with_sidecars(path: &Path) -> anyhow::Result<()> {
-    for file in [path.to_path_buf(), sibling(path, "-wal"), sibling(path, "-shm")] {
+    for file in [
+        path.to_path_buf(),
+        sibling(path, "-wal"),
+        sibling(path, "-shm"),
+    ] {
         match std::fs::remove_file(&file) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

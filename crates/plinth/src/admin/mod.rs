@@ -135,7 +135,9 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
             let store = connect_and_migrate(&config::database_url(&db)?).await?;
             restore_org(&store, &handle).await
         }
-        AdminCommand::Backup { file, db } => backup::backup(&config::database_url(&db)?, &file).await,
+        AdminCommand::Backup { file, db } => {
+            backup::backup(&config::database_url(&db)?, &file).await
+        }
         AdminCommand::Restore { file, db } => {
             backup::restore(&config::database_url(&db)?, &file).await
         }

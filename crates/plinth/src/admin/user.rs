@@ -83,7 +83,10 @@ pub async fn create(
         .map_err(refused)?;
     println!("created user \"{}\" ({})", user.handle, user.id);
     if generated {
-        println!("one-time password (shown only now; give it to {} safely): {password}", user.handle);
+        println!(
+            "one-time password (shown only now; give it to {} safely): {password}",
+            user.handle
+        );
     }
     Ok(())
 }
