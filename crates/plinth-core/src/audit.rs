@@ -65,6 +65,10 @@ actions! {
     AuthLogout => "auth.logout", "A login session ended.";
     AuthDeviceApprove => "auth.device.approve", "The user approved a CLI login.";
     AuthDeviceDeny => "auth.device.deny", "The user denied a CLI login.";
+    AdminUserCreate => "admin.user.create", "The instance administrator created an account.";
+    AdminUserAuthReset => "admin.user.auth.reset", "The instance administrator refused every token of the account issued until now (and set a new password, unless kept).";
+    AdminUserDisable => "admin.user.disable", "The instance administrator disabled the account: its tokens are refused and it cannot log in.";
+    AdminUserEnable => "admin.user.enable", "The instance administrator enabled a disabled account again.";
 }
 
 impl std::fmt::Display for AuditAction {

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod audit;
+mod backup;
 mod device;
 mod error;
 mod handles;
@@ -22,6 +23,7 @@ pub use audit::{
     AuditPage, AuditQuery, AuditRecord, BrokenLink, ChainVerification, NewAuditEntry, org_chain,
     user_chain,
 };
+pub use backup::{sibling, sqlite_file_integrity, sqlite_in_use, sqlite_path};
 pub use device::{DeviceGrantRecord, DeviceGrantStatus, NewDeviceGrant};
 pub use error::{ConflictOn, StoreError};
 pub use handles::HandleRedirect;
@@ -29,7 +31,7 @@ pub use invalidations::{
     FeedRead, GAP_WAIT, INVALIDATION_CHANNEL, InvalidationFeed, LoggedInvalidation, MAX_REPLAY,
 };
 pub use members::{InvitationRecord, MemberRecord, MembershipRecord, MembershipStatus};
-pub use migrate::{MIGRATIONS, Migration};
+pub use migrate::{MIGRATIONS, Migration, MigrationPlan};
 pub use orgs::{NewOrg, OrgRecord, OrgUpdate, UserOrg};
 pub use page::Page;
 pub use sqlx::postgres::PgListener;

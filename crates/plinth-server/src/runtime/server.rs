@@ -103,6 +103,7 @@ pub async fn start(store: Store, mut settings: Settings) -> std::io::Result<Runn
         .await
         .map_err(|e| std::io::Error::other(format!("listening for invalidations: {e}")))?;
     let dns = DnsServer::start(state.clone(), dns_bind).await?;
+    let _ = state.dns_addr.set(dns.udp_addr);
     let (shutdown, shutdown_rx) = watch::channel(false);
 
     let mut limits = state.settings.connection_limits();

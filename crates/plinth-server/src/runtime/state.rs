@@ -42,6 +42,8 @@ pub struct Inner {
     pub metrics: Metrics,
     pub last_used: LastUsed,
     pub usage: UsageMeter,
+    /// Where this server's DNS answers (UDP), once it does: `/readyz` asks it.
+    pub dns_addr: std::sync::OnceLock<std::net::SocketAddr>,
     /// Added to the wall clock: lets tests move time forward (expiry, grace periods).
     clock_offset_us: AtomicI64,
 }
@@ -75,6 +77,7 @@ impl AppState {
             metrics: Metrics::default(),
             last_used: LastUsed::default(),
             usage: UsageMeter::default(),
+            dns_addr: std::sync::OnceLock::new(),
             clock_offset_us: AtomicI64::new(0),
         }))
     }

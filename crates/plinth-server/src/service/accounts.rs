@@ -219,6 +219,12 @@ pub async fn check_password(
     match (ok, user) {
         (true, Some(user)) => {
             reservation.release();
+            // Told only to whoever knows the password, so it reveals nothing to a guesser.
+            if user.disabled_at.is_some() {
+                return Err(ApiError::forbidden(
+                    "this account is disabled; ask the instance administrator to enable it",
+                ));
+            }
             Ok(user)
         }
         (false, known) => {
