@@ -68,7 +68,10 @@ mod tests {
         let err = parse_json::<CreateOrgRequest>(b"[").unwrap_err();
         assert_eq!(err.field, None);
         let err = parse_json::<CreateOrgRequest>(br#" ["acme", null, null]"#).unwrap_err();
-        assert_eq!(err.message, "the body is not valid: it must be a JSON object");
+        assert_eq!(
+            err.message,
+            "the body is not valid: it must be a JSON object"
+        );
         let err = parse_json::<CreateOrgRequest>(br#"{"handle": "acme"} {}"#).unwrap_err();
         assert_eq!(
             err.message,
