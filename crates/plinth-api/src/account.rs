@@ -6,10 +6,14 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct SignupRequest {
     /// 1–39 lowercase letters, digits and single inner hyphens; shared with org handles.
+    #[schema(schema_with = crate::limits::handle)]
     pub handle: String,
+    #[schema(schema_with = crate::limits::email)]
     pub email: String,
     /// At least 8 characters.
+    #[schema(schema_with = crate::limits::new_password)]
     pub password: String,
+    #[schema(schema_with = crate::limits::display_name)]
     pub display_name: Option<String>,
 }
 
@@ -17,7 +21,9 @@ pub struct SignupRequest {
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// A handle or an email.
+    #[schema(schema_with = crate::limits::login)]
     pub login: String,
+    #[schema(schema_with = crate::limits::password)]
     pub password: String,
 }
 
@@ -48,7 +54,10 @@ pub struct User {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
+    #[schema(schema_with = crate::limits::display_name)]
     pub display_name: Option<String>,
+    #[schema(schema_with = crate::limits::avatar_url)]
     pub avatar_url: Option<String>,
+    #[schema(schema_with = crate::limits::optional_email)]
     pub email: Option<String>,
 }

@@ -12,6 +12,7 @@ pub const DEVICE_CODE_GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:devic
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DeviceCodeRequest {
     /// Names the client, for example `plinth-cli`: 1–64 letters, digits, `.`, `_`, `-`.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub client_id: String,
     /// Accepted and ignored: a login grants what the user can do.
     pub scope: Option<String>,
@@ -37,8 +38,12 @@ pub struct DeviceCodeResponse {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DeviceTokenRequest {
     /// `urn:ietf:params:oauth:grant-type:device_code`
+    #[schema(pattern = "^urn:ietf:params:oauth:grant-type:device_code$")]
     pub grant_type: String,
+    /// The `device_code` of `POST /device/code`: 43 letters and digits.
+    #[schema(pattern = "^[A-Za-z0-9]{43}$")]
     pub device_code: String,
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub client_id: String,
 }
 
@@ -66,6 +71,7 @@ pub struct OAuthError {
 #[serde(deny_unknown_fields)]
 pub struct DeviceDecisionRequest {
     /// The code the CLI shows; case and dashes do not matter.
+    #[schema(schema_with = user_code)]
     pub user_code: String,
 }
 
@@ -76,4 +82,19 @@ pub struct DeviceDecision {
     pub client_id: String,
     /// `approved` or `denied`.
     pub status: String,
+}
+
+/// Eight letters of `BCDFGHJKLMNPQRSTVWXZ` in either case, with any dashes and spaces
+/// (`plinth_core::UserCode::parse`).
+fn user_code() -> utoipa::openapi::Object {
+    let ws = crate::limits::WS;
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some(format!(
+            "^[{ws}-]*(?:[BCDFGHJKLMNPQRSTVWXZbcdfghjklmnpqrstvwxz][{ws}-]*){{8}}$"
+        )))
+        .description(Some(
+            "The code the CLI shows, like `WDJB-MJHT`; case, dashes and spaces do not matter",
+        ))
+        .build()
 }

@@ -5,6 +5,7 @@ mod audit;
 mod common;
 mod device;
 mod invitations;
+pub mod limits;
 mod members;
 mod orgs;
 mod tokens;

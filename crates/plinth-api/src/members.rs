@@ -18,6 +18,7 @@ pub enum MembershipStatus {
 #[serde(deny_unknown_fields)]
 pub struct InviteMemberRequest {
     /// The invitee's handle or email; they must already have an account.
+    #[schema(schema_with = crate::limits::user_ref)]
     pub user: String,
     pub role: OrgRole,
 }

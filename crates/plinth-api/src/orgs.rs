@@ -16,10 +16,13 @@ pub enum OrgRole {
 #[serde(deny_unknown_fields)]
 pub struct CreateOrgRequest {
     /// 1–39 lowercase letters, digits and single inner hyphens; shared with user handles.
+    #[schema(schema_with = crate::limits::handle)]
     pub handle: String,
     /// 1–100 characters; defaults to the handle.
+    #[schema(schema_with = crate::limits::display_name)]
     pub display_name: Option<String>,
     /// An http or https URL; empty for none.
+    #[schema(schema_with = crate::limits::avatar_url)]
     pub avatar_url: Option<String>,
 }
 
@@ -27,7 +30,9 @@ pub struct CreateOrgRequest {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrgRequest {
+    #[schema(schema_with = crate::limits::display_name)]
     pub display_name: Option<String>,
+    #[schema(schema_with = crate::limits::avatar_url)]
     pub avatar_url: Option<String>,
 }
 
@@ -50,6 +55,7 @@ pub struct Org {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeHandleRequest {
+    #[schema(schema_with = crate::limits::handle)]
     pub handle: String,
 }
 
@@ -59,5 +65,6 @@ pub struct ChangeHandleRequest {
 #[into_params(parameter_in = Query)]
 pub struct DeleteOrgQuery {
     /// Must equal the org's handle exactly.
+    #[param(required = true, schema_with = crate::limits::handle)]
     pub confirm: Option<String>,
 }

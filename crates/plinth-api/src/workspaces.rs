@@ -19,14 +19,17 @@ pub enum WorkspaceRole {
 #[serde(deny_unknown_fields)]
 pub struct CreateWorkspaceRequest {
     /// 1–23 lowercase letters and digits (no hyphen).
+    #[schema(schema_with = crate::limits::workspace_handle)]
     pub handle: String,
     /// 1–100 characters; defaults to the handle.
+    #[schema(schema_with = crate::limits::display_name)]
     pub display_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateWorkspaceRequest {
+    #[schema(schema_with = crate::limits::display_name)]
     pub display_name: Option<String>,
 }
 
@@ -54,6 +57,7 @@ pub struct Workspace {
 #[serde(deny_unknown_fields)]
 pub struct AddWorkspaceMemberRequest {
     /// Handle or email of an active member of the org.
+    #[schema(schema_with = crate::limits::user_ref)]
     pub user: String,
     pub role: WorkspaceRole,
 }

@@ -56,6 +56,13 @@ pub async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Every body is an object. serde would also read a struct from an array of its
+    // fields in order (`[null, null]`), a form no client is told about.
+    if bytes.trim_ascii_start().first().is_some_and(|b| *b == b'[') {
+        return Err(ApiError::bad_request(
+            "the body is not valid: it must be a JSON object",
+        ));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();

@@ -40,7 +40,7 @@ pub fn store_query(chain: String, filters: &AuditQuery) -> ApiResult<plinth_stor
         .as_deref()
         .map(|t| {
             let t = t.trim();
-            if t.is_empty() || t.len() > 128 {
+            if t.is_empty() || t.chars().count() > 128 {
                 Err(ApiError::validation("target", "must be 1–128 characters"))
             } else {
                 // Handles are stored lowercase; ids are matched as given.
