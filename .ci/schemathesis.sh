@@ -76,6 +76,12 @@ api POST /orgs/storg/members "$MAIN" '{"user":"stmate","role":"member"}' >/dev/n
 api POST /user/invitations/storg/accept "$MATE" >/dev/null
 api POST /orgs/storg/workspaces "$MAIN" '{"handle":"stws"}' >/dev/null
 api POST /orgs/storg/workspaces/stws/members "$MAIN" '{"user":"stmate","role":"reader"}' >/dev/null
+# What the deletes remove: a workspace, a member, and that member's workspace role.
+GONE=$(signup stgone)
+api POST /orgs/storg/members "$MAIN" '{"user":"stgone","role":"member"}' >/dev/null
+api POST /user/invitations/storg/accept "$GONE" >/dev/null
+api POST /orgs/storg/workspaces/stws/members "$MAIN" '{"user":"stgone","role":"reader"}' >/dev/null
+api POST /orgs/storg/workspaces "$MAIN" '{"handle":"stdoomed"}' >/dev/null
 # An org each for the calls that reset, rename or delete one, and sessions to end.
 for org in streset strename stdelete; do
   api POST /orgs "$MAIN" "{\"handle\":\"$org\"}" >/dev/null

@@ -4,6 +4,7 @@ use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"handle": "ann", "email": "ann@example.com", "password": "correct horse battery", "display_name": "Ann Lee"}))]
 pub struct SignupRequest {
     /// 1–39 lowercase letters, digits and single inner hyphens; shared with org handles.
     #[schema(schema_with = crate::limits::handle)]
@@ -19,6 +20,7 @@ pub struct SignupRequest {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"login": "ann", "password": "correct horse battery"}))]
 pub struct LoginRequest {
     /// A handle or an email.
     #[schema(schema_with = crate::limits::login)]
@@ -53,6 +55,7 @@ pub struct User {
 /// Fields to change; absent fields stay as they are. An empty `avatar_url` clears it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"display_name": "Ann Lee", "avatar_url": "https://example.com/ann.png"}))]
 pub struct UpdateUserRequest {
     #[schema(schema_with = crate::limits::display_name)]
     pub display_name: Option<String>,

@@ -10,6 +10,7 @@ pub const DEVICE_CODE_GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:devic
 
 /// `POST /device/code`, form-encoded (RFC 8628 §3.1).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"client_id": "plinth-cli"}))]
 pub struct DeviceCodeRequest {
     /// Names the client, for example `plinth-cli`: 1–64 letters, digits, `.`, `_`, `-`.
     #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
@@ -36,6 +37,7 @@ pub struct DeviceCodeResponse {
 
 /// `POST /device/token`, form-encoded (RFC 8628 §3.4).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"grant_type": "urn:ietf:params:oauth:grant-type:device_code", "device_code": "Xk4tTq8Bv2nL0pQz9sWm3yRc7aHd5fGj1uEo6iKbNlP", "client_id": "plinth-cli"}))]
 pub struct DeviceTokenRequest {
     /// `urn:ietf:params:oauth:grant-type:device_code`
     #[schema(pattern = "^urn:ietf:params:oauth:grant-type:device_code$")]
@@ -69,6 +71,7 @@ pub struct OAuthError {
 /// `POST /device/approve` and `POST /device/deny`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"user_code": "WDJB-MJHT"}))]
 pub struct DeviceDecisionRequest {
     /// The code the CLI shows; case and dashes do not matter.
     #[schema(schema_with = user_code)]

@@ -16,6 +16,7 @@ pub enum MembershipStatus {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"user": "bob", "role": "member"}))]
 pub struct InviteMemberRequest {
     /// The invitee's handle or email; they must already have an account.
     #[schema(schema_with = crate::limits::user_ref)]
@@ -25,6 +26,7 @@ pub struct InviteMemberRequest {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"role": "owner"}))]
 pub struct UpdateMemberRequest {
     pub role: OrgRole,
 }

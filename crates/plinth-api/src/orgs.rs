@@ -14,6 +14,7 @@ pub enum OrgRole {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"handle": "acme", "display_name": "Acme Inc.", "avatar_url": "https://example.com/acme.png"}))]
 pub struct CreateOrgRequest {
     /// 1–39 lowercase letters, digits and single inner hyphens; shared with user handles.
     #[schema(schema_with = crate::limits::handle)]
@@ -29,6 +30,7 @@ pub struct CreateOrgRequest {
 /// Fields to change; absent fields stay as they are. An empty `avatar_url` clears it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"display_name": "Acme Inc."}))]
 pub struct UpdateOrgRequest {
     #[schema(schema_with = crate::limits::display_name)]
     pub display_name: Option<String>,
@@ -54,6 +56,7 @@ pub struct Org {
 /// `POST /orgs/{org}/handle`: the org's new handle.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"handle": "acme-labs"}))]
 pub struct ChangeHandleRequest {
     #[schema(schema_with = crate::limits::handle)]
     pub handle: String,

@@ -11,6 +11,7 @@ pub enum TokenStatus {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"title": "CI deploys", "description": "Used by the deploy job", "expires_in_days": 90}))]
 pub struct CreateTokenRequest {
     /// 1–100 characters.
     #[schema(schema_with = crate::limits::token_title)]
@@ -57,6 +58,7 @@ pub struct CreatedToken {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"status": "inactive"}))]
 pub struct UpdateTokenRequest {
     pub status: Option<TokenStatus>,
     #[schema(schema_with = crate::limits::optional_token_title)]

@@ -17,6 +17,7 @@ pub enum WorkspaceRole {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"handle": "prod", "display_name": "Production"}))]
 pub struct CreateWorkspaceRequest {
     /// 1–23 lowercase letters and digits (no hyphen).
     #[schema(schema_with = crate::limits::workspace_handle)]
@@ -28,6 +29,7 @@ pub struct CreateWorkspaceRequest {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"display_name": "Production"}))]
 pub struct UpdateWorkspaceRequest {
     #[schema(schema_with = crate::limits::display_name)]
     pub display_name: Option<String>,
@@ -55,6 +57,7 @@ pub struct Workspace {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"user": "bob", "role": "operator"}))]
 pub struct AddWorkspaceMemberRequest {
     /// Handle or email of an active member of the org.
     #[schema(schema_with = crate::limits::user_ref)]
@@ -64,6 +67,7 @@ pub struct AddWorkspaceMemberRequest {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"role": "reader"}))]
 pub struct UpdateWorkspaceMemberRequest {
     pub role: WorkspaceRole,
 }
