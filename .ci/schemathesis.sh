@@ -104,7 +104,8 @@ ARGS=(
 [ -n "${ST_SEED:-}" ] && ARGS+=(--seed "$ST_SEED")
 started=$(date +%s)
 status=0
-"$VENV/bin/st" "${ARGS[@]}" "$@" || status=$?
+# A bound on a hung run; a normal one takes a few minutes.
+timeout 1200 "$VENV/bin/st" "${ARGS[@]}" "$@" || status=$?
 echo "schemathesis took $(( $(date +%s) - started )) s (exit $status)"
 if grep -E '" 5[0-9][0-9] |panicked' "$WORK/server.log" >/dev/null; then
   echo "the server logged errors:" >&2

@@ -92,7 +92,7 @@ pub struct AuditExportParams {
 }
 
 fn action_filter() -> utoipa::openapi::Object {
-    let ws = crate::limits::WS;
+    let ws = crate::limits::ws();
     utoipa::openapi::ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::Type::String)
         .pattern(Some(format!(
@@ -106,7 +106,7 @@ fn action_filter() -> utoipa::openapi::Object {
 }
 
 fn target_filter() -> utoipa::openapi::Object {
-    let ws = crate::limits::WS;
+    let ws = crate::limits::ws();
     utoipa::openapi::ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::Type::String)
         .pattern(Some(format!(

@@ -90,7 +90,7 @@ pub struct DeviceDecision {
 /// Eight letters of `BCDFGHJKLMNPQRSTVWXZ` in either case, with any dashes and spaces
 /// (`plinth_core::UserCode::parse`).
 fn user_code() -> utoipa::openapi::Object {
-    let ws = crate::limits::WS;
+    let ws = crate::limits::ws();
     utoipa::openapi::ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::Type::String)
         .pattern(Some(format!(

@@ -10,22 +10,26 @@
 use serde::{Deserialize, Deserializer};
 use utoipa::openapi::schema::{AnyOf, AnyOfBuilder, Object, ObjectBuilder, SchemaType, Type};
 
-/// Unicode White_Space, what `str::trim` removes, as a regex class body.
-pub const WS: &str =
-    "\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
-/// Control characters (Cc, `char::is_control`), as a regex class body.
-pub const CC: &str = "\\u0000-\\u001f\\u007f-\\u009f";
-/// Format characters (Cf) as Unicode 18 lists them, as a regex class body; the astral
-/// ones are literal characters (a `\u` escape cannot name them in every regex dialect).
-pub const CF: &str = concat!(
-    "\\u00ad\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890\\u0891\\u08e2\\u180e\\u200b-\\u200f",
-    "\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb",
-    "\u{110bd}\u{110cd}\u{13430}-\u{1343f}\u{1bca0}-\u{1bca3}\u{1d173}-\u{1d17a}",
-    "\u{e0001}\u{e0020}-\u{e007f}",
-);
+/// Unicode White_Space (what `str::trim` removes and `char::is_whitespace` names), as
+/// (first, last) code points.
+pub const WS_RANGES: &[(u32, u32)] = &[
+    (0x9, 0xd),
+    (0x20, 0x20),
+    (0x85, 0x85),
+    (0xa0, 0xa0),
+    (0x1680, 0x1680),
+    (0x2000, 0x200a),
+    (0x2028, 0x2029),
+    (0x202f, 0x202f),
+    (0x205f, 0x205f),
+    (0x3000, 0x3000),
+];
 
-/// The format characters of [`CF`] as (first, last) code points, for tests that check the
-/// class against the rule it restates.
+/// Control characters (Cc, `char::is_control`).
+pub const CC_RANGES: &[(u32, u32)] = &[(0x0, 0x1f), (0x7f, 0x9f)];
+
+/// Format characters (Cf) as Unicode 18 lists them (the `unicode-properties` tables
+/// plinth-core's `DisplayName` checks against).
 pub const CF_RANGES: &[(u32, u32)] = &[
     (0xad, 0xad),
     (0x600, 0x605),
@@ -50,6 +54,38 @@ pub const CF_RANGES: &[(u32, u32)] = &[
     (0xe0020, 0xe007f),
 ];
 
+/// `ranges` as the body of a regex character class: `\uXXXX` escapes in the BMP, the
+/// characters themselves beyond it (no escape names those in every regex dialect).
+fn class(ranges: &[(u32, u32)]) -> String {
+    let one = |c: u32| match char::from_u32(c) {
+        Some(ch) if c > 0xffff => ch.to_string(),
+        _ => format!("\\u{c:04x}"),
+    };
+    ranges
+        .iter()
+        .map(|&(first, last)| {
+            if first == last {
+                one(first)
+            } else {
+                format!("{}-{}", one(first), one(last))
+            }
+        })
+        .collect()
+}
+
+/// [`WS_RANGES`] as a regex class body.
+pub fn ws() -> String {
+    class(WS_RANGES)
+}
+
+fn cc() -> String {
+    class(CC_RANGES)
+}
+
+fn cf() -> String {
+    class(CF_RANGES)
+}
+
 fn string(nullable: bool) -> ObjectBuilder {
     let ty = if nullable {
         SchemaType::from_iter([Type::String, Type::Null])
@@ -61,7 +97,8 @@ fn string(nullable: bool) -> ObjectBuilder {
 
 /// `^` WS* `body` WS* `$`: a value the server trims first.
 fn trimmed(body: &str) -> String {
-    format!("^[{WS}]*{body}[{WS}]*$")
+    let ws = ws();
+    format!("^[{ws}]*{body}[{ws}]*$")
 }
 
 /// A user or org handle: 1–39 letters and digits with single inner hyphens; ASCII
@@ -102,8 +139,11 @@ pub fn workspace_handle() -> Object {
 /// A display name: 1–100 characters once trimmed, no control or invisible formatting
 /// characters (`plinth_core::DisplayName`).
 pub fn display_name() -> Object {
-    let ok = format!("[^{WS}{CC}{CF}]");
-    let inner = format!("[^{CC}{CF}]");
+    let ws = ws();
+    let cc = cc();
+    let cf = cf();
+    let ok = format!("[^{ws}{cc}{cf}]");
+    let inner = format!("[^{cc}{cf}]");
     string(true)
         .pattern(Some(trimmed(&format!("{ok}(?:{inner}{{0,98}}{ok})?"))))
         .description(Some(
@@ -115,8 +155,10 @@ pub fn display_name() -> Object {
 /// An avatar URL: http or https with a host, at most 2048 characters once trimmed, no
 /// spaces, controls, quotes or angle brackets; empty (or only spaces) clears it.
 pub fn avatar_url() -> Object {
-    let c = format!("[^{WS}{CC}\"<>]");
-    let host_start = format!("[^{WS}{CC}\"<>/?#:@]");
+    let ws = ws();
+    let cc = cc();
+    let c = format!("[^{ws}{cc}\"<>]");
+    let host_start = format!("[^{ws}{cc}\"<>/?#:@]");
     string(true)
         .pattern(Some(trimmed(&format!(
             "(?:[Hh][Tt][Tt][Pp][Ss]?://{host_start}{c}{{0,2039}})?"
@@ -133,8 +175,10 @@ pub fn email() -> Object {
 }
 
 fn email_builder(nullable: bool) -> ObjectBuilder {
-    let c = format!("[^{WS}{CC}@]");
-    let d = format!("[^{WS}{CC}@.]");
+    let ws = ws();
+    let cc = cc();
+    let c = format!("[^{ws}{cc}@]");
+    let d = format!("[^{ws}{cc}@.]");
     string(nullable)
         .max_length(Some(254))
         .pattern(Some(trimmed(&format!("{c}+@(?:{d}+\\.)+{d}+"))))
@@ -167,9 +211,10 @@ pub fn password() -> Object {
 
 /// A handle or an email, as typed at login: not blank, at most 254 characters.
 pub fn login() -> Object {
+    let ws = ws();
     string(false)
         .max_length(Some(254))
-        .pattern(Some(format!("[^{WS}]")))
+        .pattern(Some(format!("[^{ws}]")))
         .description(Some("A handle or an email"))
         .build()
 }
@@ -193,8 +238,10 @@ pub fn token_title() -> Object {
 }
 
 fn token_title_builder(nullable: bool) -> ObjectBuilder {
-    let ok = format!("[^{WS}{CC}]");
-    let inner = format!("[^{CC}]");
+    let ws = ws();
+    let cc = cc();
+    let ok = format!("[^{ws}{cc}]");
+    let inner = format!("[^{cc}]");
     string(nullable)
         .pattern(Some(trimmed(&format!("{ok}(?:{inner}{{0,98}}{ok})?"))))
         .description(Some(
@@ -209,9 +256,10 @@ pub fn optional_token_title() -> Object {
 
 /// A token description: at most 1000 characters once trimmed; empty clears it.
 pub fn token_description() -> Object {
+    let ws = ws();
     string(true)
         .pattern(Some(trimmed(&format!(
-            "(?:[^{WS}](?:[\\s\\S]{{0,998}}[^{WS}])?)?"
+            "(?:[^{ws}](?:[\\s\\S]{{0,998}}[^{ws}])?)?"
         ))))
         .description(Some(
             "At most 1000 characters once trimmed; an empty string clears it",
@@ -275,4 +323,75 @@ pub fn whole_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option
         .ok_or_else(|| {
             serde::de::Error::custom(format!("must be a whole number of days, not {number}"))
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn in_ranges(ranges: &[(u32, u32)], c: char) -> bool {
+        ranges
+            .iter()
+            .any(|&(first, last)| (first..=last).contains(&u32::from(c)))
+    }
+
+    fn every_char() -> impl Iterator<Item = char> {
+        (0..=0x10_ffff).filter_map(char::from_u32)
+    }
+
+    #[test]
+    fn the_classes_are_the_rules_they_restate() {
+        for c in every_char() {
+            assert_eq!(
+                in_ranges(WS_RANGES, c),
+                c.is_whitespace(),
+                "U+{:04X}",
+                u32::from(c)
+            );
+            assert_eq!(
+                in_ranges(CC_RANGES, c),
+                c.is_control(),
+                "U+{:04X}",
+                u32::from(c)
+            );
+            // Inside a display name only control and format characters are refused.
+            let refused = plinth_core::DisplayName::parse(&format!("a{c}b")).is_err();
+            assert_eq!(
+                refused,
+                in_ranges(CC_RANGES, c) || in_ranges(CF_RANGES, c),
+                "U+{:04X}",
+                u32::from(c)
+            );
+        }
+    }
+
+    #[test]
+    fn a_class_escapes_the_bmp_and_spells_out_the_rest() {
+        assert_eq!(class(&[(0x9, 0xd), (0x20, 0x20)]), "\\u0009-\\u000d\\u0020");
+        assert_eq!(class(&[(0xe0001, 0xe0001)]), "\u{e0001}");
+    }
+
+    #[test]
+    fn whole_numbers_of_days() {
+        let days = |body: &str| {
+            serde_json::from_str::<crate::CreateTokenRequest>(body).map(|r| r.expires_in_days)
+        };
+        assert_eq!(days(r#"{"title": "t"}"#).unwrap(), None);
+        assert_eq!(
+            days(r#"{"title": "t", "expires_in_days": null}"#).unwrap(),
+            None
+        );
+        assert_eq!(
+            days(r#"{"title": "t", "expires_in_days": 12}"#).unwrap(),
+            Some(12)
+        );
+        assert_eq!(
+            days(r#"{"title": "t", "expires_in_days": 12.0}"#).unwrap(),
+            Some(12)
+        );
+        for bad in ["12.5", "-1", "\"12\"", "1e10"] {
+            let body = format!(r#"{{"title": "t", "expires_in_days": {bad}}}"#);
+            assert!(days(&body).is_err(), "{bad}");
+        }
+    }
 }
