@@ -86,6 +86,12 @@ api POST /orgs/storg/workspaces "$MAIN" '{"handle":"stdoomed"}' >/dev/null
 for org in streset strename stdelete; do
   api POST /orgs "$MAIN" "{\"handle\":\"$org\"}" >/dev/null
 done
+# Invitations for the main user to accept and to decline, from someone else's orgs.
+OTHER=$(signup stother)
+for org in stinvite stdecline; do
+  api POST /orgs "$OTHER" "{\"handle\":\"$org\"}" >/dev/null
+  api POST "/orgs/$org/members" "$OTHER" '{"user":"stmain","role":"member"}' >/dev/null
+done
 LOGOUT=$(api POST /login "" "{\"login\":\"stmain\",\"password\":\"$PASSWORD\"}" | json_field token)
 SIGNOUT=$(signup stsignout)
 

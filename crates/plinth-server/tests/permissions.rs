@@ -355,6 +355,13 @@ impl Fixture {
         }
     }
 
+    /// Fresh sessions for the principals from `first` on.
+    async fn log_in_again(&mut self, app: &TestApp, first: usize) {
+        for (token, name) in self.tokens.iter_mut().zip(NAMES).skip(first) {
+            *token = Some(app.token_for(name.expect("a user")).await);
+        }
+    }
+
     /// After an operation of [`Spec::last`]: put back what the next one needs.
     async fn repair(&mut self, app: &TestApp, operation_id: &str) {
         match operation_id {
@@ -370,16 +377,8 @@ impl Fixture {
                 .assert_status(200);
             }
             // Sessions the reset ended log in again (Rita's stays from before).
-            "orgs_reset_auth" => {
-                for p in NON_MEMBER..N {
-                    self.tokens[p] = Some(app.token_for(NAMES[p].unwrap()).await);
-                }
-            }
-            "user_reset_auth" => {
-                for p in RESET..N {
-                    self.tokens[p] = Some(app.token_for(NAMES[p].unwrap()).await);
-                }
-            }
+            "orgs_reset_auth" => self.log_in_again(app, NON_MEMBER).await,
+            "user_reset_auth" => self.log_in_again(app, RESET).await,
             _ => {}
         }
     }
@@ -507,7 +506,7 @@ async fn every_documented_operation_answers_every_principal_as_designed(app: &Te
     let mut failures = Vec::new();
     let mut answered: BTreeMap<String, usize> = BTreeMap::new();
     for (method, template, op, id, spec) in &planned {
-        for p in 0..N {
+        for (p, principal) in PRINCIPALS.iter().enumerate() {
             let path = fill_path(template, spec, &fx, id, p);
             let res = call(app, method, &path, spec, &fx, p).await;
             let got = res.status.as_u16();
@@ -516,8 +515,7 @@ async fn every_documented_operation_answers_every_principal_as_designed(app: &Te
                 expected_problem(want, p).filter(|problem| res.problem() != *problem);
             if got != want || wrong_problem.is_some() {
                 failures.push(format!(
-                    "{method} {path} ({id}) as {}: wanted {want}{}, got {got} {}",
-                    PRINCIPALS[p],
+                    "{method} {path} ({id}) as {principal}: wanted {want}{}, got {got} {}",
                     wrong_problem.map(|p| format!(" {p}")).unwrap_or_default(),
                     res.text
                 ));
