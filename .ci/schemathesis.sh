@@ -41,7 +41,8 @@ trap cleanup EXIT
 
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 BASE="http://127.0.0.1:$PORT"
-"$PLINTH_BIN" serve \
+# JSON log lines, so that the check for server errors below reads fields, not colours.
+PLINTH_LOG_FORMAT=json "$PLINTH_BIN" serve \
   --bind "127.0.0.1:$PORT" \
   --public-url "$BASE" \
   --database-url "sqlite://$WORK/plinth.db" \
@@ -98,11 +99,13 @@ SIGNOUT=$(signup stsignout)
 # The document's own placeholders name these: see .ci/schemathesis.toml.
 export ST_BASE="$BASE" ST_MAIN="$MAIN" ST_LOGOUT="$LOGOUT" ST_SIGNOUT="$SIGNOUT"
 
+# Every built-in check is on by default (object_level_authorization needs a second
+# credential set and does not run). `--checks all` is not passed: on the command line it
+# would override the per-operation settings of .ci/schemathesis.toml.
 ARGS=(
   --config-file .ci/schemathesis.toml
   run "$BASE/api/v1/openapi.json"
   --url "$BASE"
-  --checks all
   --phases examples,coverage,fuzzing,stateful
   --workers 1
   --max-examples "${ST_MAX_EXAMPLES:-30}"
@@ -113,9 +116,10 @@ status=0
 # A bound on a hung run; a normal one takes a few minutes.
 timeout 1200 "$VENV/bin/st" "${ARGS[@]}" "$@" || status=$?
 echo "schemathesis took $(( $(date +%s) - started )) s (exit $status)"
-if grep -E '" 5[0-9][0-9] |panicked' "$WORK/server.log" >/dev/null; then
-  echo "the server logged errors:" >&2
-  grep -E '" 5[0-9][0-9] |panicked|ERROR' "$WORK/server.log" | head -20 >&2
+# No answer of the run may be a server error, whatever the checks made of it.
+if grep -E '"status":5[0-9]{2}|"level":"ERROR"|panicked' "$WORK/server.log" >/dev/null; then
+  echo "the server answered a 5xx or logged an error:" >&2
+  grep -E '"status":5[0-9]{2}|"level":"ERROR"|panicked' "$WORK/server.log" | head -20 >&2
   status=1
 fi
 exit "$status"
