@@ -91,18 +91,27 @@ pub struct AuditExportParams {
     pub format: Option<String>,
 }
 
-fn action_filter() -> utoipa::openapi::Object {
-    let ws = crate::limits::ws();
-    utoipa::openapi::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .pattern(Some(format!(
-            "^[{ws}]*[a-z]+(?:\\.[a-z]+)*(?:\\.\\*)?[{ws}]*$"
-        )))
+/// `plinth_core::ActionFilter`: a name of at most 64 characters (lowercase words joined
+/// by dots), alone or followed by `.*`. Surrounding spaces are ignored.
+fn action_filter() -> utoipa::openapi::Schema {
+    use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Type};
+    let name = "[a-z]+(?:\\.[a-z]+)*";
+    let form = |pattern: String, max: usize| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(pattern))
+            .max_length(Some(max))
+            .build()
+    };
+    let any_of = AnyOfBuilder::new()
+        .item(form(format!("^{name}$"), 64))
+        .item(form(format!("^{name}\\.\\*$"), 66))
         .description(Some(
             "An action such as `org.update`, or a prefix such as `org.member.*` \
              (lowercase letters and dots, at most 64 characters before `.*`)",
         ))
-        .build()
+        .build();
+    utoipa::openapi::Schema::AnyOf(any_of)
 }
 
 fn target_filter() -> utoipa::openapi::Object {

@@ -103,7 +103,7 @@ impl DisplayName {
     }
 }
 
-/// An avatar URL: `http` or `https`, with a host, at most 2048 bytes. The empty
+/// An avatar URL: `http` or `https`, with a host, at most 2048 characters. The empty
 /// string means "no avatar" and parses to `None`.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(transparent)]
