@@ -102,7 +102,7 @@ struct Spec {
 enum Body {
     None,
     Json(Value),
-    /// A different JSON body per principal (`{p}` in strings is the principal's index).
+    /// A JSON body made for each principal (its own device code, a handle of its own).
     JsonPer(fn(&Fixture, usize) -> Value),
     Form(fn(&Fixture, usize) -> Vec<(String, String)>),
 }
@@ -239,8 +239,8 @@ struct Fixture {
     pending_device_code: String,
 }
 
-/// A token that has the shape of one (prefix, length, checksum) is still refused when
-/// nobody holds it; this one fails the checksum, so it costs no look-up.
+/// The shape of a temporary token (prefix and length) with a checksum that does not
+/// match: refused before any look-up.
 const GARBAGE_TOKEN: &str = "plt_000000000000000000000000000000000000";
 
 async fn user_code(app: &TestApp) -> String {
