@@ -32,27 +32,101 @@ pub struct AuditEntry {
     pub hash: String,
 }
 
-/// Filters of the audit log and its export. All are optional and combine with AND.
+/// Filters of the audit log and its export, with the list's `?limit=&cursor=` and the
+/// export's `?format=`. All are optional and combine with AND. The list refuses `format`
+/// and the export `limit` and `cursor`; each documents only its own (the export's are
+/// [`AuditExportParams`]).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// An action (`org.update`) or a prefix (`org.member.*`).
+    #[param(schema_with = action_filter)]
     pub action: Option<String>,
     /// The actor's handle.
+    #[param(schema_with = crate::limits::handle)]
     pub actor: Option<String>,
     /// The target's handle or id.
+    #[param(schema_with = target_filter)]
     pub target: Option<String>,
     /// RFC 3339; entries at or after this instant.
+    #[param(schema_with = crate::limits::rfc3339)]
     pub since: Option<String>,
     /// RFC 3339; entries before this instant.
+    #[param(schema_with = crate::limits::rfc3339)]
     pub until: Option<String>,
-    /// 1–100, default 25 (not used by the export).
+    /// 1–100, default 25.
+    #[param(schema_with = crate::limits::page_limit)]
     pub limit: Option<u32>,
-    /// `next_cursor` of the previous page (not used by the export).
+    /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
-    /// Export only: `csv` (default) or `jsonl`.
+    /// Export only.
+    #[param(ignore)]
     pub format: Option<String>,
+}
+
+/// The query of `GET /orgs/{org}/audit-log/export`: the list's filters and the format.
+/// For the document only: the handler reads [`AuditQuery`].
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditExportParams {
+    /// An action (`org.update`) or a prefix (`org.member.*`).
+    #[param(schema_with = action_filter)]
+    pub action: Option<String>,
+    /// The actor's handle.
+    #[param(schema_with = crate::limits::handle)]
+    pub actor: Option<String>,
+    /// The target's handle or id.
+    #[param(schema_with = target_filter)]
+    pub target: Option<String>,
+    /// RFC 3339; entries at or after this instant.
+    #[param(schema_with = crate::limits::rfc3339)]
+    pub since: Option<String>,
+    /// RFC 3339; entries before this instant.
+    #[param(schema_with = crate::limits::rfc3339)]
+    pub until: Option<String>,
+    /// `csv` (default) or `jsonl` (JSON Lines).
+    #[param(schema_with = export_format)]
+    pub format: Option<String>,
+}
+
+/// `plinth_core::ActionFilter`: a name of at most 64 characters (lowercase words joined
+/// by dots), alone or followed by `.*`. Surrounding spaces are ignored.
+fn action_filter() -> utoipa::openapi::Schema {
+    use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Type};
+    let name = "[a-z]+(?:\\.[a-z]+)*";
+    let form = |pattern: String, max: usize| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(pattern))
+            .max_length(Some(max))
+            .build()
+    };
+    let any_of = AnyOfBuilder::new()
+        .item(form(format!("^{name}$"), 64))
+        .item(form(format!("^{name}\\.\\*$"), 66))
+        .description(Some(
+            "An action such as `org.update`, or a prefix such as `org.member.*` \
+             (lowercase letters and dots, at most 64 characters before `.*`)",
+        ))
+        .build();
+    utoipa::openapi::Schema::AnyOf(any_of)
+}
+
+fn target_filter() -> utoipa::openapi::Object {
+    let ws = crate::limits::ws();
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some(format!(
+            "^[{ws}]*[^{ws}](?:[\\s\\S]{{0,126}}[^{ws}])?[{ws}]*$"
+        )))
+        .description(Some("A handle or an id, 1–128 characters once trimmed"))
+        .build()
+}
+
+fn export_format() -> utoipa::openapi::Object {
+    crate::limits::one_of(&["csv", "jsonl"], "`csv` (default) or `jsonl` (JSON Lines)")
 }
 
 /// The outcome of checking a log's hash chain.
@@ -79,6 +153,7 @@ pub struct AuditVerification {
 #[into_params(parameter_in = Query)]
 pub struct VerifyQuery {
     /// A `head` from an earlier verify (64 hex characters).
+    #[param(pattern = "^[0-9A-Fa-f]{64}$")]
     pub head: Option<String>,
 }
 

@@ -40,6 +40,7 @@ pub struct Page<T> {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// 1–100, default 25.
+    #[param(schema_with = crate::limits::page_limit)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -10,8 +10,10 @@ pub const DEVICE_CODE_GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:devic
 
 /// `POST /device/code`, form-encoded (RFC 8628 §3.1).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"client_id": "plinth-cli"}))]
 pub struct DeviceCodeRequest {
     /// Names the client, for example `plinth-cli`: 1–64 letters, digits, `.`, `_`, `-`.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub client_id: String,
     /// Accepted and ignored: a login grants what the user can do.
     pub scope: Option<String>,
@@ -35,10 +37,15 @@ pub struct DeviceCodeResponse {
 
 /// `POST /device/token`, form-encoded (RFC 8628 §3.4).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"grant_type": "urn:ietf:params:oauth:grant-type:device_code", "device_code": "Xk4tTq8Bv2nL0pQz9sWm3yRc7aHd5fGj1uEo6iKbNlP", "client_id": "plinth-cli"}))]
 pub struct DeviceTokenRequest {
     /// `urn:ietf:params:oauth:grant-type:device_code`
+    #[schema(pattern = "^urn:ietf:params:oauth:grant-type:device_code$")]
     pub grant_type: String,
+    /// The `device_code` of `POST /device/code`: 43 letters and digits.
+    #[schema(pattern = "^[A-Za-z0-9]{43}$")]
     pub device_code: String,
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub client_id: String,
 }
 
@@ -64,8 +71,10 @@ pub struct OAuthError {
 /// `POST /device/approve` and `POST /device/deny`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"user_code": "WDJB-MJHT"}))]
 pub struct DeviceDecisionRequest {
     /// The code the CLI shows; case and dashes do not matter.
+    #[schema(schema_with = user_code)]
     pub user_code: String,
 }
 
@@ -76,4 +85,19 @@ pub struct DeviceDecision {
     pub client_id: String,
     /// `approved` or `denied`.
     pub status: String,
+}
+
+/// Eight letters of `BCDFGHJKLMNPQRSTVWXZ` in either case, with any dashes and spaces
+/// (`plinth_core::UserCode::parse`).
+fn user_code() -> utoipa::openapi::Object {
+    let ws = crate::limits::ws();
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some(format!(
+            "^[{ws}-]*(?:[BCDFGHJKLMNPQRSTVWXZbcdfghjklmnpqrstvwxz][{ws}-]*){{8}}$"
+        )))
+        .description(Some(
+            "The code the CLI shows, like `WDJB-MJHT`; case, dashes and spaces do not matter",
+        ))
+        .build()
 }

@@ -6,6 +6,7 @@ pub mod body;
 mod common;
 mod device;
 mod invitations;
+pub mod limits;
 mod members;
 mod orgs;
 mod tokens;

@@ -16,14 +16,17 @@ pub enum MembershipStatus {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"user": "bob", "role": "member"}))]
 pub struct InviteMemberRequest {
     /// The invitee's handle or email; they must already have an account.
+    #[schema(schema_with = crate::limits::user_ref)]
     pub user: String,
     pub role: OrgRole,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"role": "owner"}))]
 pub struct UpdateMemberRequest {
     pub role: OrgRole,
 }

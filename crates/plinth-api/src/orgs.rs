@@ -14,20 +14,27 @@ pub enum OrgRole {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"handle": "acme", "display_name": "Acme Inc.", "avatar_url": "https://example.com/acme.png"}))]
 pub struct CreateOrgRequest {
     /// 1–39 lowercase letters, digits and single inner hyphens; shared with user handles.
+    #[schema(schema_with = crate::limits::handle)]
     pub handle: String,
     /// 1–100 characters; defaults to the handle.
+    #[schema(schema_with = crate::limits::display_name)]
     pub display_name: Option<String>,
     /// An http or https URL; empty for none.
+    #[schema(schema_with = crate::limits::avatar_url)]
     pub avatar_url: Option<String>,
 }
 
 /// Fields to change; absent fields stay as they are. An empty `avatar_url` clears it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"display_name": "Acme Inc."}))]
 pub struct UpdateOrgRequest {
+    #[schema(schema_with = crate::limits::display_name)]
     pub display_name: Option<String>,
+    #[schema(schema_with = crate::limits::avatar_url)]
     pub avatar_url: Option<String>,
 }
 
@@ -49,7 +56,9 @@ pub struct Org {
 /// `POST /orgs/{org}/handle`: the org's new handle.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"handle": "acme-labs"}))]
 pub struct ChangeHandleRequest {
+    #[schema(schema_with = crate::limits::handle)]
     pub handle: String,
 }
 
@@ -59,5 +68,6 @@ pub struct ChangeHandleRequest {
 #[into_params(parameter_in = Query)]
 pub struct DeleteOrgQuery {
     /// Must equal the org's handle exactly.
+    #[param(required = true, schema_with = crate::limits::handle)]
     pub confirm: Option<String>,
 }

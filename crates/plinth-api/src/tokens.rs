@@ -11,12 +11,17 @@ pub enum TokenStatus {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"title": "CI deploys", "description": "Used by the deploy job", "expires_in_days": 90}))]
 pub struct CreateTokenRequest {
     /// 1–100 characters.
+    #[schema(schema_with = crate::limits::token_title)]
     pub title: String,
     /// At most 1000 characters.
+    #[schema(schema_with = crate::limits::token_description)]
     pub description: Option<String>,
     /// 1–3650 days; absent means the token does not expire.
+    #[schema(minimum = 1, maximum = 3650)]
+    #[serde(default, deserialize_with = "crate::limits::whole_number")]
     pub expires_in_days: Option<u32>,
 }
 
@@ -53,9 +58,12 @@ pub struct CreatedToken {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"status": "inactive"}))]
 pub struct UpdateTokenRequest {
     pub status: Option<TokenStatus>,
+    #[schema(schema_with = crate::limits::optional_token_title)]
     pub title: Option<String>,
     /// An empty string clears it.
+    #[schema(schema_with = crate::limits::token_description)]
     pub description: Option<String>,
 }

@@ -7,10 +7,19 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct UsageQuery {
+    /// The first day, `YYYY-MM-DD`.
+    #[param(schema_with = crate::limits::day)]
     pub from: Option<String>,
+    /// The last day, `YYYY-MM-DD`.
+    #[param(schema_with = crate::limits::day)]
     pub to: Option<String>,
     /// `json` (default) or `csv`; `Accept: text/csv` also gives CSV.
+    #[param(schema_with = usage_format)]
     pub format: Option<String>,
+}
+
+fn usage_format() -> utoipa::openapi::Object {
+    crate::limits::one_of(&["json", "csv"], "`json` (default) or `csv`")
 }
 
 /// The six figures. Counters (`api_requests`, `workspace_requests`, `dns_queries`,

@@ -17,21 +17,26 @@ pub enum WorkspaceRole {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"handle": "prod", "display_name": "Production"}))]
 pub struct CreateWorkspaceRequest {
     /// 1–23 lowercase letters and digits (no hyphen).
+    #[schema(schema_with = crate::limits::workspace_handle)]
     pub handle: String,
     /// 1–100 characters; defaults to the handle.
+    #[schema(schema_with = crate::limits::display_name)]
     pub display_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"display_name": "Production"}))]
 pub struct UpdateWorkspaceRequest {
     /// A new handle (1–23 lowercase letters and digits): the workspace's DNS name
     /// changes with it, and the old name stops answering at once.
     #[serde(default)]
+    #[schema(schema_with = crate::limits::workspace_handle)]
     pub handle: Option<String>,
-    /// 1–100 characters.
+    #[schema(schema_with = crate::limits::display_name)]
     pub display_name: Option<String>,
 }
 
@@ -57,14 +62,17 @@ pub struct Workspace {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"user": "bob", "role": "operator"}))]
 pub struct AddWorkspaceMemberRequest {
     /// Handle or email of an active member of the org.
+    #[schema(schema_with = crate::limits::user_ref)]
     pub user: String,
     pub role: WorkspaceRole,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"role": "reader"}))]
 pub struct UpdateWorkspaceMemberRequest {
     pub role: WorkspaceRole,
 }

@@ -170,7 +170,7 @@ impl AuditFilter {
             .target
             .map(|t| {
                 let t = t.trim();
-                if t.is_empty() || t.len() > 128 {
+                if t.is_empty() || t.chars().count() > 128 {
                     Err(("target", Invalid::new("must be 1–128 characters")))
                 } else {
                     // Handles are stored lowercase; ids are matched as given.

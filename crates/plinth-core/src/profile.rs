@@ -5,7 +5,8 @@ use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 use crate::Invalid;
 
 /// An email address, trimmed and lowercased. Deliberately permissive: one `@`, a
-/// non-empty local part, a dotted domain, no whitespace, at most 254 bytes.
+/// non-empty local part, a dotted domain, no whitespace, at most 254 characters (counted
+/// as characters, as JSON Schema's `maxLength` counts them, so the API document can say it).
 #[derive(Clone, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(transparent)]
 pub struct Email(String);
@@ -16,7 +17,7 @@ impl Email {
         if email.is_empty() {
             return Err(Invalid::new("must not be empty"));
         }
-        if email.len() > 254 {
+        if email.chars().count() > 254 {
             return Err(Invalid::new("must be at most 254 characters"));
         }
         let Some((local, domain)) = email.split_once('@') else {
@@ -102,7 +103,7 @@ impl DisplayName {
     }
 }
 
-/// An avatar URL: `http` or `https`, with a host, at most 2048 bytes. The empty
+/// An avatar URL: `http` or `https`, with a host, at most 2048 characters. The empty
 /// string means "no avatar" and parses to `None`.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(transparent)]
@@ -116,7 +117,7 @@ impl AvatarUrl {
         if url.is_empty() {
             return Ok(None);
         }
-        if url.len() > Self::MAX_LEN {
+        if url.chars().count() > Self::MAX_LEN {
             return Err(Invalid::new(format!(
                 "must be at most {} characters",
                 Self::MAX_LEN

@@ -65,6 +65,18 @@ async fn malformed_bodies_are_validation_problems(app: &TestApp) {
     app.login("ann", PASSWORD)
         .await
         .assert_problem(401, "unauthenticated");
+    // serde would read a struct from an array of its fields; every body is an object.
+    let token = app.user("bea").await;
+    for body in ["[null, null, null]", "  [\"Bea\"]"] {
+        let res = app
+            .raw(Method::PATCH, "/api/v1/user", Some(&token), json_ct, body)
+            .await;
+        res.assert_problem(400, "validation");
+    }
+    assert_eq!(
+        app.get("/api/v1/user", &token).await.body["display_name"],
+        "bea"
+    );
 }
 
 async fn oversized_bodies_are_refused(app: &TestApp) {

@@ -18,7 +18,8 @@ pub struct ApiDocs {
 
 impl ApiDocs {
     pub fn new(openapi: &utoipa::openapi::OpenApi) -> Self {
-        let json = serde_json::to_value(openapi).unwrap_or(Value::Null);
+        let mut json = serde_json::to_value(openapi).unwrap_or(Value::Null);
+        super::contract::complete(&mut json);
         let html = render(&json);
         Self {
             json: Arc::new(json),

@@ -3,6 +3,7 @@
 
 mod account;
 mod audit;
+mod contract;
 mod device;
 pub mod docs;
 pub mod extract;

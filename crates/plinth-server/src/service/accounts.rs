@@ -181,7 +181,7 @@ pub async fn check_password(
     if login.is_empty() {
         return Err(ApiError::validation("login", "must not be empty"));
     }
-    if login.len() > 254 {
+    if login.chars().count() > 254 {
         return Err(ApiError::validation(
             "login",
             "must be at most 254 characters",

@@ -1,7 +1,7 @@
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use plinth_api::{AuditQuery, Problem};
+use plinth_api::{AuditExportParams, AuditQuery, Problem};
 use plinth_core::OrgPermission;
 use plinth_store::org_chain;
 
@@ -18,10 +18,19 @@ use crate::service::audit::{ExportFormat, export_body, store_query};
 #[utoipa::path(get, path = "/orgs/{org}/audit-log/export", tag = "audit",
     operation_id = "export_org_audit_log",
     security(("bearer" = [])),
-    params(("org" = String, Path, description = "Org handle"), AuditQuery),
+    params(("org" = String, Path, description = "Org handle"), AuditExportParams),
     responses(
-        (status = 200, description = "The entries, as a file", content_type = "text/csv",
-            headers(("X-Total-Count" = u64, description = "Entries in the file (unfiltered exports only)"))),
+        (status = 200, description = "The entries, as a file: CSV (`format=csv`, the \
+            default) with a header line, or JSON Lines (`format=jsonl`), one `AuditEntry` \
+            object a line",
+            content(
+                (String = "text/csv"),
+                (String = "application/jsonl"),
+            ),
+            headers(
+                ("X-Total-Count" = u64, description = "Entries in the file (unfiltered exports only)"),
+                ("Content-Disposition" = String, description = "`attachment; filename=\"{org}-audit-log-{date}.{csv|jsonl}\"`"),
+            )),
         (status = 400, description = "Bad filter or format", body = Problem),
         (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an owner", body = Problem),

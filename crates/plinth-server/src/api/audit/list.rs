@@ -8,9 +8,20 @@ use crate::api::extract::ApiQuery;
 use crate::api::views;
 use crate::auth::Actor;
 use crate::auth::org::OrgOwner;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::runtime::state::AppState;
 use crate::service::audit::{encode_cursor, page, store_query};
+
+/// The list pages; `format` is the export's (`…/audit-log/export`).
+fn refuse_format(filters: &AuditQuery) -> ApiResult<()> {
+    match filters.format {
+        Some(_) => Err(ApiError::validation(
+            "format",
+            "only the export (`/orgs/{org}/audit-log/export`) takes a format",
+        )),
+        None => Ok(()),
+    }
+}
 
 fn answer(found: plinth_store::AuditPage) -> Json<Page<AuditEntry>> {
     Json(Page {
@@ -37,6 +48,7 @@ pub async fn org_audit_log(
     ApiQuery(filters): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<Page<AuditEntry>>> {
     owner.require(OrgPermission::Inspect)?;
+    refuse_format(&filters)?;
     let query = store_query(org_chain(&owner.org.id), &filters)?;
     Ok(answer(page(&state, &query).await?))
 }
@@ -56,6 +68,7 @@ pub async fn user_audit_log(
     actor: Actor,
     ApiQuery(filters): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<Page<AuditEntry>>> {
+    refuse_format(&filters)?;
     let query = store_query(user_chain(&actor.user.id), &filters)?;
     Ok(answer(page(&state, &query).await?))
 }

@@ -20,6 +20,7 @@ use crate::service;
         (status = 403, description = "A user token, not a login session", body = Problem),
         (status = 404, description = "No login waits for this code", body = Problem),
         (status = 409, description = "Approved or denied already", body = Problem),
+        (status = 429, description = "Too many decisions by this user or from this address", body = Problem),
     ))]
 pub async fn approve(
     State(state): State<AppState>,
