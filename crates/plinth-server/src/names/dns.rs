@@ -148,12 +148,11 @@ impl ZoneHandler {
             }
             return out;
         }
-        let text = qname.to_string().to_ascii_lowercase();
-        let text = if text.ends_with('.') {
-            text
-        } else {
-            format!("{text}.")
-        };
+        // A `LowerName` prints in lower case already.
+        let mut text = qname.to_string();
+        if !text.ends_with('.') {
+            text.push('.');
+        }
         let label = text.strip_suffix(&self.suffix).unwrap_or_default();
         let now = self.state.now();
         let found = (!label.contains('.'))
