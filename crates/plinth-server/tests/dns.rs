@@ -150,4 +150,14 @@ async fn apex_records_nxdomain_and_refused(app: &TestApp) {
             assert!(answer.answers.is_empty());
         }
     }
+
+    // No log line per query at the default level: every answer is counted instead.
+    let metrics = app.metrics().await;
+    for line in [
+        r#"plinth_dns_queries_total{rcode="NOERROR"} 2"#,
+        r#"plinth_dns_queries_total{rcode="NXDOMAIN"} 3"#,
+        r#"plinth_dns_queries_total{rcode="REFUSED"} 6"#,
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
+    }
 }

@@ -170,25 +170,36 @@ impl WriteTx {
         entry: NewAuditEntry,
         now: OffsetDateTime,
     ) -> Result<AuditRecord> {
-        sqlx::query(
-            "INSERT INTO audit_chains (chain, head_seq, head_hash, checkpoint_seq, checkpoint_hash) \
-             VALUES ($1, 0, $2, 0, $2) ON CONFLICT (chain) DO NOTHING",
-        )
-        .bind(&entry.chain)
-        .bind(GENESIS_HASH)
-        .execute(&mut *self.tx)
-        .await?;
         // SQLite's BEGIN IMMEDIATE already holds the database's one write lock.
-        let lock = match self.backend {
-            Backend::Postgres => " FOR UPDATE",
-            Backend::Sqlite => "",
+        let head_sql = match self.backend {
+            Backend::Postgres => {
+                "SELECT head_seq, head_hash FROM audit_chains WHERE chain = $1 FOR UPDATE"
+            }
+            Backend::Sqlite => "SELECT head_seq, head_hash FROM audit_chains WHERE chain = $1",
         };
-        let head = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT head_seq, head_hash FROM audit_chains WHERE chain = $1{lock}"
-        )))
-        .bind(&entry.chain)
-        .fetch_one(&mut *self.tx)
-        .await?;
+        let head = sqlx::query(head_sql)
+            .bind(&entry.chain)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        // A chain's first entry creates its head row; every later one (the usual case)
+        // finds it with the one locking read above.
+        let head = match head {
+            Some(head) => head,
+            None => {
+                sqlx::query(
+                    "INSERT INTO audit_chains (chain, head_seq, head_hash, checkpoint_seq, checkpoint_hash) \
+                     VALUES ($1, 0, $2, 0, $2) ON CONFLICT (chain) DO NOTHING",
+                )
+                .bind(&entry.chain)
+                .bind(GENESIS_HASH)
+                .execute(&mut *self.tx)
+                .await?;
+                sqlx::query(head_sql)
+                    .bind(&entry.chain)
+                    .fetch_one(&mut *self.tx)
+                    .await?
+            }
+        };
         let head_seq: i64 = head.try_get("head_seq")?;
         let prev_hash: String = head.try_get("head_hash")?;
 

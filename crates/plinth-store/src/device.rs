@@ -164,7 +164,7 @@ impl Store {
         .bind(time_to_micros(now))
         .bind(interval_secs)
         .bind(id)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -173,7 +173,7 @@ impl Store {
     pub async fn purge_expired_device_grants(&self, now: OffsetDateTime) -> Result<u64> {
         let done = sqlx::query("DELETE FROM device_grants WHERE expires_at <= $1")
             .bind(time_to_micros(now))
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(done.rows_affected())
     }

@@ -183,32 +183,32 @@ impl WriteTx {
         row.as_ref().map(org_from_row).transpose()
     }
 
+    /// Changes what `update` names, in one statement (the changed row comes back from
+    /// it); `None` when there is no such live org.
     pub async fn update_org(
         &mut self,
         id: &str,
         update: OrgUpdate,
         now: OffsetDateTime,
     ) -> Result<Option<OrgRecord>> {
-        let Some(mut org) = self.org_for_update(id).await? else {
-            return Ok(None);
+        let (set_avatar, avatar) = match update.avatar_url {
+            Some(avatar) => (true, avatar),
+            None => (false, None),
         };
-        if let Some(name) = update.display_name {
-            org.display_name = name;
-        }
-        if let Some(avatar) = update.avatar_url {
-            org.avatar_url = avatar;
-        }
-        org.updated_at = micros_to_time(time_to_micros(now));
-        sqlx::query(
-            "UPDATE orgs SET display_name = $2, avatar_url = $3, updated_at = $4 WHERE id = $1",
+        let row = sqlx::query(
+            "UPDATE orgs SET display_name = COALESCE($2, display_name), \
+             avatar_url = CASE WHEN $3 THEN $4 ELSE avatar_url END, updated_at = $5 \
+             WHERE id = $1 AND deleted_at IS NULL \
+             RETURNING id, handle, display_name, avatar_url, token_min_issued_at, created_at, updated_at",
         )
         .bind(id)
-        .bind(&org.display_name)
-        .bind(org.avatar_url.clone())
+        .bind(update.display_name)
+        .bind(set_avatar)
+        .bind(avatar)
         .bind(time_to_micros(now))
-        .execute(&mut *self.tx)
+        .fetch_optional(&mut *self.tx)
         .await?;
-        Ok(Some(org))
+        row.as_ref().map(org_from_row).transpose()
     }
 
     /// Refuses every token issued at or before `at` (unix µs) on this org's resources.
@@ -369,7 +369,7 @@ impl Store {
             "DELETE FROM handles WHERE reserved_until IS NOT NULL AND reserved_until <= $1",
         )
         .bind(now_us)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(purged)
     }

@@ -28,10 +28,18 @@ impl Backend {
     }
 }
 
-/// The storage API. Cheap to clone: it is a handle on one connection pool.
+/// The storage API. Cheap to clone: it is a handle on the connection pools.
+///
+/// On SQLite every write goes through one writer connection (`writer`, a pool of one):
+/// SQLite allows one writer at a time anyway, and writers that wait for that connection
+/// wait in the pool's queue, woken in turn the moment it is free. With several
+/// connections all starting `BEGIN IMMEDIATE`, the losers sleep in SQLite's busy handler
+/// (1, 2, 5, 10… ms) and retry, which made writes slower as clients were added. Reads use
+/// the other connections and run beside the writer (WAL). On PostgreSQL both are one pool.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    writer: AnyPool,
     backend: Backend,
     url: String,
 }
@@ -42,44 +50,48 @@ pub struct WriteTx {
     pub(crate) backend: Backend,
 }
 
+/// Read connections on SQLite, beside the one writer.
+const SQLITE_READERS: u32 = 4;
+
 impl Store {
     /// Connects to `url`, creating a SQLite file (and its folder) when it does not exist.
     pub async fn connect(url: &str) -> Result<Self> {
         install_default_drivers();
         let backend = Backend::from_url(url)?;
-        let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
-        let connect_url = match backend {
+        let options = || AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        match backend {
             Backend::Sqlite => {
                 let url = sqlite_url_with_create(url)?;
-                options = options.max_connections(8).after_connect(|conn, _meta| {
-                    Box::pin(async move {
-                        // WAL lets readers run beside the one writer; foreign keys are
-                        // off by default in SQLite; busy_timeout makes writers queue.
-                        // Reads through mmap: long scans (the audit export, verify) need
-                        // no read() per page, and the mapped pages are the OS's file
-                        // cache, not each connection's heap.
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                                 PRAGMA mmap_size = 268435456;",
-                        )
-                        .await?;
-                        Ok(())
-                    })
-                });
-                url
+                // One in-memory database per connection: reads and writes must share one.
+                let in_memory = url.contains(":memory:");
+                let readers = if in_memory { 1 } else { SQLITE_READERS };
+                let writer = sqlite_options(options().max_connections(1))
+                    .connect(&url)
+                    .await?;
+                let pool = if in_memory {
+                    writer.clone()
+                } else {
+                    sqlite_options(options().max_connections(readers))
+                        .connect(&url)
+                        .await?
+                };
+                Ok(Self {
+                    pool,
+                    writer,
+                    backend,
+                    url,
+                })
             }
             Backend::Postgres => {
-                options = options.max_connections(16);
-                url.to_owned()
+                let pool = options().max_connections(16).connect(url).await?;
+                Ok(Self {
+                    writer: pool.clone(),
+                    pool,
+                    backend,
+                    url: url.to_owned(),
+                })
             }
-        };
-        let pool = options.connect(&connect_url).await?;
-        Ok(Self {
-            pool,
-            backend,
-            url: connect_url,
-        })
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -91,8 +103,14 @@ impl Store {
         &self.url
     }
 
+    /// For reads.
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// For a write outside a [`WriteTx`] (one statement, its own transaction).
+    pub(crate) fn writer(&self) -> &AnyPool {
+        &self.writer
     }
 
     /// Begins a write transaction.
@@ -100,8 +118,8 @@ impl Store {
         let tx = match self.backend {
             // IMMEDIATE takes the write lock up front: a deferred transaction that reads
             // first and writes later can fail with SQLITE_BUSY instead of waiting.
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.writer.begin().await?,
         };
         Ok(WriteTx {
             tx,
@@ -117,6 +135,7 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 }
 
@@ -129,6 +148,28 @@ impl WriteTx {
     pub fn backend(&self) -> Backend {
         self.backend
     }
+}
+
+/// The settings of every SQLite connection.
+fn sqlite_options(options: AnyPoolOptions) -> AnyPoolOptions {
+    options.after_connect(|conn, _meta| {
+        Box::pin(async move {
+            // WAL lets readers run beside the one writer, and with synchronous = NORMAL a
+            // commit appends to the WAL without waiting for the disk (a power cut may lose
+            // the last commits, never corrupt the file). Foreign keys are off by default
+            // in SQLite. busy_timeout covers another process (`plinth admin`) writing.
+            // Reads through mmap: long scans (the audit export, verify) need no read()
+            // per page, and the mapped pages are the OS's file cache, not each
+            // connection's heap.
+            conn.execute(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                 PRAGMA mmap_size = 268435456;",
+            )
+            .await?;
+            Ok(())
+        })
+    })
 }
 
 /// `sqlite://path` with `mode=rwc`, after making sure the folder exists.

@@ -84,7 +84,7 @@ impl TestDb {
             query = query.bind(param.to_string());
         }
         query
-            .execute(self.store.pool())
+            .execute(self.store.writer())
             .await
             .unwrap_or_else(|e| panic!("test statement failed: {e}"))
             .rows_affected()

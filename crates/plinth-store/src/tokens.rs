@@ -239,7 +239,7 @@ impl Store {
              OR (revoked_at IS NOT NULL AND revoked_at <= $1)",
         )
         .bind(time_to_micros(cutoff))
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(done.rows_affected())
     }

@@ -21,6 +21,7 @@ use hickory_server::zone_handler::MessageResponseBuilder;
 use tokio::net::{TcpListener, UdpSocket};
 
 use crate::names::directory::Lookup;
+use crate::runtime::metrics::DnsLabels;
 use crate::runtime::state::AppState;
 
 /// Short, because names appear and disappear with workspaces.
@@ -67,6 +68,23 @@ impl ZoneHandler {
             hostmaster,
             state,
         })
+    }
+
+    /// Counts one answered query in `plinth_dns_queries`.
+    fn count(&self, code: ResponseCode) {
+        let rcode = match code {
+            ResponseCode::NoError => "NOERROR",
+            ResponseCode::NXDomain => "NXDOMAIN",
+            ResponseCode::Refused => "REFUSED",
+            ResponseCode::NotImp => "NOTIMP",
+            ResponseCode::FormErr => "FORMERR",
+            _ => "other",
+        };
+        self.state
+            .metrics
+            .dns_queries
+            .get_or_create(&DnsLabels { rcode })
+            .inc();
     }
 
     fn origin(&self) -> Name {
@@ -130,12 +148,11 @@ impl ZoneHandler {
             }
             return out;
         }
-        let text = qname.to_string().to_ascii_lowercase();
-        let text = if text.ends_with('.') {
-            text
-        } else {
-            format!("{text}.")
-        };
+        // A `LowerName` prints in lower case already.
+        let mut text = qname.to_string();
+        if !text.ends_with('.') {
+            text.push('.');
+        }
         let label = text.strip_suffix(&self.suffix).unwrap_or_default();
         let now = self.state.now();
         let found = (!label.contains('.'))
@@ -213,15 +230,18 @@ impl RequestHandler for ZoneHandler {
         let info = match request.request_info() {
             Ok(info) if is_query => info,
             Ok(_) => {
+                self.count(ResponseCode::NotImp);
                 let response = builder.error_msg(&request.metadata, ResponseCode::NotImp);
                 return send(&mut response_handle, response, &request.metadata).await;
             }
             Err(_) => {
+                self.count(ResponseCode::FormErr);
                 let response = builder.error_msg(&request.metadata, ResponseCode::FormErr);
                 return send(&mut response_handle, response, &request.metadata).await;
             }
         };
         let answer = self.answer(info.query.name(), info.query.query_type());
+        self.count(answer.code);
         let mut metadata = Metadata::response_from_request(&request.metadata);
         metadata.authoritative = answer.code != ResponseCode::Refused;
         metadata.recursion_available = false;

@@ -24,6 +24,12 @@ pub struct RequestLabels {
     pub status: u16,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DnsLabels {
+    /// The answer's response code (`NOERROR`, `NXDOMAIN`, `REFUSED`, …): a fixed set.
+    pub rcode: &'static str,
+}
+
 /// The method as a label: a standard method, else `other` (HTTP allows any token as a
 /// method, and a raw one would make a new series per request).
 pub fn method_label(method: &http::Method) -> &'static str {
@@ -60,6 +66,9 @@ pub struct Metrics {
     pub invalidations_applied: Counter,
     /// The HTTP listeners' connections (see `runtime::connections`).
     pub connections: ConnectionMetrics,
+    /// DNS queries answered, by response code (no log line per query at the default
+    /// level: this is how they are seen).
+    pub dns_queries: Family<DnsLabels, Counter>,
 }
 
 /// What the connection limits did, for an operator to see them work.
@@ -85,6 +94,7 @@ impl Default for Metrics {
         let usage_snapshots = Counter::default();
         let invalidations_applied = Counter::default();
         let connections = ConnectionMetrics::default();
+        let dns_queries = Family::<DnsLabels, Counter>::default();
         let mut registry = Registry::with_prefix("plinth");
         registry.register(
             "http_requests",
@@ -142,6 +152,11 @@ impl Default for Metrics {
             "HTTP connections closed by a header-read, idle or no-progress timeout",
             connections.timed_out.clone(),
         );
+        registry.register(
+            "dns_queries",
+            "DNS queries answered, by response code",
+            dns_queries.clone(),
+        );
 
         Self {
             registry: Mutex::new(registry),
@@ -155,6 +170,7 @@ impl Default for Metrics {
             usage_snapshots,
             invalidations_applied,
             connections,
+            dns_queries,
         }
     }
 }
