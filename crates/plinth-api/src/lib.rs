@@ -2,6 +2,7 @@
 
 mod account;
 mod audit;
+pub mod body;
 mod common;
 mod device;
 mod invitations;

@@ -65,6 +65,10 @@ actions! {
     AuthLogout => "auth.logout", "A login session ended.";
     AuthDeviceApprove => "auth.device.approve", "The user approved a CLI login.";
     AuthDeviceDeny => "auth.device.deny", "The user denied a CLI login.";
+    AdminUserCreate => "admin.user.create", "The instance administrator created an account.";
+    AdminUserAuthReset => "admin.user.auth.reset", "The instance administrator refused every token of the account issued until now (and set a new password, unless kept).";
+    AdminUserDisable => "admin.user.disable", "The instance administrator disabled the account: its tokens are refused and it cannot log in.";
+    AdminUserEnable => "admin.user.enable", "The instance administrator enabled a disabled account again.";
 }
 
 impl std::fmt::Display for AuditAction {
@@ -115,6 +119,95 @@ impl ActionFilter {
             })
             .collect()
     }
+}
+
+/// The audit log's filters as a client sends them, each optional and not yet checked.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuditFilterInput<'a> {
+    pub action: Option<&'a str>,
+    pub actor: Option<&'a str>,
+    pub target: Option<&'a str>,
+    pub since: Option<&'a str>,
+    pub until: Option<&'a str>,
+    pub cursor: Option<&'a str>,
+}
+
+/// The audit log's filters, checked: what the store's query takes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// The known action names selected (empty when the filter names no known action).
+    pub actions: Option<Vec<String>>,
+    pub actor_handle: Option<String>,
+    /// A handle (lowercased) or an id (as given).
+    pub target: Option<String>,
+    /// Microseconds since the epoch.
+    pub since_us: Option<i64>,
+    pub until_us: Option<i64>,
+    /// The page starts before this position.
+    pub before_seq: Option<i64>,
+}
+
+impl AuditFilter {
+    /// Checks every filter; a refusal names the field it is about.
+    pub fn parse(input: &AuditFilterInput<'_>) -> Result<Self, (&'static str, Invalid)> {
+        let actions = input
+            .action
+            .map(|a| {
+                ActionFilter::parse(a.trim())
+                    .map(|f| f.actions().iter().map(|a| a.as_str().to_owned()).collect())
+                    .map_err(|e| ("action", e))
+            })
+            .transpose()?;
+        let actor_handle = input
+            .actor
+            .map(|a| {
+                crate::Handle::parse(a)
+                    .map(crate::Handle::into_string)
+                    .map_err(|e| ("actor", e))
+            })
+            .transpose()?;
+        let target = input
+            .target
+            .map(|t| {
+                let t = t.trim();
+                if t.is_empty() || t.len() > 128 {
+                    Err(("target", Invalid::new("must be 1–128 characters")))
+                } else {
+                    // Handles are stored lowercase; ids are matched as given.
+                    Ok(crate::Handle::parse(t)
+                        .map_or_else(|_| t.to_owned(), crate::Handle::into_string))
+                }
+            })
+            .transpose()?;
+        let since_us = input.since.map(|s| parse_time("since", s)).transpose()?;
+        let until_us = input.until.map(|s| parse_time("until", s)).transpose()?;
+        let before_seq = input
+            .cursor
+            .map(|c| crate::cursor::decode_seq(c).map_err(|e| ("cursor", e)))
+            .transpose()?;
+        Ok(Self {
+            actions,
+            actor_handle,
+            target,
+            since_us,
+            until_us,
+            before_seq,
+        })
+    }
+}
+
+fn parse_time(field: &'static str, value: &str) -> Result<i64, (&'static str, Invalid)> {
+    use time::OffsetDateTime;
+    use time::format_description::well_known::Rfc3339;
+
+    OffsetDateTime::parse(value.trim(), &Rfc3339)
+        .map(|t| (t.unix_timestamp_nanos() / 1_000) as i64)
+        .map_err(|_| {
+            (
+                field,
+                Invalid::new("must be an RFC 3339 time such as 2026-11-28T12:00:00Z"),
+            )
+        })
 }
 
 /// The fields of an entry that its hash covers, in their canonical order.
@@ -192,6 +285,74 @@ fn to_hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn audit_filters_name_the_field_they_refuse() {
+        let refused = |input: AuditFilterInput<'_>| AuditFilter::parse(&input).unwrap_err().0;
+        let ok = AuditFilter::parse(&AuditFilterInput {
+            action: Some(" org.member.* "),
+            actor: Some("Alice"),
+            target: Some("ACME"),
+            since: Some("2026-11-28T12:00:00Z"),
+            until: None,
+            cursor: Some(&crate::cursor::encode_seq(7)),
+        })
+        .unwrap();
+        assert!(
+            ok.actions
+                .as_ref()
+                .unwrap()
+                .iter()
+                .all(|a| a.starts_with("org.member."))
+        );
+        assert_eq!(ok.actor_handle.as_deref(), Some("alice"));
+        assert_eq!(ok.target.as_deref(), Some("acme"));
+        assert_eq!(ok.since_us, Some(1_795_867_200_000_000));
+        assert_eq!(ok.before_seq, Some(7));
+        let input = AuditFilterInput::default();
+        assert_eq!(
+            refused(AuditFilterInput {
+                action: Some("Org"),
+                ..input
+            }),
+            "action"
+        );
+        assert_eq!(
+            refused(AuditFilterInput {
+                actor: Some("-x"),
+                ..input
+            }),
+            "actor"
+        );
+        assert_eq!(
+            refused(AuditFilterInput {
+                target: Some(" "),
+                ..input
+            }),
+            "target"
+        );
+        assert_eq!(
+            refused(AuditFilterInput {
+                since: Some("yesterday"),
+                ..input
+            }),
+            "since"
+        );
+        assert_eq!(
+            refused(AuditFilterInput {
+                until: Some("2026-13-01"),
+                ..input
+            }),
+            "until"
+        );
+        assert_eq!(
+            refused(AuditFilterInput {
+                cursor: Some("!!"),
+                ..input
+            }),
+            "cursor"
+        );
+    }
 
     fn fields<'a>(data: &'a str, actor: Option<&'a str>) -> ChainedFields<'a> {
         ChainedFields {

@@ -266,6 +266,25 @@ mod tests {
             prop_assert!(name.label().len() <= 63);
         }
 
+        /// Whatever parses as an org and a workspace handle forms a DNS label that any
+        /// resolver takes (RFC 1035 LDH, at most 63 bytes) and that splits back into the
+        /// same two handles.
+        #[test]
+        fn parsed_handles_always_form_a_valid_dns_label(
+            org in "[-a-z0-9]{1,39}",
+            ws in "[-a-z0-9]{1,23}",
+        ) {
+            let (Ok(org), Ok(ws)) = (Handle::parse(&org), WorkspaceHandle::parse(&ws)) else {
+                return Ok(());
+            };
+            let name = DnsName::new(&org, &ws, "plinth.localhost");
+            let label = name.label();
+            prop_assert!(!label.is_empty() && label.len() <= 63, "{label}");
+            prop_assert!(label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+            prop_assert!(!label.starts_with('-') && !label.ends_with('-'), "{label}");
+            prop_assert_eq!(DnsName::split_label(label), Some((org, ws)));
+        }
+
         #[test]
         fn never_panics(s in "\\PC{0,60}") {
             let _ = Handle::parse(&s);

@@ -1,13 +1,16 @@
 #![doc = include_str!("../README.md")]
 
 mod audit;
+pub mod cursor;
 mod device;
 mod handle;
 mod profile;
 mod role;
 mod token;
 
-pub use audit::{ActionFilter, AuditAction, ChainedFields, GENESIS_HASH};
+pub use audit::{
+    ActionFilter, AuditAction, AuditFilter, AuditFilterInput, ChainedFields, GENESIS_HASH,
+};
 pub use device::{DeviceCode, UserCode};
 pub use handle::{DnsName, Handle, RESERVED_HANDLES, WorkspaceHandle};
 pub use profile::{AvatarUrl, DisplayName, Email, Password};

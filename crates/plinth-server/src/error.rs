@@ -98,6 +98,12 @@ impl ApiError {
             .detail("this token was logged out, deleted or made inactive")
     }
 
+    /// 401 `token-revoked`: the token's account was disabled by the instance administrator.
+    pub fn account_disabled() -> Self {
+        Self::token_revoked()
+            .detail("this account is disabled; ask the instance administrator to enable it")
+    }
+
     pub fn auth_reset(scope: &str) -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,

@@ -30,6 +30,11 @@ pub struct TestResponse {
 }
 
 impl TestResponse {
+    /// Reads `response` whole (for tests that send requests of their own).
+    pub async fn read(response: reqwest::Response) -> Self {
+        read(response).await
+    }
+
     /// The problem `type` of an error answer.
     pub fn problem(&self) -> &str {
         self.body["type"].as_str().unwrap_or("<not a problem>")

@@ -178,7 +178,7 @@ async fn every_html_answer_carries_the_browser_protections(app: &TestApp) {
     app.create_workspace(&ann, "acme", "prod").await;
     let host = "acme-prod.plinth.localhost";
     let mut pages = Vec::new();
-    for path in ["/", "/device", "/api/docs"] {
+    for path in ["/", "/login", "/api/docs"] {
         pages.push((path, app.client.get(format!("{}{path}", app.base))));
     }
     pages.push((

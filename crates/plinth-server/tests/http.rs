@@ -213,6 +213,12 @@ async fn health_readiness_and_metrics(app: &TestApp) {
     let ready = app.request(Method::GET, "/readyz", None, None).await;
     ready.assert_status(200);
     assert_eq!(ready.body["status"], "ready");
+    assert_eq!(
+        ready.body["checks"]["database"]["ok"], true,
+        "{}",
+        ready.body
+    );
+    assert_eq!(ready.body["checks"]["dns"]["ok"], true, "{}", ready.body);
     // Metrics have their own listener; the public port does not serve them.
     app.request(Method::GET, "/metrics", None, None)
         .await
@@ -225,10 +231,27 @@ async fn health_readiness_and_metrics(app: &TestApp) {
         "{metrics}"
     );
     assert!(!metrics.contains(&session));
+    // The database goes away: warm requests are still answered from the caches, and
+    // /readyz says which check fails.
     app.state().store.close().await;
-    app.request(Method::GET, "/readyz", None, None)
-        .await
-        .assert_problem(503, "unavailable");
+    let not_ready = app.request(Method::GET, "/readyz", None, None).await;
+    not_ready.assert_problem(503, "unavailable");
+    assert_eq!(
+        not_ready.body["checks"]["database"]["ok"], false,
+        "{}",
+        not_ready.body
+    );
+    assert!(
+        not_ready.body["checks"]["database"]["error"].is_string(),
+        "{}",
+        not_ready.body
+    );
+    assert_eq!(
+        not_ready.body["checks"]["dns"]["ok"], true,
+        "{}",
+        not_ready.body
+    );
+    app.get("/api/v1/user", &session).await.assert_status(200);
     app.request(Method::GET, "/healthz", None, None)
         .await
         .assert_status(200);

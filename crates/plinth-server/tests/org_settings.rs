@@ -23,7 +23,58 @@ plinth_store::on_both_backends!(app =>
     reset_authentication_refuses_every_older_token_on_this_org_only,
     a_session_the_reset_refused_cannot_mint_credentials_the_org_accepts,
     delete_asks_for_the_handle_then_everything_vanishes_until_restored,
+    a_rename_reads_only_the_renamed_orgs_names,
 );
+
+/// The name rows a rename of `org` (two workspaces, no older handle) reads into the
+/// directory, and its new names answer at once.
+async fn rows_a_rename_reads(app: &TestApp, token: &str, org: &str, to: &str) -> u64 {
+    let before = app.state().directory.rows_read();
+    rename(app, token, org, to).await.assert_status(200);
+    let read = app.state().directory.rows_read() - before;
+    for ws in ["prod", "dev"] {
+        assert!(app.state().directory.get(&format!("{to}-{ws}")).is_some());
+        assert!(app.state().directory.get(&format!("{org}-{ws}")).is_none());
+    }
+    read
+}
+
+/// A rename re-reads only the renamed org's rows (its workspaces and its old handle), so
+/// it reads as many rows beside a handful of other names as beside thousands.
+async fn a_rename_reads_only_the_renamed_orgs_names(app: &TestApp) {
+    let ann = app.user("ann").await;
+    for org in ["one", "two"] {
+        app.create_org(&ann, org).await;
+        app.create_workspace(&ann, org, "prod").await;
+        app.create_workspace(&ann, org, "dev").await;
+    }
+    let few = app.state().directory.len();
+    let small = rows_a_rename_reads(app, &ann, "one", "uno").await;
+    // Two workspaces and the old handle's redirect.
+    assert_eq!(small, 3);
+
+    // 3,000 more names in another org, written straight to the store and announced the
+    // way any write is.
+    let big = app.create_org(&ann, "big").await;
+    let big_id = big["id"].as_str().unwrap().to_owned();
+    let state = app.state();
+    let mut tx = state.store.begin().await.unwrap();
+    for i in 0..3_000 {
+        let handle = plinth_core::WorkspaceHandle::parse(&format!("w{i}")).unwrap();
+        tx.insert_workspace(&big_id, handle, format!("W{i}"), state.now())
+            .await
+            .unwrap();
+    }
+    let inv = plinth_server::runtime::invalidate::Invalidation::OrgWorkspaces(big_id);
+    state.commit_invalidating(tx, &inv).await.unwrap();
+    assert_eq!(state.directory.len(), few + 3_000);
+
+    let large = rows_a_rename_reads(app, &ann, "two", "dos").await;
+    assert_eq!(
+        large, small,
+        "a rename's cost does not grow with other orgs' names"
+    );
+}
 
 /// A one-day grace period, so tests can step past it without expiring 30-day logins.
 mod short_grace {
@@ -709,13 +760,21 @@ async fn delete_asks_for_the_handle_then_everything_vanishes_until_restored(app:
             .unwrap()
             .expect("restorable within the grace period");
     assert_eq!(restored.id, org["id"].as_str().unwrap());
-    // `plinth admin` is another process: this server learns of it by notification
-    // (PostgreSQL) or its periodic reload; the test does the reload now.
-    app.state().cache.clear();
-    app.state().directory.reload_logged(&app.db.store).await;
+    // `plinth admin` writes without a server of its own: this server finds the restore in
+    // the invalidation log (woken on PostgreSQL, polling on SQLite) and re-reads the org.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let answer = udp_query(udp, "acme-prod.plinth.localhost.", RecordType::A).await;
+        if answer.metadata.response_code == ResponseCode::NoError {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the restore never reached the running server's DNS"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert_eq!(snapshot(app, &ann).await, before);
-    let answer = udp_query(udp, "acme-prod.plinth.localhost.", RecordType::A).await;
-    assert_eq!(answer.metadata.response_code, ResponseCode::NoError);
     let log = app.get("/api/v1/orgs/acme/audit-log", &ann).await;
     let actions: Vec<&str> = log.body["items"]
         .as_array()

@@ -231,7 +231,7 @@ mod untrusted {
         // A forged X-Forwarded-Proto does not make the form's cookie `Secure`.
         let page = app
             .client
-            .get(format!("{}/device", app.base))
+            .get(format!("{}/login", app.base))
             .header("x-forwarded-proto", "https")
             .send()
             .await
@@ -264,7 +264,7 @@ async fn a_trusted_proxy_says_the_client_used_https() {
     let app = behind_proxy(Backend::Sqlite).await;
     let page = app
         .client
-        .get(format!("{}/device", app.base))
+        .get(format!("{}/login", app.base))
         .header("x-forwarded-proto", "https")
         .send()
         .await

@@ -1,5 +1,6 @@
 //! Two replicas on one PostgreSQL database: a change made through one is seen by the
-//! other at once (LISTEN/NOTIFY), for the org guard's caches and for DNS names; and the
+//! other at once (the invalidation log, with a NOTIFY after commit to wake it), for the
+//! org guard's caches and for DNS names, also when the wake-up never arrives; and the
 //! usage each one counts adds up in the database.
 //!
 //! PostgreSQL only, on purpose: a SQLite database has exactly one server process, so
@@ -82,6 +83,86 @@ async fn changes_reach_the_other_replica() {
         other.state.directory.get("acme-prod").is_none()
     })
     .await;
+
+    other.shutdown().await.unwrap();
+    app.cleanup().await;
+}
+
+/// The log, not the wake-up, carries what changed: a change logged and committed with no
+/// NOTIFY at all, and changes made while the other replica's wake-up connection is cut,
+/// still reach it (at its next poll of the log).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_that_missed_wake_ups_catches_up_from_the_log() {
+    use plinth_server::runtime::invalidate::{self, Invalidation};
+
+    let app = TestApp::new(Backend::Postgres).await;
+    let other = second_replica(&app).await;
+    let other_url = other.url();
+    let client = reqwest::Client::new();
+    let status = |path: String, token: String| {
+        let request = client.get(format!("{other_url}{path}")).bearer_auth(token);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let ann = app.user("ann").await;
+    let org = app.create_org(&ann, "acme").await;
+    let org_id = org["id"].as_str().unwrap().to_owned();
+    app.create_workspace(&ann, "acme", "prod").await;
+    eventually("the new workspace", || async {
+        other.state.directory.get("acme-prod").is_some()
+    })
+    .await;
+    // Warm B's caches: the token, the org, the membership.
+    assert_eq!(status("/api/v1/orgs/acme".into(), ann.clone()).await, 200);
+
+    // An org reset written straight to the database, logged, committed, and nobody woken.
+    let applied_before = other.state.metrics.invalidations_applied.get();
+    let mut tx = app.db.store.begin().await.unwrap();
+    let at = plinth_store::time_to_micros(app.state().now());
+    assert!(tx.set_org_token_min_issued_at(&org_id, at).await.unwrap());
+    invalidate::queue(&mut tx, &Invalidation::Org(org_id.clone()))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    // B applies it from the log (at its next poll: nothing woke it).
+    eventually("the unannounced reset", || {
+        let answer = status("/api/v1/orgs/acme".into(), ann.clone());
+        let applied = other.state.metrics.invalidations_applied.get() > applied_before;
+        async move { applied && answer.await == 401 }
+    })
+    .await;
+
+    // Cut every wake-up connection to this database (B's among them); the rename made
+    // meanwhile still reaches B, from the log.
+    let cut = app
+        .db
+        .execute_count(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid() \
+               AND query LIKE 'LISTEN%'",
+            &[],
+        )
+        .await;
+    assert!(
+        cut >= 2,
+        "both replicas were listening ({cut} connections cut)"
+    );
+    let fresh = app.token_for("ann").await;
+    app.post(
+        "/api/v1/orgs/acme/handle",
+        &fresh,
+        serde_json::json!({"handle": "acme-inc"}),
+    )
+    .await
+    .assert_status(200);
+    eventually("the rename", || async {
+        other.state.directory.get("acme-inc-prod").is_some()
+            && other.state.directory.get("acme-prod").is_none()
+    })
+    .await;
+    assert_eq!(
+        status("/api/v1/orgs/acme-inc".into(), fresh.clone()).await,
+        200
+    );
 
     other.shutdown().await.unwrap();
     app.cleanup().await;

@@ -52,6 +52,9 @@ pub struct DeviceGrantRecord {
     pub decided_at: Option<OffsetDateTime>,
     /// The approver's `authenticated_at` (unix µs): the issued token inherits it.
     pub authenticated_at: Option<i64>,
+    /// The address that asked for the code, shown to the person who approves it.
+    pub requested_ip: Option<String>,
+    pub requested_user_agent: Option<String>,
 }
 
 pub struct NewDeviceGrant<'a> {
@@ -60,11 +63,13 @@ pub struct NewDeviceGrant<'a> {
     pub client_id: &'a str,
     pub interval_secs: i64,
     pub expires_at: OffsetDateTime,
+    pub requested_ip: Option<&'a str>,
+    pub requested_user_agent: Option<&'a str>,
 }
 
 const GRANT_COLUMNS: &str = "id, user_code, client_id, status, user_id, interval_secs, \
                              created_at, expires_at, last_polled_at, decided_at, \
-                             authenticated_at";
+                             authenticated_at, requested_ip, requested_user_agent";
 
 fn grant_from_row(row: &AnyRow) -> Result<DeviceGrantRecord> {
     let user_code: String = row.try_get("user_code")?;
@@ -85,6 +90,8 @@ fn grant_from_row(row: &AnyRow) -> Result<DeviceGrantRecord> {
         last_polled_at: opt_time("last_polled_at")?,
         decided_at: opt_time("decided_at")?,
         authenticated_at: row.try_get("authenticated_at")?,
+        requested_ip: row.try_get("requested_ip")?,
+        requested_user_agent: row.try_get("requested_user_agent")?,
     })
 }
 
@@ -98,8 +105,8 @@ impl Store {
     ) -> Result<DeviceGrantRecord> {
         let sql = sqlx::AssertSqlSafe(format!(
             "INSERT INTO device_grants (id, device_code_hash, user_code, client_id, status, \
-             interval_secs, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7) RETURNING {GRANT_COLUMNS}"
+             interval_secs, created_at, expires_at, requested_ip, requested_user_agent) \
+             VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $9) RETURNING {GRANT_COLUMNS}"
         ));
         let row = sqlx::query(sql)
             .bind(new_id())
@@ -109,6 +116,8 @@ impl Store {
             .bind(grant.interval_secs)
             .bind(time_to_micros(now))
             .bind(time_to_micros(grant.expires_at))
+            .bind(grant.requested_ip)
+            .bind(grant.requested_user_agent)
             .fetch_one(self.pool())
             .await?;
         grant_from_row(&row)

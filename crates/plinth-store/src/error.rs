@@ -16,6 +16,9 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    /// The database records migrations this build does not know.
+    #[error("{0}")]
+    NewerSchema(String),
     #[error(transparent)]
     Database(sqlx::Error),
 }

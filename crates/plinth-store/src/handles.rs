@@ -54,16 +54,40 @@ impl Store {
 
     /// Old handles of live orgs still within their grace period.
     pub async fn handle_redirects(&self, now: OffsetDateTime) -> Result<Vec<HandleRedirect>> {
-        let rows = sqlx::query(
+        self.redirects(None, now).await
+    }
+
+    /// One org's old handles still within their grace period (by `handles_owner_idx`).
+    pub async fn handle_redirects_of_org(
+        &self,
+        org_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<HandleRedirect>> {
+        self.redirects(Some(org_id), now).await
+    }
+
+    async fn redirects(
+        &self,
+        org_id: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Vec<HandleRedirect>> {
+        let filter = if org_id.is_some() {
+            " AND h.owner_id = $2"
+        } else {
+            ""
+        };
+        let sql = sqlx::AssertSqlSafe(format!(
             "SELECT h.handle AS old_handle, o.id AS org_id, o.handle AS new_handle, \
                     h.reserved_until AS until_us \
              FROM handles h JOIN orgs o ON o.id = h.owner_id \
              WHERE h.owner_kind = 'org' AND h.reserved_until > $1 \
-               AND o.deleted_at IS NULL AND h.handle <> o.handle",
-        )
-        .bind(time_to_micros(now))
-        .fetch_all(self.pool())
-        .await?;
+               AND o.deleted_at IS NULL AND h.handle <> o.handle{filter}"
+        ));
+        let mut query = sqlx::query(sql).bind(time_to_micros(now));
+        if let Some(org_id) = org_id {
+            query = query.bind(org_id);
+        }
+        let rows = query.fetch_all(self.pool()).await?;
         rows.iter()
             .map(|row| {
                 Ok(HandleRedirect {

@@ -49,6 +49,19 @@ pub struct TokenRecord {
     pub last_used_at: Option<OffsetDateTime>,
     /// Set by logout or delete.
     pub revoked_at: Option<OffsetDateTime>,
+    /// Where it was issued (empty for tokens issued before this was recorded).
+    pub origin: TokenOrigin,
+}
+
+/// Where a token was issued: what a person needs to recognize one of their sessions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenOrigin {
+    /// The client's address as the server saw it (behind trusted proxies, the client's).
+    pub ip: Option<String>,
+    /// What issued it: `console`, `api` or `cli` for a login; `None` for user tokens.
+    pub client: Option<String>,
+    /// The request's `User-Agent`, at most 512 characters.
+    pub user_agent: Option<String>,
 }
 
 pub struct NewToken {
@@ -61,6 +74,7 @@ pub struct NewToken {
     pub expires_at: Option<OffsetDateTime>,
     /// Unix µs; see [`TokenRecord::authenticated_at`].
     pub authenticated_at: i64,
+    pub origin: TokenOrigin,
 }
 
 #[derive(Default)]
@@ -80,7 +94,8 @@ pub struct TokenPage {
 }
 
 const TOKEN_COLUMNS: &str = "id, user_id, kind, title, description, status, last4, created_at, \
-                             authenticated_at, expires_at, last_used_at, revoked_at";
+                             authenticated_at, expires_at, last_used_at, revoked_at, \
+                             created_ip, client, user_agent";
 
 fn token_from_row(row: &AnyRow) -> Result<TokenRecord> {
     let kind: String = row.try_get("kind")?;
@@ -102,6 +117,11 @@ fn token_from_row(row: &AnyRow) -> Result<TokenRecord> {
         expires_at: opt_time("expires_at")?,
         last_used_at: opt_time("last_used_at")?,
         revoked_at: opt_time("revoked_at")?,
+        origin: TokenOrigin {
+            ip: row.try_get("created_ip")?,
+            client: row.try_get("client")?,
+            user_agent: row.try_get("user_agent")?,
+        },
     })
 }
 
@@ -146,6 +166,33 @@ impl Store {
             None
         };
         Ok(TokenPage { items, next_after })
+    }
+
+    /// A user's live login sessions (temporary tokens: console and CLI logins), newest
+    /// first, at most `limit`: not revoked, not expired at `now`, and authenticated after
+    /// `min_authenticated_at` (the user's last sign-out-everywhere), so exactly the
+    /// sessions the guard would still accept.
+    pub async fn list_live_sessions(
+        &self,
+        user_id: &str,
+        now: OffsetDateTime,
+        min_authenticated_at: i64,
+        limit: u32,
+    ) -> Result<Vec<TokenRecord>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {TOKEN_COLUMNS} FROM tokens \
+             WHERE user_id = $1 AND kind = 'temporary' AND revoked_at IS NULL \
+             AND (expires_at IS NULL OR expires_at > $2) AND authenticated_at > $3 \
+             ORDER BY id DESC LIMIT $4"
+        ));
+        let rows = sqlx::query(sql)
+            .bind(user_id)
+            .bind(time_to_micros(now))
+            .bind(min_authenticated_at)
+            .bind(i64::from(limit))
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(token_from_row).collect()
     }
 
     pub async fn user_token(&self, user_id: &str, id: &str) -> Result<Option<TokenRecord>> {
@@ -208,8 +255,8 @@ impl WriteTx {
         let now_us = time_to_micros(now);
         sqlx::query(
             "INSERT INTO tokens (id, user_id, kind, token_hash, title, description, status, \
-             last4, created_at, expires_at, authenticated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $10)",
+             last4, created_at, expires_at, authenticated_at, created_ip, client, user_agent) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(&id)
         .bind(&new.user_id)
@@ -221,6 +268,9 @@ impl WriteTx {
         .bind(now_us)
         .bind(new.expires_at.map(time_to_micros))
         .bind(new.authenticated_at)
+        .bind(new.origin.ip.clone())
+        .bind(new.origin.client.clone())
+        .bind(new.origin.user_agent.clone())
         .execute(&mut *self.tx)
         .await?;
         Ok(TokenRecord {
@@ -236,6 +286,7 @@ impl WriteTx {
             expires_at: new.expires_at.map(|t| micros_to_time(time_to_micros(t))),
             last_used_at: None,
             revoked_at: None,
+            origin: new.origin,
         })
     }
 
@@ -260,6 +311,24 @@ impl WriteTx {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {TOKEN_COLUMNS} FROM tokens \
              WHERE id = $1 AND user_id = $2 AND kind = 'user' AND revoked_at IS NULL"
+        ));
+        let row = sqlx::query(sql)
+            .bind(id)
+            .bind(user_id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(token_from_row).transpose()
+    }
+
+    /// A live (not revoked) login session of `user_id`, read inside the transaction.
+    pub async fn session_for_update(
+        &mut self,
+        user_id: &str,
+        id: &str,
+    ) -> Result<Option<TokenRecord>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {TOKEN_COLUMNS} FROM tokens \
+             WHERE id = $1 AND user_id = $2 AND kind = 'temporary' AND revoked_at IS NULL"
         ));
         let row = sqlx::query(sql)
             .bind(id)

@@ -17,6 +17,9 @@ pub struct UserRecord {
     pub password_hash: String,
     /// Tokens issued at or before this instant (unix µs) are refused: "sign out everywhere".
     pub token_min_issued_at: i64,
+    /// Set while an instance administrator has disabled the account: its tokens are
+    /// refused and it cannot log in.
+    pub disabled_at: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }
@@ -47,7 +50,7 @@ pub struct UserUpdate {
 }
 
 const USER_COLUMNS: &str = "id, handle, email, display_name, avatar_url, password_hash, \
-                            token_min_issued_at, created_at, updated_at";
+                            token_min_issued_at, disabled_at, created_at, updated_at";
 
 fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
     Ok(UserRecord {
@@ -58,6 +61,9 @@ fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
         avatar_url: row.try_get("avatar_url")?,
         password_hash: row.try_get("password_hash")?,
         token_min_issued_at: row.try_get("token_min_issued_at")?,
+        disabled_at: row
+            .try_get::<Option<i64>, _>("disabled_at")?
+            .map(micros_to_time),
         created_at: micros_to_time(row.try_get("created_at")?),
         updated_at: micros_to_time(row.try_get("updated_at")?),
     })
@@ -127,6 +133,7 @@ impl WriteTx {
             avatar_url: None,
             password_hash: new.password_hash,
             token_min_issued_at: 0,
+            disabled_at: None,
             created_at: micros_to_time(now_us),
             updated_at: micros_to_time(now_us),
         })
@@ -189,6 +196,38 @@ impl WriteTx {
             .bind(at)
             .execute(&mut *self.tx)
             .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Disables (`Some(now)`) or enables (`None`) the account. Answers whether a user
+    /// has this id.
+    pub async fn set_user_disabled(
+        &mut self,
+        id: &str,
+        disabled_at: Option<OffsetDateTime>,
+    ) -> Result<bool> {
+        let done = sqlx::query("UPDATE users SET disabled_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(disabled_at.map(time_to_micros))
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Replaces the user's password hash (an administrator's reset).
+    pub async fn set_user_password_hash(
+        &mut self,
+        id: &str,
+        password_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        let done =
+            sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+                .bind(id)
+                .bind(password_hash)
+                .bind(time_to_micros(now))
+                .execute(&mut *self.tx)
+                .await?;
         Ok(done.rows_affected() == 1)
     }
 }

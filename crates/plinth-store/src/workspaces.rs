@@ -172,11 +172,31 @@ impl Store {
 
     /// Every live workspace with its org: loaded into memory for DNS and workspace hosts.
     pub async fn live_workspace_names(&self) -> Result<Vec<WorkspaceName>> {
+        self.workspace_names(None).await
+    }
+
+    /// One org's live workspaces (none when the org is deleted or gone): what a replica
+    /// re-reads when that org's names change. Uses the `(org_id, handle)` key, so it
+    /// costs the same however many other names there are.
+    pub async fn live_workspace_names_of_org(&self, org_id: &str) -> Result<Vec<WorkspaceName>> {
+        self.workspace_names(Some(org_id)).await
+    }
+
+    async fn workspace_names(&self, org_id: Option<&str>) -> Result<Vec<WorkspaceName>> {
+        let filter = if org_id.is_some() {
+            " AND w.org_id = $1"
+        } else {
+            ""
+        };
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {WS_COLUMNS}, o.handle AS org_handle, o.display_name AS org_display_name \
-             FROM workspaces w JOIN orgs o ON o.id = w.org_id WHERE o.deleted_at IS NULL"
+             FROM workspaces w JOIN orgs o ON o.id = w.org_id WHERE o.deleted_at IS NULL{filter}"
         ));
-        let rows = sqlx::query(sql).fetch_all(self.pool()).await?;
+        let mut query = sqlx::query(sql);
+        if let Some(org_id) = org_id {
+            query = query.bind(org_id);
+        }
+        let rows = query.fetch_all(self.pool()).await?;
         rows.iter()
             .map(|row| {
                 let workspace = workspace_from_row(row)?;

@@ -13,12 +13,13 @@ use serde::Deserialize;
 
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
-    /// sqlite://PATH (the default, created on first start) or postgres://…
+    /// sqlite://PATH or postgres://USER:PASSWORD@HOST/DB. A SQLite file (and its folder)
+    /// is created on first start. Default sqlite://./plinth-data/plinth.db.
     #[arg(long, env = "PLINTH_DATABASE_URL")]
     pub database_url: Option<String>,
 
     /// A TOML file with the same settings (names as the flags, with underscores).
-    /// Default: ./plinth.toml when it exists.
+    /// Default ./plinth.toml when it exists.
     #[arg(long, env = "PLINTH_CONFIG")]
     pub config: Option<PathBuf>,
 }
@@ -48,7 +49,7 @@ pub struct ServeArgs {
     #[arg(long, env = "PLINTH_HANDLE_GRACE_DAYS")]
     pub handle_grace_days: Option<u32>,
 
-    /// Days audit entries are kept. Default: forever.
+    /// Days audit entries are kept. Default forever.
     #[arg(long, env = "PLINTH_AUDIT_RETENTION_DAYS")]
     pub audit_retention_days: Option<u32>,
 
@@ -64,7 +65,7 @@ pub struct ServeArgs {
 
     /// Comma-separated addresses or CIDR blocks of the proxies in front of this server
     /// (10.0.0.0/8,fd00::/8). Only these may set X-Forwarded-For, Forwarded and
-    /// X-Forwarded-Proto. Default: none (the TCP peer is the client).
+    /// X-Forwarded-Proto. Default none (the TCP peer is the client).
     #[arg(long, env = "PLINTH_TRUSTED_PROXIES", value_parser = parse_cidrs)]
     pub trusted_proxies: Option<CidrList>,
 
@@ -318,6 +319,182 @@ pub fn resolve(args: &ServeArgs) -> anyhow::Result<Settings> {
     Ok(settings)
 }
 
+/// Settings read from the environment only (not flags, not `plinth.toml`): logging is
+/// set up before any file is read.
+const ENV_ONLY: &[(&str, &str, &str)] = &[
+    (
+        "PLINTH_LOG",
+        "info",
+        "Log filter, e.g. `warn`, `info,plinth_server=debug`, `hickory_server=warn` (tracing's EnvFilter syntax). Logs go to stderr.",
+    ),
+    (
+        "PLINTH_LOG_FORMAT",
+        "text",
+        "`json` writes one JSON object per log line.",
+    ),
+];
+
+/// One row of the settings table, read from the clap definition of `plinth serve`: the
+/// same text `plinth serve --help` prints.
+pub struct SettingDoc {
+    pub flag: String,
+    pub env: Option<String>,
+    /// `None` for `--config`, which names the file rather than being in it.
+    pub toml_key: Option<String>,
+    pub default: String,
+    pub meaning: String,
+}
+
+/// The settings of `plinth serve`, in the order of `--help`.
+pub fn setting_docs() -> Vec<SettingDoc> {
+    use clap::Args as _;
+    let command = ServeArgs::augment_args(clap::Command::new("serve"));
+    command
+        .get_arguments()
+        .filter_map(|arg| {
+            let long = arg.get_long()?;
+            let help = arg
+                .get_long_help()
+                .or_else(|| arg.get_help())
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+            let (meaning, default) = match help.rfind("Default ") {
+                Some(at) => (
+                    help[..at].trim().to_owned(),
+                    help[at + "Default ".len()..]
+                        .trim()
+                        .trim_end_matches('.')
+                        .to_owned(),
+                ),
+                None => (help.clone(), String::new()),
+            };
+            Some(SettingDoc {
+                flag: format!("--{long}"),
+                env: arg.get_env().map(|e| e.to_string_lossy().into_owned()),
+                toml_key: (long != "config").then(|| long.replace('-', "_")),
+                default,
+                meaning,
+            })
+        })
+        .collect()
+}
+
+/// `docs/CONFIGURATION.md`, generated from [`setting_docs`]: `plinth config doc`.
+pub fn configuration_doc() -> String {
+    let cell = |s: &str| s.replace('|', "\\|");
+    let mut out = String::from(
+        "# Configuration\n\n\
+         <!-- Generated from the definitions of `plinth serve --help`; do not edit by hand. \
+         Regenerate with `cargo run -p plinth -- config doc > docs/CONFIGURATION.md` \
+         (a test checks that this file is current). -->\n\n\
+         Every setting of `plinth serve` can be given as a flag, as an environment variable, \
+         or as a key in `plinth.toml` (`--config FILE`, default `./plinth.toml` when it \
+         exists). A flag beats its variable, which beats the file, which beats the default. \
+         Durations are a number of seconds or take a unit: `500ms`, `10s`, `2m`. \
+         `plinth.example.toml` is a commented file with every key; `plinth config check \
+         [FILE]` validates a file and prints the effective settings, secrets hidden.\n\n\
+         `plinth migrate` and `plinth admin …` read `--database-url` and `--config` the \
+         same way.\n\n\
+         | flag | environment variable | `plinth.toml` key | default | meaning |\n\
+         | --- | --- | --- | --- | --- |\n",
+    );
+    for doc in setting_docs() {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            doc.flag,
+            doc.env.map_or("—".to_owned(), |e| format!("`{e}`")),
+            doc.toml_key.map_or("—".to_owned(), |k| format!("`{k}`")),
+            cell(&doc.default),
+            cell(&doc.meaning),
+        ));
+    }
+    out.push_str(
+        "\n## Environment only\n\n\
+         Read before any file, so neither a flag nor `plinth.toml` sets them.\n\n\
+         | environment variable | default | meaning |\n\
+         | --- | --- | --- |\n",
+    );
+    for (env, default, meaning) in ENV_ONLY {
+        out.push_str(&format!("| `{env}` | {default} | {} |\n", cell(meaning)));
+    }
+    out
+}
+
+/// `plinth config check`: the effective settings, one `key = value` line each, in the
+/// order of the table, with the database password hidden.
+pub fn describe(settings: &Settings) -> Vec<(&'static str, String)> {
+    let duration = |d: Duration| {
+        if d.subsec_millis() == 0 {
+            format!("{}s", d.as_secs())
+        } else {
+            format!("{}ms", d.as_millis())
+        }
+    };
+    let public_url = match &settings.public_url {
+        Some(url) => url.to_string(),
+        None => format!("{} (from --bind)", settings.public_url()),
+    };
+    vec![
+        ("database_url", crate::redact_url(&settings.database_url)),
+        ("bind", settings.bind.to_string()),
+        ("base_domain", settings.base_domain.clone()),
+        ("dns_bind", settings.dns_bind.to_string()),
+        ("workspace_address", settings.workspace_address.to_string()),
+        ("handle_grace_days", settings.handle_grace_days.to_string()),
+        (
+            "audit_retention_days",
+            settings
+                .audit_retention_days
+                .map_or("forever".to_owned(), |d| d.to_string()),
+        ),
+        (
+            "signup",
+            match settings.signup {
+                SignupMode::Open => "open",
+                SignupMode::Closed => "closed",
+            }
+            .to_owned(),
+        ),
+        ("public_url", public_url),
+        (
+            "trusted_proxies",
+            if settings.trusted_proxies.is_empty() {
+                "none".to_owned()
+            } else {
+                settings
+                    .trusted_proxies
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            },
+        ),
+        (
+            "metrics_bind",
+            settings
+                .metrics_bind
+                .map_or("off".to_owned(), |a| a.to_string()),
+        ),
+        (
+            "signups_per_minute_per_address",
+            settings.signups_per_minute_per_address.to_string(),
+        ),
+        (
+            "signups_per_minute",
+            settings.signups_per_minute.to_string(),
+        ),
+        (
+            "header_read_timeout",
+            duration(settings.header_read_timeout),
+        ),
+        ("idle_timeout", duration(settings.idle_timeout)),
+        ("request_timeout", duration(settings.request_timeout)),
+        ("max_connections", settings.max_connections.to_string()),
+        ("shutdown_timeout", duration(settings.shutdown_timeout)),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,5 +533,110 @@ mod tests {
         assert_eq!(file.trusted_proxies.as_ref().map(Vec::len), Some(2));
         assert_eq!(file.header_read_timeout.as_deref(), Some("5s"));
         assert_eq!(file.max_connections, Some(100));
+    }
+
+    /// docs/CONFIGURATION.md is what `plinth config doc` prints today.
+    #[test]
+    fn configuration_doc_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/CONFIGURATION.md");
+        let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            on_disk == configuration_doc(),
+            "docs/CONFIGURATION.md is out of date: run \
+             `cargo run -p plinth -- config doc > docs/CONFIGURATION.md`"
+        );
+    }
+
+    /// Every flag states its default, every flag but --config is a `plinth.toml` key, and
+    /// every `plinth.toml` key is a flag: the table cannot leave a setting out.
+    #[test]
+    fn every_setting_has_a_default_a_variable_and_a_key() {
+        let docs = setting_docs();
+        assert!(docs.len() >= 18, "{} settings", docs.len());
+        for doc in &docs {
+            assert!(
+                !doc.default.is_empty(),
+                "{}: its help says no Default",
+                doc.flag
+            );
+            assert!(!doc.meaning.is_empty(), "{}: no help", doc.flag);
+            assert!(
+                doc.env.as_deref().is_some_and(|e| e.starts_with("PLINTH_")),
+                "{}",
+                doc.flag
+            );
+        }
+        let mut flag_keys: Vec<String> = docs.iter().filter_map(|d| d.toml_key.clone()).collect();
+        flag_keys.sort();
+        // serde names every accepted key when it refuses an unknown one.
+        let refusal = toml::from_str::<FileSettings>("no_such_key = 1")
+            .expect_err("an unknown key is refused")
+            .to_string();
+        let expected = refusal
+            .split("expected one of ")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{refusal}"));
+        let mut file_keys: Vec<String> = expected
+            .split(',')
+            .map(|k| {
+                k.trim()
+                    .trim_matches(|c: char| c == '`' || c.is_whitespace())
+                    .to_owned()
+            })
+            .filter(|k| !k.is_empty())
+            .collect();
+        file_keys.sort();
+        assert_eq!(flag_keys, file_keys, "flags and plinth.toml keys differ");
+    }
+
+    /// plinth.example.toml parses and resolves as shipped and with every commented value
+    /// uncommented, and it mentions every key.
+    #[test]
+    fn the_example_file_parses_and_names_every_key() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../plinth.example.toml");
+        let text = std::fs::read_to_string(path).expect("plinth.example.toml");
+        toml::from_str::<FileSettings>(&text).expect("the example parses");
+        // Uncommented, every line must parse too: the commented values are valid.
+        let uncommented: String = text
+            .lines()
+            .map(|line| {
+                line.strip_prefix("# ")
+                    .filter(|l| l.contains(" = "))
+                    .unwrap_or(line)
+            })
+            .filter(|line| !line.starts_with('#'))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        toml::from_str::<FileSettings>(&uncommented)
+            .unwrap_or_else(|e| panic!("the example with its values uncommented: {e}"));
+        let dir = std::env::temp_dir().join(format!("plinth-example-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let uncommented_path = dir.join("plinth.toml");
+        std::fs::write(&uncommented_path, &uncommented).unwrap();
+        for (file, what) in [
+            (path.into(), "as shipped"),
+            (uncommented_path, "uncommented"),
+        ] {
+            let args = serve_args(&["--config", &file.display().to_string()]);
+            resolve(&args).unwrap_or_else(|e| panic!("the example {what}: {e:#}"));
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+        for doc in setting_docs() {
+            if let Some(key) = doc.toml_key {
+                assert!(
+                    text.contains(&format!("# {key} = ")) || text.contains(&format!("\n{key} = ")),
+                    "plinth.example.toml does not mention {key}"
+                );
+            }
+        }
+    }
+
+    fn serve_args(argv: &[&str]) -> ServeArgs {
+        use clap::{Args as _, FromArgMatches as _};
+        let command = ServeArgs::augment_args(clap::Command::new("serve"));
+        let matches = command
+            .try_get_matches_from(std::iter::once("serve").chain(argv.iter().copied()))
+            .expect("arguments parse");
+        ServeArgs::from_arg_matches(&matches).expect("ServeArgs from matches")
     }
 }

@@ -40,11 +40,39 @@ enum Command {
 enum ServerCommand {
     /// Run the server: API, docs, health, metrics, workspace hosts and DNS.
     Serve(Box<config::ServeArgs>),
-    /// Apply database migrations, then exit.
-    Migrate(config::DatabaseArgs),
+    /// Apply database migrations, then exit (`--dry-run`: list them, apply nothing).
+    Migrate(MigrateArgs),
+    /// Settings: check a plinth.toml, or print the settings reference.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Instance administration, working on the database directly.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+}
+
+#[derive(Debug, clap::Args)]
+struct MigrateArgs {
+    /// List the migrations that would run, and apply none.
+    #[arg(long)]
+    dry_run: bool,
+    #[command(flatten)]
+    db: config::DatabaseArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Validate the settings `plinth serve` would run with (FILE, flags and PLINTH_*
+    /// variables, as `serve` reads them) and print them, secrets hidden. Exits 1 when
+    /// they are not valid.
+    Check {
+        /// The plinth.toml to check. Default ./plinth.toml when it exists.
+        file: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        args: Box<config::ServeArgs>,
+    },
+    /// Print docs/CONFIGURATION.md: every setting with its flag, variable, plinth.toml
+    /// key, default and meaning, from the definitions `plinth serve --help` prints.
+    Doc,
 }
 
 /// What talks to a server over its API, as any client would.
@@ -106,6 +134,7 @@ fn main() -> anyhow::Result<()> {
             clap_complete::generate(shell, &mut command, "plinth", &mut std::io::stdout());
             return Ok(());
         }
+        Command::Server(ServerCommand::Config(command)) => return config_command(command),
         Command::Server(command) => command,
     };
     init_logging();
@@ -118,6 +147,7 @@ fn main() -> anyhow::Result<()> {
             ServerCommand::Serve(args) => serve(*args).await,
             ServerCommand::Migrate(args) => migrate(args).await,
             ServerCommand::Admin(command) => admin::run(command).await,
+            ServerCommand::Config(_) => unreachable!("answered before the runtime starts"),
         }
     })
 }
@@ -160,11 +190,55 @@ pub(crate) async fn connect_and_migrate(url: &str) -> anyhow::Result<Store> {
     Ok(store)
 }
 
-async fn migrate(args: config::DatabaseArgs) -> anyhow::Result<()> {
-    let url = config::database_url(&args)?;
-    connect_and_migrate(&url).await?;
-    println!("database {} is up to date", redact_url(&url));
+async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
+    let url = config::database_url(&args.db)?;
+    if !args.dry_run {
+        let store = connect_and_migrate(&url).await?;
+        store.close().await;
+        println!("database {} is up to date", redact_url(&url));
+        return Ok(());
+    }
+    let store = Store::connect(&url)
+        .await
+        .with_context(|| format!("opening the database {}", redact_url(&url)))?;
+    let plan = store.migration_plan().await;
+    store.close().await;
+    let plan = plan.context("reading the applied migrations")?;
+    if let Some(refusal) = plan.refusal() {
+        return Err(refusal.into());
+    }
+    if plan.pending.is_empty() {
+        println!(
+            "database {} is up to date: nothing would run",
+            redact_url(&url)
+        );
+    } else {
+        println!("would apply to {}:", redact_url(&url));
+        for migration in &plan.pending {
+            println!("  {:04}_{}", migration.version, migration.name);
+        }
+    }
     Ok(())
+}
+
+fn config_command(command: ConfigCommand) -> anyhow::Result<()> {
+    match command {
+        ConfigCommand::Doc => {
+            print!("{}", config::configuration_doc());
+            Ok(())
+        }
+        ConfigCommand::Check { file, mut args } => {
+            if let Some(file) = file {
+                args.db.config = Some(file);
+            }
+            let settings = config::resolve(&args)?;
+            for (key, value) in config::describe(&settings) {
+                println!("{key} = {value}");
+            }
+            println!("# the settings are valid");
+            Ok(())
+        }
+    }
 }
 
 async fn serve(args: config::ServeArgs) -> anyhow::Result<()> {

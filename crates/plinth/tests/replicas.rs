@@ -1,6 +1,7 @@
 //! Two `plinth serve` processes on one PostgreSQL database: reset authentication,
 //! rename and delete made through one are refused / answered by the other within 1 s
-//! (LISTEN/NOTIFY), in its API and in its DNS answers.
+//! (the invalidation log, with a NOTIFY after commit to wake it), in its API and in its DNS
+//! answers.
 //!
 //! PostgreSQL only, on purpose: a SQLite database has exactly one server process.
 

@@ -328,6 +328,89 @@ async fn admin_org_restore_brings_a_deleted_org_back() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// `plinth admin org restore` on the SQLite file of a running `plinth serve`: the server
+/// finds the restore in the invalidation log at its next poll, and its DNS answers the
+/// org's workspace names within a second of the command finishing (issue 17).
+#[tokio::test]
+async fn admin_restore_reaches_a_running_sqlite_server_within_a_second() {
+    use hickory_server::proto::op::ResponseCode;
+    use hickory_server::proto::rr::RecordType;
+    use plinth_server::testing::dns::udp_query;
+    use reqwest::Method;
+
+    let dir = temp_dir("restore-live");
+    let args = ["--bind", "127.0.0.1:0", "--dns-bind", "127.0.0.1:0"];
+    let plinth = serve(&dir, &args);
+    let api = format!("http://127.0.0.1:{}/api/v1", plinth.port);
+    let token = signup_and_login(&api, "ann").await;
+    for (path, body) in [
+        ("/orgs", json!({"handle": "acme"})),
+        ("/orgs/acme/workspaces", json!({"handle": "prod"})),
+        ("/orgs/acme/workspaces", json!({"handle": "dev"})),
+    ] {
+        let (status, body) = call(
+            Method::POST,
+            format!("{api}{path}"),
+            Some(&token),
+            Some(body),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let names = ["acme-prod.plinth.localhost.", "acme-dev.plinth.localhost."];
+    let dns = plinth.dns;
+    let answers = |code: ResponseCode| async move {
+        for name in names {
+            if udp_query(dns, name, RecordType::A)
+                .await
+                .metadata
+                .response_code
+                != code
+            {
+                return false;
+            }
+        }
+        true
+    };
+    assert!(answers(ResponseCode::NoError).await);
+    let (status, _) = call(
+        Method::DELETE,
+        format!("{api}/orgs/acme?confirm=acme"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert!(answers(ResponseCode::NXDomain).await);
+
+    let url = format!("sqlite://{}", dir.join("plinth-data/plinth.db").display());
+    let out = Command::new(env!("CARGO_BIN_EXE_plinth"))
+        .args(["admin", "org", "restore", "acme", "--database-url", &url])
+        .env("PLINTH_LOG", "warn")
+        .output()
+        .unwrap();
+    let restored = Instant::now();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    while !answers(ResponseCode::NoError).await {
+        assert!(
+            restored.elapsed() < Duration::from_secs(1),
+            "the running server's DNS did not answer the restored names within 1 s"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let took = restored.elapsed();
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    eprintln!("the restore reached the running server's DNS {took:?} after the command exited");
+    let (status, org) = call(Method::GET, format!("{api}/orgs/acme"), Some(&token), None).await;
+    assert_eq!(status, 200, "{org}");
+    assert!(sigterm_and_wait(plinth).success());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// A SIGTERM while 100 connections hold half a request head each: the server closes them
 /// at the shutdown deadline (2 s here) instead of waiting for ever, and still writes the
 /// usage it counted in memory and the token uses it noted.

@@ -56,29 +56,10 @@ pub async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        let message = clean_serde_message(&inner.to_string());
-        if path == "." || path.is_empty() {
-            ApiError::bad_request(format!("the body is not valid: {message}"))
-        } else {
-            ApiError::validation(path, message)
-        }
-    })?;
-    de.end()
-        .map_err(|_| ApiError::bad_request("the body has trailing characters after the JSON"))?;
-    Ok(value)
-}
-
-/// serde's messages end with " at line 1 column 17", which says nothing to an API user
-/// once the field is named.
-fn clean_serde_message(message: &str) -> String {
-    match message.find(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message.to_owned(),
-    }
+    plinth_api::body::parse_json(bytes).map_err(|err| match err.field {
+        Some(field) => ApiError::validation(field, err.message),
+        None => ApiError::bad_request(err.message),
+    })
 }
 
 /// Query parameters, with the same kind of errors as [`ApiJson`].

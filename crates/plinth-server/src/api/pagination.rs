@@ -1,8 +1,6 @@
 //! `?limit=&cursor=` for keyset-paginated lists. A cursor is the last item's id,
 //! base64url-encoded so clients treat it as opaque.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use plinth_api::PageQuery;
 
 use crate::error::{ApiError, ApiResult};
@@ -37,14 +35,9 @@ impl PageRequest {
 }
 
 pub fn encode_cursor(id: &str) -> String {
-    URL_SAFE_NO_PAD.encode(id)
+    plinth_core::cursor::encode_id(id)
 }
 
 fn decode_cursor(cursor: &str) -> ApiResult<String> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .filter(|id| !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_graphic()))
-        .ok_or_else(|| ApiError::validation("cursor", "is not a cursor this server issued"))
+    plinth_core::cursor::decode_id(cursor).map_err(|e| ApiError::validation("cursor", e.0))
 }

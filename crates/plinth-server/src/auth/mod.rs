@@ -154,6 +154,11 @@ pub async fn authenticate(state: &AppState, secret: &TokenSecret) -> Result<Acto
             state.cache.put_user(ticket, user)
         }
     };
+    // From the cached user: a disabled account costs a warm request no read. Disabling
+    // invalidates the user's entry (`service::admin::set_user_disabled`).
+    if user.disabled_at.is_some() {
+        return Err(ApiError::account_disabled());
+    }
     if token.authenticated_at <= user.token_min_issued_at {
         return Err(ApiError::auth_reset("your account"));
     }

@@ -11,9 +11,8 @@ use serde::Deserialize;
 
 use super::chrome::Chrome;
 use super::cookies;
-use super::error::PageResult;
 use super::form::{ConsoleForm, Field, form_error};
-use super::session::{Reason, SignedIn, Visitor, local_path, see_other};
+use super::session::{Reason, Visitor, local_path, see_other};
 use crate::api::extract::ClientMeta;
 use crate::error::ApiError;
 use crate::runtime::state::AppState;
@@ -168,7 +167,7 @@ pub async fn login(
         login: form.login.clone(),
         password: form.password,
     };
-    match service::accounts::login(&state, &meta, req).await {
+    match service::accounts::login_to_console(&state, &meta, req).await {
         Ok(outcome) => start_session(&state, &meta, &headers, outcome, &form.next).await,
         Err(err) => {
             let query = LoginQuery {
@@ -284,7 +283,7 @@ pub async fn signup(
         login: user.handle.to_string(),
         password: form.password.clone(),
     };
-    match service::accounts::login(&state, &meta, login).await {
+    match service::accounts::login_to_console(&state, &meta, login).await {
         Ok(outcome) => {
             let next = local_path(&form.next).unwrap_or("/");
             let mut response = start_session(&state, &meta, &headers, outcome, next).await;
@@ -323,29 +322,6 @@ pub async fn logout(
 /// `GET /logout`: signing out changes something, so it is a form (POST) on every page.
 pub async fn logout_page() -> Response {
     see_other("/")
-}
-
-#[derive(Template)]
-#[template(path = "user_settings.html")]
-struct UserSettingsPage<'a> {
-    chrome: &'a Chrome,
-    user_active: &'static str,
-    handle: String,
-    display_name: String,
-    email: String,
-}
-
-/// `GET /settings/profile`: the user's own settings (read-only in part 1).
-pub async fn user_settings(signed: SignedIn) -> PageResult {
-    let user = &signed.actor.user;
-    let page = UserSettingsPage {
-        chrome: &signed.chrome,
-        user_active: "profile",
-        handle: user.handle.to_string(),
-        display_name: user.display_name.clone(),
-        email: user.email.to_string(),
-    };
-    Ok(super::ok(&signed.chrome, &page))
 }
 
 pub async fn user_settings_redirect() -> Response {

@@ -25,6 +25,7 @@ pub mod org;
 pub mod session;
 pub mod settings;
 pub mod tokens;
+pub mod user_settings;
 pub mod workspaces;
 
 use askama::Template;
@@ -47,7 +48,10 @@ pub fn routes() -> Router<AppState> {
         .route("/signup", get(account::signup_page).post(account::signup))
         .route("/logout", get(account::logout_page).post(account::logout))
         .route("/settings", get(account::user_settings_redirect))
-        .route("/settings/profile", get(account::user_settings))
+        .route(
+            "/settings/profile",
+            get(user_settings::profile).post(user_settings::save_profile),
+        )
         .route("/settings/tokens", get(tokens::show).post(tokens::create))
         .route(
             "/settings/tokens/{id}/activate",
@@ -59,7 +63,16 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/settings/tokens/{id}/delete",
-            get(tokens::back_to_list).post(tokens::delete),
+            get(tokens::delete_page).post(tokens::delete),
+        )
+        .route("/settings/security", get(user_settings::security))
+        .route(
+            "/settings/security/sessions/{id}/sign-out",
+            get(user_settings::back_to_security).post(user_settings::sign_out_session),
+        )
+        .route(
+            "/settings/security/sign-out-everywhere",
+            get(user_settings::sign_out_everywhere_page).post(user_settings::sign_out_everywhere),
         )
         .route(
             "/orgs/new",

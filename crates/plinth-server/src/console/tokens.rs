@@ -37,21 +37,58 @@ pub struct CreateForm {
     expires_in_days: String,
 }
 
-/// A time as the page shows it: the machine value and the day.
+/// A time as the page shows it: the machine value, the day, and the minute (UTC).
 pub struct When {
     pub iso: String,
     pub day: String,
+    pub minute: String,
 }
 
 impl When {
-    fn of(at: OffsetDateTime) -> Self {
+    pub fn of(at: OffsetDateTime) -> Self {
         Self {
             iso: at.format(&Rfc3339).unwrap_or_default(),
             day: at
                 .format(format_description!("[year]-[month]-[day]"))
                 .unwrap_or_default(),
+            minute: at
+                .format(format_description!(
+                    "[year]-[month]-[day] [hour]:[minute] UTC"
+                ))
+                .unwrap_or_default(),
         }
     }
+}
+
+/// The expiry choices the Create form offers, in days; empty is no expiry. The API
+/// takes any whole number from 1 to 3650, and so does the form when sent otherwise.
+const EXPIRY_CHOICES: [(&str, &str); 6] = [
+    ("7", "7 days"),
+    ("30", "30 days"),
+    ("90", "90 days"),
+    ("180", "180 days"),
+    ("365", "1 year"),
+    ("", "No expiry"),
+];
+
+/// The choice a new form starts on.
+const DEFAULT_EXPIRY: &str = "30";
+
+pub struct ExpiryChoice {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+fn expiry_choices(chosen: &str) -> Vec<ExpiryChoice> {
+    EXPIRY_CHOICES
+        .iter()
+        .map(|&(value, label)| ExpiryChoice {
+            value,
+            label,
+            selected: value == chosen.trim(),
+        })
+        .collect()
 }
 
 pub struct TokenRow {
@@ -94,9 +131,14 @@ struct TokensView<'a> {
     tokens: Vec<TokenRow>,
     created: Option<NewSecret>,
     error: Option<String>,
+    /// At the live-token cap: the Create form gives way to an explanation.
+    full: bool,
+    max_tokens: i64,
     title: Field,
     description: Field,
+    /// The expiry select: its error, and the choices with the one kept selected.
     expires_in_days: Field,
+    expiry_choices: Vec<ExpiryChoice>,
 }
 
 async fn view(
@@ -111,12 +153,19 @@ async fn view(
         .await
         .map_err(|err| ConsoleError::from_api(&err).with_chrome(&signed.chrome))?;
     let fields = ["title", "description", "expires_in_days"];
+    let max_tokens = service::tokens::MAX_USER_TOKENS;
+    let full = i64::try_from(tokens.items.len()).unwrap_or(i64::MAX) >= max_tokens;
     let page = TokensView {
         chrome: &signed.chrome,
         user_active: "tokens",
         tokens: tokens.items.iter().map(TokenRow::of).collect(),
         created,
-        error: error.and_then(|e| form_error(e, &fields)),
+        // At the cap, the explanation that replaces the form says it already.
+        error: error
+            .filter(|e| !(full && e.problem_type == "conflict"))
+            .and_then(|e| form_error(e, &fields)),
+        full,
+        max_tokens,
         title: Field::new("title", "Title")
             .value(&form.title)
             .required()
@@ -126,26 +175,26 @@ async fn view(
             .value(&form.description)
             .help("Optional.")
             .error_from(error, &["description"]),
-        expires_in_days: Field::new("expires_in_days", "Expires in days")
-            .kind("number")
+        expires_in_days: Field::new("expires_in_days", "Expiration")
             .value(&form.expires_in_days)
-            .help("Optional: 1–3650. Empty: the token does not expire.")
+            .help("After this the token stops working; you can create a new one any time.")
             .error_from(error, &["expires_in_days"]),
+        expiry_choices: expiry_choices(&form.expires_in_days),
     };
     Ok(super::render(status, &signed.chrome, &page))
 }
 
 /// `GET /settings/tokens`.
 pub async fn show(State(state): State<AppState>, signed: SignedIn) -> PageResult {
-    view(
-        &state,
-        StatusCode::OK,
-        &signed,
-        &CreateForm::default(),
-        None,
-        None,
-    )
-    .await
+    view(&state, StatusCode::OK, &signed, &new_form(), None, None).await
+}
+
+/// An empty Create form, on the default expiry.
+fn new_form() -> CreateForm {
+    CreateForm {
+        expires_in_days: DEFAULT_EXPIRY.to_owned(),
+        ..CreateForm::default()
+    }
 }
 
 /// The form's days as the API's field: empty is none; anything but a whole number is
@@ -188,7 +237,7 @@ pub async fn create(
                 &state,
                 StatusCode::OK,
                 &signed,
-                &CreateForm::default(),
+                &new_form(),
                 Some(created),
                 None,
             )
@@ -282,7 +331,32 @@ pub async fn deactivate(
     .await
 }
 
-/// `POST /settings/tokens/{id}/delete`.
+#[derive(Template)]
+#[template(path = "user_token_delete.html")]
+struct DeleteView<'a> {
+    chrome: &'a Chrome,
+    user_active: &'static str,
+    token: TokenRow,
+}
+
+/// `GET /settings/tokens/{id}/delete`: which token, what deleting does, and the button.
+pub async fn delete_page(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    TokenId(id): TokenId,
+) -> PageResult {
+    let token = service::tokens::show(&state, &signed.actor, &id)
+        .await
+        .map_err(|err| ConsoleError::from_api(&err).with_chrome(&signed.chrome))?;
+    let view = DeleteView {
+        chrome: &signed.chrome,
+        user_active: "tokens",
+        token: TokenRow::of(&token),
+    };
+    Ok(super::ok(&signed.chrome, &view))
+}
+
+/// `POST /settings/tokens/{id}/delete`: the confirm page's button.
 pub async fn delete(
     State(state): State<AppState>,
     meta: ClientMeta,
@@ -290,13 +364,16 @@ pub async fn delete(
     signed: SignedIn,
     TokenId(id): TokenId,
 ) -> PageResult {
+    let token = service::tokens::show(&state, &signed.actor, &id)
+        .await
+        .map_err(|err| ConsoleError::from_api(&err).with_chrome(&signed.chrome))?;
     service::tokens::delete(&state, &meta, &signed.actor, &id)
         .await
         .map_err(|err| ConsoleError::from_api(&err).with_chrome(&signed.chrome))?;
     Ok(super::redirect_with_flash(
         &headers,
         "/settings/tokens",
-        "Token deleted.",
+        &format!("Token \"{}\" deleted.", token.title.unwrap_or_default()),
     ))
 }
 

@@ -1,15 +1,18 @@
 //! Every live workspace name, in memory: what the DNS server and the workspace hosts
 //! answer from, so neither ever queries the database per request.
 //!
-//! Services update it in place right after their commit; other replicas reload it on
-//! an [`crate::runtime::invalidate::Invalidation::Workspaces`] notification, and every replica
-//! reloads it periodically as the backstop for a missed one.
+//! Loaded whole at start. After that it changes one org at a time: a service that
+//! changed an org's names re-reads that org's rows right after its commit, and other
+//! replicas do the same for each org named in the invalidation log
+//! (`runtime::invalidate`). Re-reading an org goes by its id through indexes, so it costs
+//! the same with ten names or a million. A whole reload happens only when a replica may
+//! have missed something (the log was pruned past it) or a re-read failed.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
-use plinth_store::{Store, StoreError, WorkspaceName};
+use plinth_store::{HandleRedirect, Store, StoreError, WorkspaceName};
 
 /// A workspace as DNS and workspace hosts see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +48,7 @@ impl Entry {
 /// Where an old org handle now points, during its grace period.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Renamed {
+    pub org_id: String,
     pub new_handle: String,
     /// Unix µs: answered as a redirect until then.
     pub until_us: i64,
@@ -58,28 +62,160 @@ pub enum Lookup {
     Renamed(Arc<Entry>),
 }
 
+/// Org re-reads are serialized per shard of org ids, so that of two re-reads of one org
+/// the older can never be applied after the newer.
+const ORG_LOCK_SHARDS: usize = 64;
+
+/// The maps, behind one lock so that they always agree.
 #[derive(Default)]
-pub struct WorkspaceDirectory {
+struct Names {
     /// label → entry.
-    names: RwLock<HashMap<String, Arc<Entry>>>,
+    by_label: HashMap<String, Arc<Entry>>,
     /// Old org handle → its org's current handle, while reserved.
-    renamed: RwLock<HashMap<String, Renamed>>,
-    /// Bumped by every change in place, so a reload that read the database before a
-    /// change committed cannot overwrite it with its older snapshot.
+    renamed: HashMap<String, Renamed>,
+    /// Org id → the keys it holds in the two maps above: patching an org touches only
+    /// its own names.
+    by_org: HashMap<String, OrgKeys>,
+}
+
+#[derive(Default)]
+struct OrgKeys {
+    labels: Vec<String>,
+    old_handles: Vec<String>,
+}
+
+impl Names {
+    fn load(rows: &[WorkspaceName], redirects: Vec<HandleRedirect>) -> Self {
+        let mut names = Self::default();
+        for row in rows {
+            names.insert_entry(Arc::new(Entry::from(row)));
+        }
+        for redirect in redirects {
+            let renamed = redirect_of(&redirect);
+            names.insert_redirect(redirect.old_handle, renamed);
+        }
+        names
+    }
+
+    fn insert_entry(&mut self, entry: Arc<Entry>) {
+        let label = entry.label();
+        self.by_org
+            .entry(entry.org_id.clone())
+            .or_default()
+            .labels
+            .push(label.clone());
+        self.by_label.insert(label, entry);
+    }
+
+    fn insert_redirect(&mut self, old_handle: String, renamed: Renamed) {
+        self.by_org
+            .entry(renamed.org_id.clone())
+            .or_default()
+            .old_handles
+            .push(old_handle.clone());
+        self.renamed.insert(old_handle, renamed);
+    }
+
+    /// Removes and answers what `org_id` holds. A key another org has taken over since
+    /// (a handle freed and claimed again) is left to that org.
+    fn take_org(&mut self, org_id: &str) -> (Vec<Arc<Entry>>, Vec<(String, Renamed)>) {
+        let Some(keys) = self.by_org.remove(org_id) else {
+            return (Vec::new(), Vec::new());
+        };
+        let mut entries = Vec::new();
+        for label in keys.labels {
+            if self
+                .by_label
+                .get(&label)
+                .is_some_and(|e| e.org_id == org_id)
+                && let Some(entry) = self.by_label.remove(&label)
+            {
+                entries.push(entry);
+            }
+        }
+        let mut redirects = Vec::new();
+        for old in keys.old_handles {
+            if self.renamed.get(&old).is_some_and(|r| r.org_id == org_id)
+                && let Some(renamed) = self.renamed.remove(&old)
+            {
+                redirects.push((old, renamed));
+            }
+        }
+        (entries, redirects)
+    }
+
+    fn put_org(&mut self, entries: Vec<Arc<Entry>>, redirects: Vec<(String, Renamed)>) {
+        for entry in entries {
+            self.insert_entry(entry);
+        }
+        for (old, renamed) in redirects {
+            self.insert_redirect(old, renamed);
+        }
+    }
+}
+
+fn redirect_of(redirect: &HandleRedirect) -> Renamed {
+    Renamed {
+        org_id: redirect.org_id.clone(),
+        new_handle: redirect.new_handle.clone(),
+        until_us: redirect.until_us,
+    }
+}
+
+pub struct WorkspaceDirectory {
+    names: RwLock<Names>,
+    /// Bumped by every change: the SOA serial.
     generation: AtomicU64,
+    org_locks: Vec<tokio::sync::Mutex<()>>,
+    /// One whole reload at a time.
+    reload_lock: tokio::sync::Mutex<()>,
+    /// While a whole reload reads: the orgs re-read meanwhile, whose fresher rows the
+    /// reload keeps instead of its own.
+    reloading: Mutex<Option<HashSet<String>>>,
+    /// A re-read failed after its change committed: only a whole reload can be sure to
+    /// be right again (see [`WorkspaceDirectory::reload_if_stale`]).
+    stale: AtomicBool,
+    /// Name rows (workspaces and redirects) read from the database so far.
+    rows_read: AtomicU64,
+}
+
+impl Default for WorkspaceDirectory {
+    fn default() -> Self {
+        Self {
+            names: RwLock::default(),
+            generation: AtomicU64::new(0),
+            org_locks: (0..ORG_LOCK_SHARDS)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
+            reload_lock: tokio::sync::Mutex::new(()),
+            reloading: Mutex::new(None),
+            stale: AtomicBool::new(false),
+            rows_read: AtomicU64::new(0),
+        }
+    }
 }
 
 impl WorkspaceDirectory {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Names> {
+        self.names.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Names> {
+        self.names.write().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The workspace a label (`acme-prod`, any case) names.
     pub fn get(&self, label: &str) -> Option<Arc<Entry>> {
-        let names = self.names.read().unwrap_or_else(|e| e.into_inner());
-        names.get(&label.to_ascii_lowercase()).cloned()
+        self.read()
+            .by_label
+            .get(&label.to_ascii_lowercase())
+            .cloned()
     }
 
     /// The org handle `old` was renamed to, if its redirect is still on at `now_us`.
     pub fn renamed_to(&self, old: &str, now_us: i64) -> Option<String> {
-        let renamed = self.renamed.read().unwrap_or_else(|e| e.into_inner());
-        renamed
+        self.read()
+            .renamed
             .get(&old.to_ascii_lowercase())
             .filter(|r| r.until_us > now_us)
             .map(|r| r.new_handle.clone())
@@ -97,7 +233,7 @@ impl WorkspaceDirectory {
     }
 
     pub fn len(&self) -> usize {
-        self.names.read().unwrap_or_else(|e| e.into_inner()).len()
+        self.read().by_label.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -109,63 +245,99 @@ impl WorkspaceDirectory {
         self.generation.load(Ordering::Acquire)
     }
 
-    pub fn insert(&self, entry: Entry) {
-        let mut names = self.names.write().unwrap_or_else(|e| e.into_inner());
-        names.insert(entry.label(), Arc::new(entry));
-        self.generation.fetch_add(1, Ordering::AcqRel);
+    /// Name rows read from the database since start: what a change costs.
+    pub fn rows_read(&self) -> u64 {
+        self.rows_read.load(Ordering::Relaxed)
     }
 
-    /// A workspace under a new name: the old name stops answering in the same step.
-    pub fn replace_workspace(&self, entry: Entry) {
-        let mut names = self.names.write().unwrap_or_else(|e| e.into_inner());
-        names.retain(|_, e| e.workspace_id != entry.workspace_id);
-        names.insert(entry.label(), Arc::new(entry));
-        self.generation.fetch_add(1, Ordering::AcqRel);
+    fn count_rows(&self, rows: usize) {
+        self.rows_read.fetch_add(rows as u64, Ordering::Relaxed);
     }
 
-    pub fn remove_workspace(&self, workspace_id: &str) {
-        let mut names = self.names.write().unwrap_or_else(|e| e.into_inner());
-        names.retain(|_, e| e.workspace_id != workspace_id);
+    /// Re-reads one org's names (its live workspaces and old handles still in their
+    /// grace period) and puts them in place of what it held: after a rename, a deletion,
+    /// a restore, a workspace change. Reads only that org's rows.
+    pub async fn refresh_org(&self, store: &Store, org_id: &str) -> Result<(), StoreError> {
+        let shard = shard_of(org_id);
+        let _serialized = self.org_locks[shard].lock().await;
+        let read = async {
+            let rows = store.live_workspace_names_of_org(org_id).await?;
+            let redirects = store
+                .handle_redirects_of_org(org_id, time::OffsetDateTime::now_utc())
+                .await?;
+            Ok::<_, StoreError>((rows, redirects))
+        };
+        let (rows, redirects) = match read.await {
+            Ok(read) => read,
+            Err(err) => {
+                self.stale.store(true, Ordering::Release);
+                return Err(err);
+            }
+        };
+        self.count_rows(rows.len() + redirects.len());
+        let entries = rows.iter().map(|row| Arc::new(Entry::from(row))).collect();
+        let redirects = redirects
+            .into_iter()
+            .map(|r| {
+                let renamed = redirect_of(&r);
+                (r.old_handle, renamed)
+            })
+            .collect();
+        let mut names = self.write();
+        names.take_org(org_id);
+        names.put_org(entries, redirects);
+        if let Some(touched) = self
+            .reloading
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            touched.insert(org_id.to_owned());
+        }
         self.generation.fetch_add(1, Ordering::AcqRel);
+        Ok(())
     }
 
-    /// Replaces everything with what the database holds now.
+    /// Replaces everything with what the database holds now (at start, and when a
+    /// replica may have missed changes). Orgs re-read while it reads keep their
+    /// fresher rows.
     pub async fn reload(&self, store: &Store) -> Result<(), StoreError> {
-        loop {
-            let seen = self.generation();
+        let _one = self.reload_lock.lock().await;
+        *self.reloading.lock().unwrap_or_else(|e| e.into_inner()) = Some(HashSet::new());
+        let read = async {
             let rows = store.live_workspace_names().await?;
             let redirects = store
                 .handle_redirects(time::OffsetDateTime::now_utc())
                 .await?;
-            let fresh_renamed: HashMap<String, Renamed> = redirects
-                .into_iter()
-                .map(|r| {
-                    (
-                        r.old_handle,
-                        Renamed {
-                            new_handle: r.new_handle,
-                            until_us: r.until_us,
-                        },
-                    )
-                })
-                .collect();
-            let fresh: HashMap<String, Arc<Entry>> = rows
-                .iter()
-                .map(|row| {
-                    let entry = Entry::from(row);
-                    (entry.label(), Arc::new(entry))
-                })
-                .collect();
-            let mut names = self.names.write().unwrap_or_else(|e| e.into_inner());
-            // A change landed while we read: our snapshot may predate it. Read again.
-            if self.generation() != seen {
-                continue;
+            Ok::<_, StoreError>((rows, redirects))
+        };
+        let read = read.await;
+        let touched = {
+            let mut names = self.write();
+            let touched = self
+                .reloading
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
+                .unwrap_or_default();
+            let (rows, redirects) = read?;
+            self.count_rows(rows.len() + redirects.len());
+            let mut fresh = Names::load(&rows, redirects);
+            for org_id in &touched {
+                fresh.take_org(org_id);
+                let (entries, redirects) = names.take_org(org_id);
+                fresh.put_org(entries, redirects);
             }
             *names = fresh;
-            *self.renamed.write().unwrap_or_else(|e| e.into_inner()) = fresh_renamed;
+            self.stale.store(false, Ordering::Release);
             self.generation.fetch_add(1, Ordering::AcqRel);
-            return Ok(());
+            touched
+        };
+        // Which of the two reads of a touched org was newer is unknown: read it again.
+        for org_id in &touched {
+            self.refresh_org(store, org_id).await?;
         }
+        Ok(())
     }
 
     pub async fn reload_logged(&self, store: &Store) {
@@ -173,4 +345,39 @@ impl WorkspaceDirectory {
             tracing::warn!(error = %err, "could not reload the workspace names");
         }
     }
+
+    /// Marks the names as possibly wrong until the next whole reload succeeds.
+    pub fn mark_stale(&self) {
+        self.stale.store(true, Ordering::Release);
+    }
+
+    /// Reloads everything if an org's re-read failed since the last whole reload.
+    pub async fn reload_if_stale(&self, store: &Store) {
+        if self.stale.load(Ordering::Acquire) {
+            self.reload_logged(store).await;
+        }
+    }
+
+    /// Forgets redirects whose grace period ended before `now_us` (they no longer
+    /// answer anyway): keeps a long-running server's map from growing.
+    pub fn drop_expired_redirects(&self, now_us: i64) {
+        let mut names = self.write();
+        let expired: Vec<(String, String)> = names
+            .renamed
+            .iter()
+            .filter(|(_, r)| r.until_us <= now_us)
+            .map(|(old, r)| (old.clone(), r.org_id.clone()))
+            .collect();
+        for (old, org_id) in expired {
+            names.renamed.remove(&old);
+            if let Some(keys) = names.by_org.get_mut(&org_id) {
+                keys.old_handles.retain(|h| *h != old);
+            }
+        }
+    }
+}
+
+fn shard_of(org_id: &str) -> usize {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(org_id) as usize % ORG_LOCK_SHARDS
 }

@@ -269,6 +269,7 @@ mod tests {
             expires_at: None,
             last_used_at: None,
             revoked_at: None,
+            origin: plinth_store::TokenOrigin::default(),
         };
         (secret.hash(), record)
     }

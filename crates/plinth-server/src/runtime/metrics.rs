@@ -56,6 +56,8 @@ pub struct Metrics {
     pub purge_passes: Counter,
     /// Usage snapshots taken (members, workspaces, audit events of every org).
     pub usage_snapshots: Counter,
+    /// Invalidations logged by other processes and applied here.
+    pub invalidations_applied: Counter,
     /// The HTTP listeners' connections (see `runtime::connections`).
     pub connections: ConnectionMetrics,
 }
@@ -81,6 +83,7 @@ impl Default for Metrics {
         let audit_entries = Counter::default();
         let purge_passes = Counter::default();
         let usage_snapshots = Counter::default();
+        let invalidations_applied = Counter::default();
         let connections = ConnectionMetrics::default();
         let mut registry = Registry::with_prefix("plinth");
         registry.register(
@@ -120,6 +123,11 @@ impl Default for Metrics {
             usage_snapshots.clone(),
         );
         registry.register(
+            "invalidations_applied",
+            "Invalidations logged by other processes (replicas, plinth admin) and applied here",
+            invalidations_applied.clone(),
+        );
+        registry.register(
             "http_connections_open",
             "HTTP connections open now",
             connections.open.clone(),
@@ -145,6 +153,7 @@ impl Default for Metrics {
             audit_entries,
             purge_passes,
             usage_snapshots,
+            invalidations_applied,
             connections,
         }
     }

@@ -12,7 +12,7 @@ use crate::app::{metrics_router, router};
 use crate::names::dns::DnsServer;
 use crate::runtime::config::Settings;
 use crate::runtime::connections;
-use crate::runtime::invalidate::run_listener;
+use crate::runtime::invalidate::{run_log_reader, run_waker};
 use crate::runtime::last_used::flush_token_uses;
 use crate::runtime::state::AppState;
 use crate::usage::tasks::{flush_usage, snapshot_usage, snapshot_usage_every};
@@ -22,9 +22,6 @@ use crate::usage::tasks::{flush_usage, snapshot_usage, snapshot_usage_every};
 const DEAD_TOKENS_KEPT: time::Duration = time::Duration::days(30);
 /// How often deleted orgs, expired reservations and old audit entries are purged.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
-/// How often the workspace names are reloaded whole: the backstop for a missed
-/// invalidation, like the caches' TTL.
-const DIRECTORY_REFRESH_EVERY: Duration = Duration::from_secs(30);
 /// The shortest flush or snapshot period a setting can ask for.
 const MIN_PERIOD: Duration = Duration::from_millis(100);
 
@@ -88,19 +85,25 @@ pub async fn start(store: Store, mut settings: Settings) -> std::io::Result<Runn
     settings.bind = addr;
     let dns_bind = settings.dns_bind;
     let state = AppState::new(store, settings);
+    // The log position first, then the names: whatever is logged after the position is
+    // applied on top of the load, so nothing falls between the two.
+    let feed = plinth_store::InvalidationFeed::start(&state.store)
+        .await
+        .map_err(|e| std::io::Error::other(format!("reading the invalidation log: {e}")))?;
     state
         .directory
         .reload(&state.store)
         .await
         .map_err(|e| std::io::Error::other(format!("loading workspace names: {e}")))?;
-    // Listening before the first request: a change another replica makes from now on
-    // reaches this one's caches (see `invalidate::run_listener`).
-    let invalidations = state
+    // Listening before the first request: another replica's change wakes this one at
+    // once from now on (see `invalidate::run_log_reader`; the log covers the rest).
+    let wake_ups = state
         .store
         .listen()
         .await
         .map_err(|e| std::io::Error::other(format!("listening for invalidations: {e}")))?;
     let dns = DnsServer::start(state.clone(), dns_bind).await?;
+    let _ = state.dns_addr.set(dns.udp_addr);
     let (shutdown, shutdown_rx) = watch::channel(false);
 
     let mut limits = state.settings.connection_limits();
@@ -129,21 +132,24 @@ pub async fn start(store: Store, mut settings: Settings) -> std::io::Result<Runn
         ))
     });
 
-    let background = vec![
-        tokio::spawn(run_listener(
+    let mut background = vec![
+        tokio::spawn(run_log_reader(
             state.clone(),
             shutdown_rx.clone(),
-            invalidations,
+            feed,
+            wake_ups,
         )),
-        tokio::spawn(refresh_directory_every(state.clone(), shutdown_rx.clone())),
         tokio::spawn(flush_every(state.clone(), shutdown_rx.clone())),
         tokio::spawn(snapshot_usage_every(
             state.clone(),
             shutdown_rx.clone(),
             MIN_PERIOD,
         )),
-        tokio::spawn(purge_every(state.clone(), shutdown_rx)),
+        tokio::spawn(purge_every(state.clone(), shutdown_rx.clone())),
     ];
+    if state.store.backend() == plinth_store::Backend::Postgres {
+        background.push(tokio::spawn(run_waker(state.clone(), shutdown_rx)));
+    }
     Ok(Running {
         addr,
         metrics_addr,
@@ -156,19 +162,6 @@ pub async fn start(store: Store, mut settings: Settings) -> std::io::Result<Runn
         http,
         background,
     })
-}
-
-async fn refresh_directory_every(state: AppState, mut shutdown: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(DIRECTORY_REFRESH_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    tick.tick().await;
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = shutdown.changed() => return,
-        }
-        state.directory.reload_logged(&state.store).await;
-    }
 }
 
 async fn flush_every(state: AppState, mut shutdown: watch::Receiver<bool>) {
@@ -214,6 +207,9 @@ pub async fn purge_expired(state: &AppState) {
         Ok(removed) => tracing::info!(removed, "purged audit entries past retention"),
         Err(err) => tracing::warn!(error = %err, "could not purge old audit entries"),
     }
+    state
+        .directory
+        .drop_expired_redirects(plinth_store::time_to_micros(state.now()));
     if let Err(err) = state.store.purge_expired_device_grants(state.now()).await {
         tracing::warn!(error = %err, "could not purge expired CLI logins");
     }

@@ -11,6 +11,7 @@ use crate::auth::rate_limit::AttemptLimiter;
 use crate::names::directory::WorkspaceDirectory;
 use crate::runtime::cache::AuthCache;
 use crate::runtime::config::Settings;
+use crate::runtime::invalidate::Invalidations;
 use crate::runtime::last_used::LastUsed;
 use crate::runtime::metrics::Metrics;
 use crate::usage::meter::UsageMeter;
@@ -28,6 +29,8 @@ pub struct Inner {
     pub cache: AuthCache,
     /// Live workspace names, for DNS and workspace hosts.
     pub directory: WorkspaceDirectory,
+    /// This server's origin in the invalidation log, and its pending wake-up.
+    pub invalidations: Invalidations,
     /// Failed logins, per account and per client address.
     pub login_limiter: AttemptLimiter,
     /// CLI login codes asked for, per client address.
@@ -39,6 +42,8 @@ pub struct Inner {
     pub metrics: Metrics,
     pub last_used: LastUsed,
     pub usage: UsageMeter,
+    /// Where this server's DNS answers (UDP), once it does: `/readyz` asks it.
+    pub dns_addr: std::sync::OnceLock<std::net::SocketAddr>,
     /// Added to the wall clock: lets tests move time forward (expiry, grace periods).
     clock_offset_us: AtomicI64,
 }
@@ -63,6 +68,7 @@ impl AppState {
             settings,
             cache: AuthCache::default(),
             directory: WorkspaceDirectory::default(),
+            invalidations: Invalidations::default(),
             login_limiter,
             device_limiter: AttemptLimiter::new(DEVICE_CODES_PER_MINUTE, Duration::from_secs(60)),
             signup_limiter_per_address,
@@ -71,6 +77,7 @@ impl AppState {
             metrics: Metrics::default(),
             last_used: LastUsed::default(),
             usage: UsageMeter::default(),
+            dns_addr: std::sync::OnceLock::new(),
             clock_offset_us: AtomicI64::new(0),
         }))
     }

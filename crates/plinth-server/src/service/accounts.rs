@@ -3,7 +3,7 @@ use plinth_core::{
     AuditAction, AvatarUrl, DisplayName, Email, Handle, Password, TokenKind, TokenSecret,
 };
 use plinth_store::{
-    NewToken, NewUser, TokenRecord, UserRecord, UserUpdate, WriteTx, time_to_micros,
+    NewToken, NewUser, TokenOrigin, TokenRecord, UserRecord, UserUpdate, WriteTx, time_to_micros,
 };
 use serde_json::json;
 
@@ -102,16 +102,58 @@ pub struct LoginOutcome {
     pub user: UserRecord,
 }
 
+/// Which interface a login session was opened through: stored with its token, so the
+/// Security page can tell a person's console sessions from their CLI and API logins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionClient {
+    /// The console's login page (the session cookie).
+    Console,
+    /// `POST /api/v1/login`.
+    Api,
+    /// A CLI login approved in the browser (the device flow).
+    Cli,
+}
+
+impl SessionClient {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Console => "console",
+            Self::Api => "api",
+            Self::Cli => "cli",
+        }
+    }
+}
+
+/// `POST /api/v1/login`.
 pub async fn login(
     state: &AppState,
     meta: &ClientMeta,
     req: LoginRequest,
 ) -> ApiResult<LoginOutcome> {
+    login_through(state, meta, req, SessionClient::Api).await
+}
+
+/// A login on the console's page: the same checks as the API's, recorded as a console
+/// session.
+pub async fn login_to_console(
+    state: &AppState,
+    meta: &ClientMeta,
+    req: LoginRequest,
+) -> ApiResult<LoginOutcome> {
+    login_through(state, meta, req, SessionClient::Console).await
+}
+
+async fn login_through(
+    state: &AppState,
+    meta: &ClientMeta,
+    req: LoginRequest,
+    client: SessionClient,
+) -> ApiResult<LoginOutcome> {
     let user = check_password(state, meta, &req.login, &req.password).await?;
     let ctx = AuditContext::for_user(&user, meta);
     let mut tx = state.store.begin().await?;
-    let (secret, token) =
-        issue_temporary_token(state, &mut tx, &ctx, &user, LoginVia::Password).await?;
+    let via = LoginVia::Password { client };
+    let (secret, token) = issue_temporary_token(state, &mut tx, &ctx, &user, via).await?;
     tx.commit().await?;
     Ok(LoginOutcome {
         secret,
@@ -121,7 +163,7 @@ pub async fn login(
 }
 
 /// The user whose handle or email is `login` and whose password is `password`: the one
-/// place a password is checked (the API's login and the `/device` page), with the
+/// place a password is checked (the API's login and the console's login page), with the
 /// failed-login limits and the `auth.login.failed` entry.
 pub async fn check_password(
     state: &AppState,
@@ -177,6 +219,12 @@ pub async fn check_password(
     match (ok, user) {
         (true, Some(user)) => {
             reservation.release();
+            // Told only to whoever knows the password, so it reveals nothing to a guesser.
+            if user.disabled_at.is_some() {
+                return Err(ApiError::forbidden(
+                    "this account is disabled; ask the instance administrator to enable it",
+                ));
+            }
             Ok(user)
         }
         (false, known) => {
@@ -202,8 +250,8 @@ pub async fn check_password(
 /// How a temporary token came to be, recorded in its `auth.login` entry; it also says
 /// when the holder last proved who they are (the token's `authenticated_at`).
 pub enum LoginVia<'a> {
-    /// A password, checked just now.
-    Password,
+    /// A password, checked just now, on the console's page or the API.
+    Password { client: SessionClient },
     /// A CLI login approved in the browser (RFC 8628), by this OAuth client. The token
     /// inherits the approver's `authenticated_at` (unix µs).
     Device {
@@ -224,11 +272,11 @@ pub async fn issue_temporary_token(
     let secret = TokenSecret::generate(TokenKind::Temporary);
     let now = issue_time(state, user);
     let expires_at = now + time::Duration::days(i64::from(state.settings.temporary_token_days));
-    let authenticated_at = match via {
-        LoginVia::Password => time_to_micros(now),
+    let (authenticated_at, client) = match via {
+        LoginVia::Password { client } => (time_to_micros(now), client),
         LoginVia::Device {
             authenticated_at, ..
-        } => authenticated_at,
+        } => (authenticated_at, SessionClient::Cli),
     };
     let token = tx
         .insert_token(
@@ -241,6 +289,11 @@ pub async fn issue_temporary_token(
                 description: None,
                 expires_at: Some(expires_at),
                 authenticated_at,
+                origin: TokenOrigin {
+                    ip: ctx.ip.clone(),
+                    client: Some(client.as_str().to_owned()),
+                    user_agent: ctx.user_agent.clone(),
+                },
             },
             now,
         )

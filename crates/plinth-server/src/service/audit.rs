@@ -1,12 +1,9 @@
 //! Reading the audit log: filters, keyset pages, verification and the streamed export.
 
 use axum::body::{Body, Bytes};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use plinth_api::AuditQuery;
-use plinth_core::{ActionFilter, Handle};
-use plinth_store::{AuditPage, AuditRecord, ChainVerification, time_to_micros};
-use time::OffsetDateTime;
+use plinth_core::{AuditFilter, AuditFilterInput};
+use plinth_store::{AuditPage, AuditRecord, ChainVerification};
 use time::format_description::well_known::Rfc3339;
 use tokio::sync::mpsc;
 
@@ -17,85 +14,31 @@ use crate::runtime::state::AppState;
 
 /// The store query for `filters` on `chain`; every bad filter is a 400 `validation`.
 pub fn store_query(chain: String, filters: &AuditQuery) -> ApiResult<plinth_store::AuditQuery> {
-    let actions = filters
-        .action
-        .as_deref()
-        .map(|a| {
-            ActionFilter::parse(a.trim())
-                .map(|f| f.actions().iter().map(|a| a.as_str().to_owned()).collect())
-                .map_err(|e| ApiError::validation("action", e.0))
-        })
-        .transpose()?;
-    let actor_handle = filters
-        .actor
-        .as_deref()
-        .map(|a| {
-            Handle::parse(a)
-                .map(Handle::into_string)
-                .map_err(|e| ApiError::validation("actor", e.0))
-        })
-        .transpose()?;
-    let target = filters
-        .target
-        .as_deref()
-        .map(|t| {
-            let t = t.trim();
-            if t.is_empty() || t.len() > 128 {
-                Err(ApiError::validation("target", "must be 1–128 characters"))
-            } else {
-                // Handles are stored lowercase; ids are matched as given.
-                Ok(Handle::parse(t).map_or_else(|_| t.to_owned(), Handle::into_string))
-            }
-        })
-        .transpose()?;
-    let since_us = filters
-        .since
-        .as_deref()
-        .map(|s| parse_time("since", s))
-        .transpose()?;
-    let until_us = filters
-        .until
-        .as_deref()
-        .map(|s| parse_time("until", s))
-        .transpose()?;
+    let filter = AuditFilter::parse(&AuditFilterInput {
+        action: filters.action.as_deref(),
+        actor: filters.actor.as_deref(),
+        target: filters.target.as_deref(),
+        since: filters.since.as_deref(),
+        until: filters.until.as_deref(),
+        cursor: filters.cursor.as_deref(),
+    })
+    .map_err(|(field, invalid)| ApiError::validation(field, invalid.0))?;
     let limit = parse_limit(filters.limit)?;
-    let before_seq = filters.cursor.as_deref().map(decode_cursor).transpose()?;
     Ok(plinth_store::AuditQuery {
         chain,
-        actions,
-        actor_handle,
-        target,
-        since_us,
-        until_us,
-        before_seq,
+        actions: filter.actions,
+        actor_handle: filter.actor_handle,
+        target: filter.target,
+        since_us: filter.since_us,
+        until_us: filter.until_us,
+        before_seq: filter.before_seq,
         from_seq: None,
         limit,
     })
 }
 
-fn parse_time(field: &str, value: &str) -> ApiResult<i64> {
-    OffsetDateTime::parse(value.trim(), &Rfc3339)
-        .map(time_to_micros)
-        .map_err(|_| {
-            ApiError::validation(
-                field,
-                "must be an RFC 3339 time such as 2026-11-28T12:00:00Z",
-            )
-        })
-}
-
 pub fn encode_cursor(seq: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("a{seq}"))
-}
-
-fn decode_cursor(cursor: &str) -> ApiResult<i64> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| text.strip_prefix('a')?.parse::<i64>().ok())
-        .filter(|seq| *seq > 0)
-        .ok_or_else(|| ApiError::validation("cursor", "is not a cursor this server issued"))
+    plinth_core::cursor::encode_seq(seq)
 }
 
 pub async fn page(state: &AppState, query: &plinth_store::AuditQuery) -> ApiResult<AuditPage> {
@@ -314,18 +257,5 @@ mod tests {
             out,
             "plain|\"a,b\"|\"say \"\"hi\"\"\"|\"'=cmd()\"|\"line\nbreak\"|"
         );
-    }
-
-    #[test]
-    fn cursors_round_trip_and_garbage_is_refused() {
-        assert_eq!(decode_cursor(&encode_cursor(42)).unwrap(), 42);
-        for bad in [
-            "",
-            "!!",
-            &URL_SAFE_NO_PAD.encode("a0"),
-            &URL_SAFE_NO_PAD.encode("x5"),
-        ] {
-            assert!(decode_cursor(bad).is_err(), "{bad}");
-        }
     }
 }

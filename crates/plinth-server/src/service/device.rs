@@ -101,6 +101,7 @@ pub async fn start(
         .take(&keys)
         .map_err(ApiError::rate_limited)?;
     let now = state.now();
+    let requested_ip = meta.ip.map(|ip| ip.to_string());
     // A user code may collide with a live one (1 in 10^10 per code): draw again.
     let mut attempts = 0;
     loop {
@@ -115,6 +116,8 @@ pub async fn start(
                     client_id,
                     interval_secs: POLL_INTERVAL_SECS,
                     expires_at: now + GRANT_LIFETIME,
+                    requested_ip: requested_ip.as_deref(),
+                    requested_user_agent: meta.user_agent.as_deref(),
                 },
                 now,
             )
@@ -240,7 +243,7 @@ async fn issue(
 }
 
 /// A signed-in person approves (`approve = true`) or denies the CLI login showing
-/// `user_code`, with the API.
+/// `user_code`, with the API or on the console's `/device` page.
 pub async fn decide(
     state: &AppState,
     meta: &ClientMeta,
@@ -262,20 +265,38 @@ pub async fn decide(
     .await
 }
 
-/// `user` approves or denies the CLI login showing `user_code`: whoever calls this has
-/// established who `user` is (a login session, or a password on the `/device` page), at
-/// `authenticated_at` (unix µs), which the CLI's token inherits. Recorded in the user's
-/// own audit log.
-pub async fn decide_as(
+/// The CLI login waiting for `user_code`, for a signed-in person to look at before they
+/// decide (the `/device` page shows who asked and when). Looking counts against the same
+/// per-user and per-address limit as deciding, so the page is no way to walk codes.
+pub async fn pending(
+    state: &AppState,
+    meta: &ClientMeta,
+    actor: &Actor,
+    user_code: &str,
+) -> ApiResult<DeviceGrantRecord> {
+    actor.require_login_session("approving a CLI login")?;
+    waiting(state, meta, &actor.user, user_code)
+        .await
+        .map(|(_, grant)| grant)
+}
+
+fn waiting_gone(code: &UserCode) -> ApiError {
+    ApiError::not_found().detail(format!(
+        "no CLI login is waiting for code {}; codes expire after {} minutes",
+        code.display(),
+        GRANT_LIFETIME.whole_minutes()
+    ))
+}
+
+/// The pending, unexpired grant of `user_code`, looked up on behalf of `user`.
+async fn waiting(
     state: &AppState,
     meta: &ClientMeta,
     user: &UserRecord,
-    authenticated_at: i64,
     user_code: &str,
-    approve: bool,
-) -> ApiResult<DeviceGrantRecord> {
+) -> ApiResult<(UserCode, DeviceGrantRecord)> {
     let code = UserCode::parse(user_code).map_err(|e| ApiError::validation("user_code", e.0))?;
-    // Guessing codes is bounded per user and per address; every decision counts.
+    // Guessing codes is bounded per user and per address; every look and decision counts.
     let mut keys = vec![format!("decide-user:{}", user.id)];
     keys.extend(meta.ip.map(|ip| format!("decide-ip:{ip}")));
     state
@@ -283,24 +304,34 @@ pub async fn decide_as(
         .take(&keys)
         .map_err(ApiError::rate_limited)?;
     let now = state.now();
-    let gone = || {
-        ApiError::not_found().detail(format!(
-            "no CLI login is waiting for code {}; codes expire after {} minutes",
-            code.display(),
-            GRANT_LIFETIME.whole_minutes()
-        ))
-    };
     let grant = state
         .store
         .device_grant_by_user_code(&code)
         .await?
         .filter(|g| g.expires_at > now)
-        .ok_or_else(gone)?;
+        .ok_or_else(|| waiting_gone(&code))?;
     // A decided code answers as an unknown one: a guesser must not tell live codes
     // from dead ones.
     if grant.status != DeviceGrantStatus::Pending {
-        return Err(gone());
+        return Err(waiting_gone(&code));
     }
+    Ok((code, grant))
+}
+
+/// `user` approves or denies the CLI login showing `user_code`: the caller has
+/// established who `user` is (a login session) at `authenticated_at` (unix µs), which the
+/// CLI's token inherits. Recorded in the user's own audit log.
+async fn decide_as(
+    state: &AppState,
+    meta: &ClientMeta,
+    user: &UserRecord,
+    authenticated_at: i64,
+    user_code: &str,
+    approve: bool,
+) -> ApiResult<DeviceGrantRecord> {
+    let (code, grant) = waiting(state, meta, user, user_code).await?;
+    let gone = || waiting_gone(&code);
+    let now = state.now();
     let (decision, action) = if approve {
         (DeviceGrantStatus::Approved, AuditAction::AuthDeviceApprove)
     } else {

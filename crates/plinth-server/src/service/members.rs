@@ -302,12 +302,19 @@ pub async fn accept(
         user_id: actor.user.id.clone(),
     };
     let mut tx = state.store.begin().await?;
+    // The org row lock orders this against a concurrent withdrawal or removal (the
+    // same lock `remove` takes): one of them sees the other's outcome.
+    tx.org_for_update(&org.id)
+        .await?
+        .ok_or_else(no_invitation)?;
     let membership = tx
         .membership_for_update(&org.id, &actor.user.id)
         .await?
         .filter(|m| m.status == MembershipStatus::Invited)
         .ok_or_else(no_invitation)?;
-    tx.activate_membership(&org.id, &actor.user.id).await?;
+    if !tx.activate_membership(&org.id, &actor.user.id).await? {
+        return Err(no_invitation());
+    }
     let event = AuditEvent::org(AuditAction::OrgMemberAccept, &org)
         .target("user", &actor.user.id, Some(actor.user.handle.as_str()))
         .data(json!({ "role": membership.role.as_str() }));
@@ -331,12 +338,18 @@ pub async fn decline(
         user_id: actor.user.id.clone(),
     };
     let mut tx = state.store.begin().await?;
+    // As in `accept`: ordered against a concurrent withdrawal by the org row lock.
+    tx.org_for_update(&org.id)
+        .await?
+        .ok_or_else(no_invitation)?;
     let membership = tx
         .membership_for_update(&org.id, &actor.user.id)
         .await?
         .filter(|m| m.status == MembershipStatus::Invited)
         .ok_or_else(no_invitation)?;
-    tx.delete_membership(&org.id, &actor.user.id).await?;
+    if !tx.delete_membership(&org.id, &actor.user.id).await? {
+        return Err(no_invitation());
+    }
     let event = AuditEvent::org(AuditAction::OrgMemberDecline, &org)
         .target("user", &actor.user.id, Some(actor.user.handle.as_str()))
         .data(json!({ "role": membership.role.as_str() }));

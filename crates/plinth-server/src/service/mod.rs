@@ -10,6 +10,7 @@ pub mod audit;
 pub mod device;
 pub mod members;
 pub mod orgs;
+pub mod sessions;
 pub mod tokens;
 pub mod usage;
 pub mod workspaces;

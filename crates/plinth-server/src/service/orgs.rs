@@ -125,9 +125,9 @@ pub async fn update(
         event,
     )
     .await?;
+    // Its workspaces' names (and their hosts, which show the org's display name) are
+    // re-read as part of it: they answer the new way from this moment on.
     state.commit_invalidating(tx, &inv).await?;
-    // Workspace hosts show the org's display name.
-    state.directory.reload_logged(&state.store).await;
     Ok(org)
 }
 
@@ -168,9 +168,9 @@ pub async fn change_handle(
         event,
     )
     .await?;
+    // Its workspaces' names (and their hosts, which show the org's display name) are
+    // re-read as part of it: they answer the new way from this moment on.
     state.commit_invalidating(tx, &inv).await?;
-    // Old names become redirects and new names answer from this moment on.
-    state.directory.reload_logged(&state.store).await;
     Ok(after)
 }
 
@@ -238,7 +238,8 @@ pub async fn delete(
         event,
     )
     .await?;
+    // Its workspaces' names (and their hosts, which show the org's display name) are
+    // re-read as part of it: they answer the new way from this moment on.
     state.commit_invalidating(tx, &inv).await?;
-    state.directory.reload_logged(&state.store).await;
     Ok(())
 }

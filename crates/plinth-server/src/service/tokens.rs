@@ -1,6 +1,6 @@
 use plinth_api::{CreateTokenRequest, UpdateTokenRequest};
 use plinth_core::{AuditAction, TokenKind, TokenSecret};
-use plinth_store::{NewToken, TokenPage, TokenRecord, TokenStatus, TokenUpdate};
+use plinth_store::{NewToken, TokenOrigin, TokenPage, TokenRecord, TokenStatus, TokenUpdate};
 use serde_json::json;
 
 use crate::api::extract::ClientMeta;
@@ -54,6 +54,15 @@ pub async fn list(
         .await?)
 }
 
+/// One of the caller's live user tokens (404 for anyone else's, or a deleted one).
+pub async fn show(state: &AppState, actor: &Actor, id: &str) -> ApiResult<TokenRecord> {
+    state
+        .store
+        .user_token(&actor.user.id, id)
+        .await?
+        .ok_or_else(ApiError::not_found)
+}
+
 pub async fn create(
     state: &AppState,
     meta: &ClientMeta,
@@ -99,6 +108,11 @@ pub async fn create(
                 // A user token is only as fresh as the login that made it: a session a
                 // reset refused cannot mint a token that the reset accepts.
                 authenticated_at: actor.authenticated_at_us(),
+                origin: TokenOrigin {
+                    ip: meta.ip.map(|ip| ip.to_string()),
+                    client: None,
+                    user_agent: meta.user_agent.clone(),
+                },
             },
             now,
         )

@@ -10,7 +10,6 @@ use crate::api::extract::ClientMeta;
 use crate::audit::{self, AuditContext, AuditEvent, Changes};
 use crate::auth::org::{OrgAccess, OrgMember, OrgOwner};
 use crate::error::{ApiError, ApiResult};
-use crate::names::directory::Entry;
 use crate::runtime::invalidate::Invalidation;
 use crate::runtime::state::AppState;
 use crate::service::members::resolve_user;
@@ -32,17 +31,6 @@ pub(crate) fn workspace_role(role: plinth_api::WorkspaceRole) -> WorkspaceRole {
 
 fn no_such_workspace() -> ApiError {
     ApiError::not_found().detail("no such workspace, or you have no role on it")
-}
-
-fn entry(access: &OrgAccess, workspace: &WorkspaceRecord) -> Entry {
-    Entry {
-        org_id: access.org.id.clone(),
-        org_handle: access.org.handle.to_string(),
-        org_display_name: access.org.display_name.clone(),
-        workspace_id: workspace.id.clone(),
-        workspace_handle: workspace.handle.to_string(),
-        workspace_display_name: workspace.display_name.clone(),
-    }
 }
 
 /// The workspace `handle` names if the caller may see it: org owners see all, members
@@ -167,12 +155,10 @@ pub async fn create(
         event,
     )
     .await?;
-    state
-        .queue_invalidation(&mut tx, &Invalidation::Workspaces)
-        .await?;
-    tx.commit().await?;
     // Its DNS name answers from this moment on.
-    state.directory.insert(entry(owner, &workspace));
+    state
+        .commit_invalidating(tx, &Invalidation::OrgWorkspaces(owner.org.id.clone()))
+        .await?;
     Ok(VisibleWorkspace {
         workspace,
         role: WorkspaceRole::Owner,
@@ -258,10 +244,8 @@ pub async fn update(
     )
     .await?;
     state
-        .queue_invalidation(&mut tx, &Invalidation::Workspaces)
+        .commit_invalidating(tx, &Invalidation::OrgWorkspaces(member.org.id.clone()))
         .await?;
-    tx.commit().await?;
-    let renamed = handle.is_some();
     if let Some(handle) = handle {
         workspace.handle = handle;
     }
@@ -269,12 +253,6 @@ pub async fn update(
         workspace.display_name = name;
     }
     workspace.updated_at = plinth_store::micros_to_time(plinth_store::time_to_micros(now));
-    if renamed {
-        // The new name answers, and the old one stops, from this moment on.
-        state.directory.replace_workspace(entry(member, &workspace));
-    } else {
-        state.directory.insert(entry(member, &workspace));
-    }
     Ok(VisibleWorkspace { workspace, role })
 }
 
@@ -304,12 +282,10 @@ pub async fn delete(
         event,
     )
     .await?;
-    state
-        .queue_invalidation(&mut tx, &Invalidation::Workspaces)
-        .await?;
-    tx.commit().await?;
     // Its DNS name stops answering from this moment on.
-    state.directory.remove_workspace(&workspace.id);
+    state
+        .commit_invalidating(tx, &Invalidation::OrgWorkspaces(owner.org.id.clone()))
+        .await?;
     Ok(())
 }
 

@@ -14,6 +14,8 @@ use plinth_server::testing::{PASSWORD, TestApp};
 use plinth_store::test_support::Backend;
 use reqwest::StatusCode;
 
+mod user_settings;
+
 /// The org entry named `display_name` in the open switcher.
 fn switcher_entry(display_name: &str) -> String {
     format!(

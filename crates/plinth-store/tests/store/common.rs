@@ -45,6 +45,7 @@ pub fn new_token(user_id: &str, kind: TokenKind, title: Option<&str>) -> (TokenS
         description: None,
         expires_at: None,
         authenticated_at: 0,
+        origin: plinth_store::TokenOrigin::default(),
     };
     (secret, new)
 }
@@ -89,6 +90,7 @@ pub fn assert_same_token(got: &TokenRecord, want: &TokenRecord) {
     assert_eq!(got.expires_at, want.expires_at);
     assert_eq!(got.last_used_at, want.last_used_at);
     assert_eq!(got.revoked_at, want.revoked_at);
+    assert_eq!(got.origin, want.origin);
 }
 
 /// A second pool on the fixture's database, for SQL the store does not expose.

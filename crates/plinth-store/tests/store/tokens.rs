@@ -27,6 +27,11 @@ async fn insert_then_find_by_hash(fixture: &TestDb) {
                 expires_at: Some(expires),
                 // Inherited from an older login session: not the issue time.
                 authenticated_at: plinth_store::time_to_micros(at) - 5_000_000,
+                origin: plinth_store::TokenOrigin {
+                    ip: Some("203.0.113.7".to_owned()),
+                    client: None,
+                    user_agent: Some("curl/8".to_owned()),
+                },
             },
             at,
         )
@@ -272,6 +277,7 @@ async fn update_user_token_applies_to_own_live_tokens(fixture: &TestDb) {
                 description: Some("old description".to_owned()),
                 expires_at: None,
                 authenticated_at: plinth_store::time_to_micros(at),
+                origin: plinth_store::TokenOrigin::default(),
             },
             at,
         )
@@ -518,7 +524,105 @@ plinth_store::on_both_backends!(setup =>
     revoke_token_once,
     touch_tokens_never_moves_back,
     dead_tokens_are_purged_after_the_cutoff,
+    live_sessions_are_the_ones_the_guard_accepts,
 );
+
+/// The Security page's list: live temporary tokens with where they came from; not user
+/// tokens, not revoked, expired or reset ones, not another user's.
+async fn live_sessions_are_the_ones_the_guard_accepts(fixture: &TestDb) {
+    let store = &fixture.store;
+    let ivan = add_user(store, "ivan").await;
+    let other = add_user(store, "olga").await;
+    let at = now();
+    let session = |authenticated_at: i64, expires_at, client: &str| {
+        let secret = TokenSecret::generate(TokenKind::Temporary);
+        NewToken {
+            user_id: ivan.id.clone(),
+            kind: TokenKind::Temporary,
+            hash: secret.hash(),
+            last4: secret.last4(),
+            title: None,
+            description: None,
+            expires_at,
+            authenticated_at,
+            origin: plinth_store::TokenOrigin {
+                ip: Some("192.0.2.1".to_owned()),
+                client: Some(client.to_owned()),
+                user_agent: Some(format!("{client} agent")),
+            },
+        }
+    };
+    let us = plinth_store::time_to_micros(at);
+    let mut tx = store.begin().await.unwrap();
+    let before_reset = tx
+        .insert_token(session(us - 10, Some(at + Duration::days(1)), "api"), at)
+        .await
+        .unwrap();
+    let expired = tx
+        .insert_token(session(us, Some(at - Duration::seconds(1)), "api"), at)
+        .await
+        .unwrap();
+    let console = tx
+        .insert_token(session(us, Some(at + Duration::days(30)), "console"), at)
+        .await
+        .unwrap();
+    let cli = tx
+        .insert_token(session(us, Some(at + Duration::days(30)), "cli"), at)
+        .await
+        .unwrap();
+    let revoked = tx
+        .insert_token(session(us, Some(at + Duration::days(30)), "cli"), at)
+        .await
+        .unwrap();
+    assert!(tx.revoke_token(&revoked.id, at).await.unwrap());
+    tx.commit().await.unwrap();
+    add_token(store, &ivan.id, TokenKind::User, Some("api"), at).await;
+    add_token(store, &other.id, TokenKind::Temporary, None, at).await;
+
+    let live = store
+        .list_live_sessions(&ivan.id, at, us - 5, 100)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = live.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, [cli.id.as_str(), console.id.as_str()], "newest first");
+    assert_same_token(&live[1], &console);
+    assert_eq!(live[1].origin.client.as_deref(), Some("console"));
+    assert_eq!(live[1].origin.ip.as_deref(), Some("192.0.2.1"));
+    assert_eq!(
+        store
+            .list_live_sessions(&ivan.id, at, us - 5, 1)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // Before the reset, the older session counts too; the expired one never does.
+    let all = store
+        .list_live_sessions(&ivan.id, at, 0, 100)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 3);
+    assert!(all.iter().all(|t| t.id != expired.id));
+    assert!(all.iter().any(|t| t.id == before_reset.id));
+
+    let mut tx = store.begin().await.unwrap();
+    let found = tx.session_for_update(&ivan.id, &cli.id).await.unwrap();
+    assert_eq!(found.map(|t| t.id), Some(cli.id.clone()));
+    // Not another user's, not a revoked one.
+    assert!(
+        tx.session_for_update(&other.id, &cli.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        tx.session_for_update(&ivan.id, &revoked.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    drop(tx);
+}
 
 async fn dead_tokens_are_purged_after_the_cutoff(fixture: &TestDb) {
     let store = &fixture.store;

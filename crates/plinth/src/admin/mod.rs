@@ -2,6 +2,10 @@
 //! `--database-url` as `serve`), without a running server.
 
 mod audit;
+mod backup;
+mod user;
+
+use std::path::PathBuf;
 
 use clap::Subcommand;
 use plinth_store::Store;
@@ -16,6 +20,70 @@ pub enum AdminCommand {
     /// Deleted organizations.
     #[command(subcommand)]
     Org(OrgCommand),
+    /// Accounts: create one (for `--signup closed`), reset its authentication, disable
+    /// or enable it. Recorded in the account's audit log as `admin.*` actions.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Copy a SQLite database into FILE while servers keep serving (`VACUUM INTO`: one
+    /// consistent snapshot), then check the copy. For PostgreSQL use pg_dump.
+    Backup {
+        /// Where to write the copy; must not exist.
+        file: PathBuf,
+        #[command(flatten)]
+        db: config::DatabaseArgs,
+    },
+    /// Put a backup taken with `plinth admin backup` back in place of the SQLite database,
+    /// after checking it (integrity, migrations, audit chains). Stop the server first.
+    /// The replaced database is kept beside it. For PostgreSQL use pg_restore.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        #[command(flatten)]
+        db: config::DatabaseArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account and print a one-time password (or set the one read from stdin
+    /// with --password-stdin).
+    Create {
+        handle: String,
+        #[arg(long)]
+        email: String,
+        /// Default: the handle.
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from the first line of stdin instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        db: config::DatabaseArgs,
+    },
+    /// Refuse every token of the account issued until now (its sessions, CLI logins and
+    /// API tokens) and set a new password, printed once (or read with --password-stdin).
+    ResetAuth {
+        handle: String,
+        /// Only refuse the tokens; leave the password as it is.
+        #[arg(long, conflicts_with = "password_stdin")]
+        keep_password: bool,
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        db: config::DatabaseArgs,
+    },
+    /// Disable an account: its tokens are refused at once and it cannot log in.
+    Disable {
+        handle: String,
+        #[command(flatten)]
+        db: config::DatabaseArgs,
+    },
+    /// Enable a disabled account: it can log in again, and its unexpired tokens work.
+    Enable {
+        handle: String,
+        #[command(flatten)]
+        db: config::DatabaseArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -67,6 +135,13 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
             let store = connect_and_migrate(&config::database_url(&db)?).await?;
             restore_org(&store, &handle).await
         }
+        AdminCommand::Backup { file, db } => {
+            backup::backup(&config::database_url(&db)?, &file).await
+        }
+        AdminCommand::Restore { file, db } => {
+            backup::restore(&config::database_url(&db)?, &file).await
+        }
+        AdminCommand::User(command) => run_user(command).await,
         AdminCommand::Org(OrgCommand::PurgeExpired { db }) => {
             let store = connect_and_migrate(&config::database_url(&db)?).await?;
             let purged = plinth_server::service::admin::purge_expired(
@@ -76,6 +151,41 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
             .await?;
             println!("purged {} deleted organization(s)", purged.len());
             Ok(())
+        }
+    }
+}
+
+async fn run_user(command: UserCommand) -> anyhow::Result<()> {
+    match command {
+        UserCommand::Create {
+            handle,
+            email,
+            display_name,
+            password_stdin,
+            db,
+        } => {
+            let store = connect_and_migrate(&config::database_url(&db)?).await?;
+            let password = user::PasswordSource::from_flag(password_stdin);
+            user::create(&store, &handle, &email, display_name.as_deref(), password).await
+        }
+        UserCommand::ResetAuth {
+            handle,
+            keep_password,
+            password_stdin,
+            db,
+        } => {
+            let store = connect_and_migrate(&config::database_url(&db)?).await?;
+            let password =
+                (!keep_password).then(|| user::PasswordSource::from_flag(password_stdin));
+            user::reset_auth(&store, &handle, password).await
+        }
+        UserCommand::Disable { handle, db } => {
+            let store = connect_and_migrate(&config::database_url(&db)?).await?;
+            user::set_disabled(&store, &handle, true).await
+        }
+        UserCommand::Enable { handle, db } => {
+            let store = connect_and_migrate(&config::database_url(&db)?).await?;
+            user::set_disabled(&store, &handle, false).await
         }
     }
 }

@@ -49,9 +49,12 @@ pub fn login(args: &ClientArgs, no_browser: bool) -> anyhow::Result<()> {
     let mut interval = grant["interval"].as_u64().unwrap_or(5).max(1);
 
     let mut err = std::io::stderr();
+    // The complete link carries the code, so the person only has to check it and
+    // approve; the short one is for typing the code by hand on another device.
     writeln!(
         err,
-        "To sign in, open {verification_uri} and enter the code: {user_code}"
+        "To sign in, open {complete}\nand check that it shows the code {user_code} \
+         (or open {verification_uri} and enter the code)."
     )?;
     if !no_browser && open_browser(&complete) {
         writeln!(err, "(opened your browser at {complete})")?;

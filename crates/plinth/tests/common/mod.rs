@@ -143,3 +143,87 @@ pub async fn signup_and_login(api: &str, handle: &str) -> String {
     .await;
     login["token"].as_str().expect("a token").to_owned()
 }
+
+/// A client that hands redirects back instead of following them: the tests look at
+/// where the console and workspace hosts send a browser.
+pub fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The value of cookie `name` set by `res`, if it sets one.
+pub fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|cookie| {
+            let (pair, _) = cookie.split_once(';').unwrap_or((cookie, ""));
+            let (key, value) = pair.split_once('=')?;
+            (key.trim() == name).then(|| value.trim().to_owned())
+        })
+}
+
+/// The first form's CSRF field in a console page.
+pub fn csrf_field(html: &str) -> String {
+    let marker = "name=csrf value=\"";
+    let start = html.find(marker).expect("a form with a csrf field") + marker.len();
+    let len = html[start..].find('"').unwrap();
+    html[start..start + len].to_owned()
+}
+
+/// Signs `handle` (password "correct horse") in through the console at `web` (the
+/// server's root URL) as a browser does: the login form, its CSRF field and
+/// pre-session cookie, the POST. The session cookie's value.
+pub async fn console_login(web: &str, handle: &str) -> String {
+    let client = no_redirects();
+    let page = client.get(format!("{web}/login")).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let presession = set_cookie(&page, "plinth_presession").expect("a pre-session cookie");
+    let csrf = csrf_field(&page.text().await.unwrap());
+    let res = client
+        .post(format!("{web}/login"))
+        .header(
+            reqwest::header::COOKIE,
+            format!("plinth_presession={presession}"),
+        )
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("login", handle),
+            ("password", "correct horse"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303, "the console login of {handle}");
+    set_cookie(&res, "plinth_session").expect("a session cookie")
+}
+
+/// A console GET with the session cookie: the status, the `Location` and the body.
+pub async fn console_get(web: &str, path: &str, session: &str) -> (u16, Option<String>, String) {
+    let res = no_redirects()
+        .get(format!("{web}{path}"))
+        .header(reqwest::header::COOKIE, format!("plinth_session={session}"))
+        .send()
+        .await
+        .expect("the server answers");
+    let status = res.status().as_u16();
+    let location = res
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (status, location, res.text().await.unwrap_or_default())
+}
+
+/// `plinth_auth_cache_misses_total` from a `/metrics` URL: authentications that read
+/// the database.
+pub async fn auth_cache_misses(metrics: &str) -> u64 {
+    let text = reqwest::get(metrics).await.unwrap().text().await.unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix("plinth_auth_cache_misses_total "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no auth cache miss counter in {text}"))
+}

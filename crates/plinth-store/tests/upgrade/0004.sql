@@ -1,0 +1,9 @@
+-- Upgrade-test data, written as the release with migrations up to 0004 would have stored it
+-- (schema of that step, no later column). Hashes are real: every audit chain verifies.
+INSERT INTO usage_daily (org_id, workspace_id, day, metric, value) VALUES ('01900000-0000-7000-8000-0000000ac003', '', '2025-12-01', 'api_requests', 42);
+INSERT INTO usage_daily (org_id, workspace_id, day, metric, value) VALUES ('01900000-0000-7000-8000-0000000ac003', '01900000-0000-7000-8000-0000000we004', '2025-12-01', 'workspace_requests', 17);
+INSERT INTO usage_daily (org_id, workspace_id, day, metric, value) VALUES ('01900000-0000-7000-8000-0000000ac003', '01900000-0000-7000-8000-0000000we004', '2025-12-01', 'dns_queries', 5);
+INSERT INTO usage_daily (org_id, workspace_id, day, metric, value) VALUES ('01900000-0000-7000-8000-0000000ac003', '', '2025-12-01', 'members', 2);
+INSERT INTO usage_daily (org_id, workspace_id, day, metric, value) VALUES ('01900000-0000-7000-8000-0000000ac003', '', '2025-12-02', 'api_requests', 8);
+INSERT INTO audit_log (id, chain, seq, created_at, org_id, org_handle, actor_id, actor_handle, actor_ip, user_agent, action, target_type, target_id, target_handle, data, request_id, prev_hash, hash) VALUES ('01900000-0000-7000-8000-0000000au301', 'user:01900000-0000-7000-8000-00000000a001', 3, 1764547200000300, NULL, NULL, '01900000-0000-7000-8000-00000000a001', 'ann', NULL, NULL, 'user.update', 'user', '01900000-0000-7000-8000-00000000a001', 'ann', '{"avatar_url":{"after":"https://example.com/ann.png","before":null}}', NULL, '3d0bb5c941f67f1e5168afc39cef00bb622502c8e1bff34f4a1b17b1d66b8f74', '2e0f955f431ed33b65ce94be854406524a4b4c83c6380c951eeeca4b767ac6bd');
+UPDATE audit_chains SET head_seq = 3, head_hash = '2e0f955f431ed33b65ce94be854406524a4b4c83c6380c951eeeca4b767ac6bd' WHERE chain = 'user:01900000-0000-7000-8000-00000000a001';
