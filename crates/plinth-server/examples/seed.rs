@@ -68,9 +68,7 @@ async fn main() {
     let args = match args() {
         Ok(args) => args,
         Err(err) => {
-            eprintln!(
-                "{err}\nusage: seed --database-url URL [--orgs N] [--workspaces-per-org M]"
-            );
+            eprintln!("{err}\nusage: seed --database-url URL [--orgs N] [--workspaces-per-org M]");
             std::process::exit(2);
         }
     };
@@ -106,13 +104,7 @@ async fn main() {
                 break;
             }
             let count = ORGS_PER_BATCH.min(args.orgs - written);
-            for sql in batch(
-                written,
-                count,
-                args.workspaces_per_org,
-                &password_hash,
-                now,
-            ) {
+            for sql in batch(written, count, args.workspaces_per_org, &password_hash, now) {
                 tx.execute(sqlx::AssertSqlSafe(sql))
                     .await
                     .expect("insert a batch");
