@@ -33,6 +33,7 @@ plinth_store::on_both_backends!(app =>
     ranges_and_bad_input,
     only_owners_see_usage,
     csv_download,
+    an_idle_org_writes_no_rows,
 );
 
 fn day(d: Date) -> String {
@@ -547,4 +548,91 @@ async fn csv_download(app: &TestApp) {
     assert_eq!(json.headers()["content-type"], "application/json");
     let body: Value = json.json().await.unwrap();
     assert_eq!(body["daily"].as_array().unwrap().len(), 2);
+}
+
+/// Storage grows with activity, not with orgs × days: an org where nothing happens
+/// writes no row however many days of snapshots pass, and its report still has every
+/// day, the levels carried from the day they last changed.
+async fn an_idle_org_writes_no_rows(app: &TestApp) {
+    let ann = app.user("ann").await;
+    app.create_org(&ann, "acme").await;
+    app.create_workspace(&ann, "acme", "prod").await;
+    let first = next_day_at_noon(app);
+    app.flush_usage().await;
+    let rows = || async { app.db.store.usage_row_count().await.unwrap() };
+    // The first snapshot writes the two levels; the day's audit entries were the day
+    // before (creation), and no request has been made since.
+    let start = rows().await;
+    assert_eq!(
+        start,
+        2 + 1,
+        "members, workspaces, and the setup day's audit count"
+    );
+
+    let mut last = first;
+    for _ in 0..10 {
+        last = next_day_at_noon(app);
+        app.flush_usage().await;
+        app.flush_usage().await;
+    }
+    assert_eq!(rows().await, start, "ten idle days wrote nothing");
+
+    let range = format!("?from={}&to={}", day(first), day(last));
+    let report = app.usage(&ann, "acme", &range).await;
+    report.assert_status(200);
+    let daily = report.body["daily"].as_array().unwrap();
+    assert_eq!(daily.len(), 11);
+    for d in daily {
+        assert_eq!(
+            d,
+            &json!({"date": d["date"], "api_requests": 0, "workspace_requests": 0,
+                    "dns_queries": 0, "members": 1, "workspaces": 1, "audit_events": 0})
+        );
+    }
+    // The report was an API call: the next flush writes that one counter row.
+    app.flush_usage().await;
+    assert_eq!(rows().await, start + 1);
+
+    // A change writes the changed level and the day's audit count, once.
+    app.create_workspace(&ann, "acme", "dev").await;
+    app.flush_usage().await;
+    app.flush_usage().await;
+    // The creation's API call adds to the day's counter row written above.
+    assert_eq!(rows().await, start + 1 + 2, "workspaces, audit_events");
+    let report = app
+        .usage(
+            &ann,
+            "acme",
+            &format!("?from={}&to={}", day(first), day(last)),
+        )
+        .await;
+    assert_eq!(figures(&report.body, &day(first))["workspaces"], 1);
+    assert_eq!(figures(&report.body, &day(last))["workspaces"], 2);
+    assert_eq!(report.body["totals"]["workspaces"], 2);
+    // A range that starts after the last change still reads it.
+    let later = next_day_at_noon(app);
+    let report = app
+        .usage(
+            &ann,
+            "acme",
+            &format!("?from={}&to={}", day(later), day(later)),
+        )
+        .await;
+    assert_eq!(figures(&report.body, &day(later))["members"], 1);
+    assert_eq!(figures(&report.body, &day(later))["workspaces"], 2);
+
+    // Retention: everything before `later` goes except the levels it still reads.
+    let purged = app.db.store.purge_usage_before(&day(later)).await.unwrap();
+    assert!(purged > 0);
+    let report = app
+        .usage(
+            &ann,
+            "acme",
+            &format!("?from={}&to={}", day(first), day(later)),
+        )
+        .await;
+    assert_eq!(report.body["totals"]["api_requests"], 0);
+    assert_eq!(report.body["totals"]["audit_events"], 0);
+    assert_eq!(figures(&report.body, &day(later))["members"], 1);
+    assert_eq!(figures(&report.body, &day(later))["workspaces"], 2);
 }

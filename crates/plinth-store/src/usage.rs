@@ -65,13 +65,15 @@ impl Store {
         tx.commit().await
     }
 
-    /// Overwrites `day`'s snapshot figures of every live org: `members` (active
-    /// memberships) and `workspaces` (live workspaces). One statement per metric, whatever
-    /// the number of orgs; run again the same day, it replaces the values, so the last
-    /// snapshot taken on a day is the one that stays.
+    /// Takes `day`'s snapshot figures of every live org: `members` (active memberships)
+    /// and `workspaces` (live workspaces), written only when they differ from the level
+    /// the table already gives that day, so an unchanged org writes nothing. One
+    /// statement per metric, whatever the number of orgs; run again the same day, it
+    /// replaces the day's values, so the last snapshot taken on a day is the one that
+    /// stays.
     ///
     /// `audit_events` is counted from the org's log itself over `[day_start, day_end)`
-    /// (unix µs), so it can never disagree with it.
+    /// (unix µs), so it can never disagree with it; a day with none writes no row.
     pub async fn snapshot_usage(
         &self,
         day: &str,
@@ -102,8 +104,28 @@ impl Store {
             .collect()
     }
 
-    /// Every figure of `org_id` from `from` to `to` (inclusive, `YYYY-MM-DD`).
+    /// Every figure of `org_id` from `from` to `to` (inclusive, `YYYY-MM-DD`), and before
+    /// them the latest `members` and `workspaces` rows from before `from`, if any: those
+    /// levels are stored only on the days they change, so a day without a row has the
+    /// value of the last row before it.
     pub async fn usage(&self, org_id: &str, from: &str, to: &str) -> Result<Vec<UsageRow>> {
+        let mut carried = Vec::new();
+        for metric in LEVELS {
+            let row = sqlx::query(
+                "SELECT workspace_id, day, metric, value FROM usage_daily \
+                 WHERE org_id = $1 AND day < $2 AND workspace_id = '' AND metric = $3 \
+                 ORDER BY day DESC LIMIT 1",
+            )
+            .bind(org_id)
+            .bind(from)
+            .bind(metric)
+            .fetch_optional(self.pool())
+            .await?;
+            if let Some(row) = row {
+                carried.push(usage_row(&row)?);
+            }
+        }
+        carried.sort_by(|a, b| a.day.cmp(&b.day));
         let rows = sqlx::query(
             "SELECT workspace_id, day, metric, value FROM usage_daily \
              WHERE org_id = $1 AND day >= $2 AND day <= $3 \
@@ -114,36 +136,89 @@ impl Store {
         .bind(to)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(UsageRow {
-                    workspace_id: row.try_get("workspace_id")?,
-                    day: row.try_get("day")?,
-                    metric: row.try_get("metric")?,
-                    value: row.try_get("value")?,
-                })
-            })
-            .collect()
+        for row in &rows {
+            carried.push(usage_row(row)?);
+        }
+        Ok(carried)
+    }
+
+    /// Deletes the figures of days before `before` (`YYYY-MM-DD`), keeping for each org
+    /// the latest `members` and `workspaces` row before it, which the days after still
+    /// read. Returns the number of rows deleted.
+    pub async fn purge_usage_before(&self, before: &str) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "DELETE FROM usage_daily WHERE day < $1 AND NOT ( \
+               workspace_id = '' AND metric IN ('members', 'workspaces') \
+               AND day = (SELECT MAX(k.day) FROM usage_daily k \
+                          WHERE k.org_id = usage_daily.org_id AND k.day < $1 \
+                            AND k.workspace_id = '' AND k.metric = usage_daily.metric))",
+        )
+        .bind(before)
+        .execute(&mut *tx.tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Rows in `usage_daily` (for the scale benchmark and tests).
+    pub async fn usage_row_count(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM usage_daily")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get("n")?)
     }
 }
 
-// The `WHERE` clause also keeps SQLite from reading `ON CONFLICT` as a join constraint.
+/// The figures stored as levels on the days they change, not as a row a day.
+const LEVELS: [&str; 2] = ["members", "workspaces"];
+
+fn usage_row(row: &sqlx::any::AnyRow) -> Result<UsageRow> {
+    Ok(UsageRow {
+        workspace_id: row.try_get("workspace_id")?,
+        day: row.try_get("day")?,
+        metric: row.try_get("metric")?,
+        value: row.try_get("value")?,
+    })
+}
+
+// Each snapshot writes a row only where the figure differs from what the table already
+// says for that day: for `members` and `workspaces`, the latest row on or before it (one
+// backward index step on the key `(org_id, day, …)`), for `audit_events` the day's own
+// row. An org whose members and workspaces did not change and that logged nothing writes
+// no row at all, however many days pass; its days read the last change (see
+// `Store::usage`). A level that is 0 and never was anything else needs no row either.
+// The outer `WHERE` also keeps SQLite from reading `ON CONFLICT` as a join constraint.
 const SNAPSHOT_MEMBERS: &str = "INSERT INTO usage_daily (org_id, workspace_id, day, metric, value) \
-     SELECT o.id, '', $1, 'members', \
-            (SELECT COUNT(*) FROM memberships m WHERE m.org_id = o.id AND m.status = 'active') \
-     FROM orgs o WHERE o.deleted_at IS NULL \
+     SELECT s.id, '', $1, 'members', s.n FROM ( \
+       SELECT o.id, \
+         (SELECT COUNT(*) FROM memberships m WHERE m.org_id = o.id AND m.status = 'active') AS n, \
+         (SELECT u.value FROM usage_daily u WHERE u.org_id = o.id AND u.day <= $1 \
+            AND u.workspace_id = '' AND u.metric = 'members' \
+          ORDER BY u.day DESC LIMIT 1) AS last \
+       FROM orgs o WHERE o.deleted_at IS NULL) s \
+     WHERE s.n <> COALESCE(s.last, 0) \
      ON CONFLICT (org_id, day, workspace_id, metric) DO UPDATE SET value = excluded.value";
 
 const SNAPSHOT_WORKSPACES: &str = "INSERT INTO usage_daily (org_id, workspace_id, day, metric, value) \
-     SELECT o.id, '', $1, 'workspaces', \
-            (SELECT COUNT(*) FROM workspaces w WHERE w.org_id = o.id) \
-     FROM orgs o WHERE o.deleted_at IS NULL \
+     SELECT s.id, '', $1, 'workspaces', s.n FROM ( \
+       SELECT o.id, \
+         (SELECT COUNT(*) FROM workspaces w WHERE w.org_id = o.id) AS n, \
+         (SELECT u.value FROM usage_daily u WHERE u.org_id = o.id AND u.day <= $1 \
+            AND u.workspace_id = '' AND u.metric = 'workspaces' \
+          ORDER BY u.day DESC LIMIT 1) AS last \
+       FROM orgs o WHERE o.deleted_at IS NULL) s \
+     WHERE s.n <> COALESCE(s.last, 0) \
      ON CONFLICT (org_id, day, workspace_id, metric) DO UPDATE SET value = excluded.value";
 
 // One index range per org: `audit_log (chain, created_at)`.
 const SNAPSHOT_AUDIT_EVENTS: &str = "INSERT INTO usage_daily (org_id, workspace_id, day, metric, value) \
-     SELECT o.id, '', $1, 'audit_events', \
-            (SELECT COUNT(*) FROM audit_log a \
-             WHERE a.chain = 'org:' || o.id AND a.created_at >= $2 AND a.created_at < $3) \
-     FROM orgs o WHERE o.deleted_at IS NULL \
+     SELECT s.id, '', $1, 'audit_events', s.n FROM ( \
+       SELECT o.id, \
+         (SELECT COUNT(*) FROM audit_log a \
+          WHERE a.chain = 'org:' || o.id AND a.created_at >= $2 AND a.created_at < $3) AS n, \
+         (SELECT u.value FROM usage_daily u WHERE u.org_id = o.id AND u.day = $1 \
+            AND u.workspace_id = '' AND u.metric = 'audit_events') AS last \
+       FROM orgs o WHERE o.deleted_at IS NULL) s \
+     WHERE s.n <> COALESCE(s.last, 0) \
      ON CONFLICT (org_id, day, workspace_id, metric) DO UPDATE SET value = excluded.value";

@@ -116,19 +116,20 @@ pub async fn report(
             (id.clone(), usage)
         })
         .collect();
-    // The latest day with a snapshot gives the totals' members and workspaces.
-    let mut latest_snapshot: Option<&str> = None;
+    // Members and workspaces are levels, stored on the days they change (the store
+    // adds the last change before `from`): each day up to today has the latest change on
+    // or before it. Days after today are not known yet and read 0.
+    let mut changes = Vec::new();
     for row in &rows {
-        let Some(figures) = daily.get_mut(&row.day) else {
-            continue;
-        };
         if is_snapshot(&row.metric) {
             if row.workspace_id.is_empty() {
-                add(figures, &row.metric, row.value);
-                latest_snapshot = latest_snapshot.max(Some(row.day.as_str()));
+                changes.push(row);
             }
             continue;
         }
+        let Some(figures) = daily.get_mut(&row.day) else {
+            continue;
+        };
         add(figures, &row.metric, row.value);
         if !row.workspace_id.is_empty() {
             let entry = workspaces
@@ -146,6 +147,20 @@ pub async fn report(
             }
         }
     }
+    changes.sort_by(|a, b| a.day.cmp(&b.day));
+    let today = day(state.now().date());
+    let mut level = UsageFigures::default();
+    let mut next = changes.iter().peekable();
+    let mut last_known: Option<&UsageFigures> = None;
+    for (date, figures) in daily.iter_mut().take_while(|(date, _)| **date <= today) {
+        while let Some(change) = next.next_if(|change| change.day <= *date) {
+            add(&mut level, &change.metric, change.value);
+        }
+        figures.members = level.members;
+        figures.workspaces = level.workspaces;
+        last_known = Some(figures);
+    }
+    let (members, workspace_count) = last_known.map_or((0, 0), |f| (f.members, f.workspaces));
     let mut totals = UsageFigures::default();
     for figures in daily.values() {
         totals.api_requests += figures.api_requests;
@@ -153,10 +168,9 @@ pub async fn report(
         totals.dns_queries += figures.dns_queries;
         totals.audit_events += figures.audit_events;
     }
-    if let Some(latest) = latest_snapshot.and_then(|d| daily.get(d)) {
-        totals.members = latest.members;
-        totals.workspaces = latest.workspaces;
-    }
+    // Levels do not add up over days: the totals carry the last known day's.
+    totals.members = members;
+    totals.workspaces = workspace_count;
     // Live workspaces by handle, then deleted ones (no handle) by id.
     let mut workspaces: Vec<WorkspaceUsage> = workspaces.into_values().collect();
     workspaces.sort_by(|a, b| {
