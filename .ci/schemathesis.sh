@@ -83,6 +83,7 @@ api POST /orgs/storg/members "$MAIN" '{"user":"stgone","role":"member"}' >/dev/n
 api POST /user/invitations/storg/accept "$GONE" >/dev/null
 api POST /orgs/storg/workspaces/stws/members "$MAIN" '{"user":"stgone","role":"reader"}' >/dev/null
 api POST /orgs/storg/workspaces "$MAIN" '{"handle":"stdoomed"}' >/dev/null
+api POST /orgs/storg/workspaces "$MAIN" '{"handle":"stmoving"}' >/dev/null
 # An org each for the calls that reset, rename or delete one, and sessions to end.
 for org in streset strename stdelete; do
   api POST /orgs "$MAIN" "{\"handle\":\"$org\"}" >/dev/null

@@ -125,7 +125,16 @@ pub fn optional_handle() -> Object {
 
 /// A workspace handle: 1–23 letters and digits, no hyphen.
 pub fn workspace_handle() -> Object {
-    string(false)
+    workspace_handle_builder(false)
+}
+
+/// A workspace handle, when the field may be absent or null (a PATCH).
+pub fn optional_workspace_handle() -> Object {
+    workspace_handle_builder(true)
+}
+
+fn workspace_handle_builder(nullable: bool) -> Object {
+    string(nullable)
         .min_length(Some(1))
         .max_length(Some(23))
         .pattern(Some("^[A-Za-z0-9]{1,23}$"))

@@ -34,7 +34,7 @@ pub struct UpdateWorkspaceRequest {
     /// A new handle (1–23 lowercase letters and digits): the workspace's DNS name
     /// changes with it, and the old name stops answering at once.
     #[serde(default)]
-    #[schema(schema_with = crate::limits::workspace_handle)]
+    #[schema(schema_with = crate::limits::optional_workspace_handle)]
     pub handle: Option<String>,
     #[schema(schema_with = crate::limits::display_name)]
     pub display_name: Option<String>,

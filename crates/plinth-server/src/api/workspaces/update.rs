@@ -9,7 +9,8 @@ use crate::error::ApiResult;
 use crate::runtime::state::AppState;
 use crate::service;
 
-/// Change a workspace's display name (workspace owners, org owners included).
+/// Rename a workspace (its DNS name changes with it) or change its display name
+/// (workspace owners, org owners included).
 #[utoipa::path(patch, path = "/orgs/{org}/workspaces/{ws}", tag = "workspaces",
     operation_id = "workspaces_update",
     security(("bearer" = [])),
@@ -24,6 +25,7 @@ use crate::service;
         (status = 401, description = "Not authenticated", body = Problem),
         (status = 403, description = "Not an owner of the workspace", body = Problem),
         (status = 404, description = "No such org or workspace, or no role on it", body = Problem),
+        (status = 409, description = "The org already has a workspace with this handle", body = Problem),
     ))]
 pub async fn update(
     State(state): State<AppState>,
