@@ -7,32 +7,13 @@
 
 mod common;
 
-use std::future::Future;
-use std::time::{Duration, Instant};
-
-use common::{call, serve, signup_and_login, temp_dir};
+use common::{call, serve, signup_and_login, temp_dir, within_one_second};
 use hickory_server::proto::op::ResponseCode;
 use hickory_server::proto::rr::{RData, RecordType};
 use plinth_server::testing::dns::udp_query;
 use plinth_store::test_support::{Backend, TestDb};
 use reqwest::Method;
 use serde_json::json;
-
-/// Polls `check` until it holds, failing after 1 s: the bound for replicas.
-async fn within_one_second<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let started = Instant::now();
-    while !check().await {
-        assert!(
-            started.elapsed() < Duration::from_secs(1),
-            "{what} did not reach the other replica within 1 s"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reset_rename_and_delete_reach_the_other_process_within_a_second() {

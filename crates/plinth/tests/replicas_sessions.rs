@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use common::{
     Plinth, auth_cache_misses, call, console_get, console_login, csrf_field, no_redirects, serve,
-    signup_and_login, temp_dir,
+    signup_and_login, temp_dir, within_one_second,
 };
 use hickory_server::proto::op::ResponseCode;
 use hickory_server::proto::rr::RecordType;
@@ -141,22 +141,6 @@ where
             started.elapsed() < Duration::from_secs(5),
             "replica B never answered {what} from its caches"
         );
-    }
-}
-
-/// Polls `check` until it holds, failing after 1 s: the bound for replicas.
-async fn within_one_second<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let started = Instant::now();
-    while !check().await {
-        assert!(
-            started.elapsed() < Duration::from_secs(1),
-            "{what} did not reach the other replica within 1 s"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 

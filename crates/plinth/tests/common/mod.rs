@@ -1,6 +1,7 @@
 //! The real `plinth` binary as a child process, for end-to-end tests.
 #![allow(dead_code)] // each test file uses its own share of these
 
+use std::future::Future;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -226,4 +227,20 @@ pub async fn auth_cache_misses(metrics: &str) -> u64 {
         .find_map(|line| line.strip_prefix("plinth_auth_cache_misses_total "))
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or_else(|| panic!("no auth cache miss counter in {text}"))
+}
+
+/// Polls `check` until it holds, failing after 1 s: the bound for replicas.
+pub async fn within_one_second<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let started = Instant::now();
+    while !check().await {
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{what} did not reach the other replica within 1 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
