@@ -102,7 +102,7 @@ pub async fn start(store: Store, mut settings: Settings) -> std::io::Result<Runn
         .listen()
         .await
         .map_err(|e| std::io::Error::other(format!("listening for invalidations: {e}")))?;
-    let dns = DnsServer::start(state.clone(), dns_bind).await?;
+    let dns = crate::names::dns::start(state.clone(), dns_bind).await?;
     let _ = state.dns_addr.set(dns.udp_addr);
     let (shutdown, shutdown_rx) = watch::channel(false);
 
