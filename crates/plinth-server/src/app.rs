@@ -4,10 +4,11 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use tower::util::MapRequestLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -16,7 +17,7 @@ use tracing::Level;
 use crate::api::docs::{ApiDocs, docs_page, openapi_json};
 use crate::api::extract::BODY_LIMIT;
 use crate::error::ApiError;
-use crate::names::workspace_host::serve_workspace_hosts;
+use crate::names::workspace_host;
 use crate::runtime::forwarded::resolve_client;
 use crate::runtime::metrics::RequestLabels;
 use crate::runtime::state::AppState;
@@ -44,25 +45,9 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone())
         .merge(docs_router)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            record_metrics,
-        ))
-        // Wraps every route and the fallback: a request for a workspace name is answered
-        // here and never reaches an API or console route; any other host passes through.
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            serve_workspace_hosts,
-        ))
-        // Outside the workspace hosts, so their pages get the headers too.
-        .layer(middleware::from_fn(security_headers))
-        // Before anything reads the client's address or scheme: behind trusted proxies
-        // they come from the forwarding headers, which are dropped from anyone else.
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            resolve_client,
-        ))
-        .layer(middleware::from_fn_with_state(state, limit_request_time))
+        // Client address, workspace hosts, metrics, security headers and the time limit,
+        // in one middleware: one boxed future a request instead of one a concern.
+        .layer(middleware::from_fn_with_state(state, edge))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(|_panic| {
             ApiError::internal("a handler panicked").into_response()
@@ -93,7 +78,7 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         // Outermost: the id is always the server's own (audit entries store it).
-        .layer(middleware::from_fn(take_client_request_id))
+        .layer(MapRequestLayer::new(take_client_request_id))
 }
 
 /// A client's own `X-Request-Id`: logged beside the server's id as an untrusted field,
@@ -103,7 +88,7 @@ struct ClientRequestId(String);
 
 /// Moves a client-sent `X-Request-Id` out of the way so `SetRequestIdLayer` makes a
 /// fresh one, keeping at most 64 printable ASCII characters of it for the log.
-async fn take_client_request_id(mut req: Request, next: Next) -> Response {
+fn take_client_request_id(mut req: Request) -> Request {
     if let Some(value) = req.headers_mut().remove(&REQUEST_ID) {
         let cleaned: String = value
             .as_bytes()
@@ -114,7 +99,7 @@ async fn take_client_request_id(mut req: Request, next: Next) -> Response {
             .collect();
         req.extensions_mut().insert(ClientRequestId(cleaned));
     }
-    next.run(req).await
+    req
 }
 
 /// A path as it may appear in a log line: a segment shaped like a token (a user who
@@ -164,9 +149,7 @@ pub const INLINE_STYLE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline
 /// `nosniff` on every answer; on HTML ones also a CSP (unless the page set a stricter
 /// or narrower one itself), `Referrer-Policy: same-origin` and `X-Frame-Options: DENY`
 /// for browsers that predate `frame-ancestors`.
-async fn security_headers(req: Request, next: Next) -> Response {
-    let mut response = next.run(req).await;
-    let headers = response.headers_mut();
+fn add_security_headers(headers: &mut HeaderMap) {
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -185,7 +168,6 @@ async fn security_headers(req: Request, next: Next) -> Response {
         );
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
-    response
 }
 
 /// The metrics listener's surface (`--metrics-bind`): `/metrics` and nothing else, apart
@@ -197,11 +179,24 @@ pub fn metrics_router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// A handler that has not produced its answer's head within `request_timeout` is dropped
-/// and answered 503 (a client trickling its body in, a queue that does not move).
-async fn limit_request_time(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// The layers between the panic guard and the router, in order:
+/// - a request not answered within `request_timeout` (a client trickling its body in, a
+///   queue that does not move) is dropped and answered 503;
+/// - the client's address is resolved before anything reads it ([`resolve_client`]);
+/// - a request for a workspace name is answered here and never reaches an API or
+///   console route ([`workspace_host::answer`]); any other host passes through;
+/// - requests that reach the router are counted in the metrics;
+/// - every answer, workspace hosts' included, gets the security headers.
+async fn edge(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let limit = state.settings.request_timeout;
-    match tokio::time::timeout(limit, next.run(req)).await {
+    let routed = async {
+        resolve_client(&state, &mut req);
+        match workspace_host::answer(&state, req).await {
+            Ok(response) => response,
+            Err(req) => record_metrics(&state, req, next).await,
+        }
+    };
+    let mut response = match tokio::time::timeout(limit, routed).await {
         Ok(response) => response,
         Err(_) => ApiError::unavailable()
             .detail(format!(
@@ -209,7 +204,9 @@ async fn limit_request_time(State(state): State<AppState>, req: Request, next: N
                 limit.as_secs_f64()
             ))
             .into_response(),
-    }
+    };
+    add_security_headers(response.headers_mut());
+    response
 }
 
 async fn not_found(req: Request) -> Response {
@@ -226,7 +223,7 @@ async fn method_not_allowed() -> ApiError {
     ApiError::method_not_allowed().detail("this route does not take that method")
 }
 
-async fn record_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
+async fn record_metrics(state: &AppState, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = crate::runtime::metrics::method_label(req.method());
     let route = req

@@ -4,7 +4,9 @@
 //! - **Memory is bounded**: one 19 MiB block buffer per worker, allocated at its first job
 //!   and reused for every hash after (`Argon2::hash_password_into_with_memory`). Allocating
 //!   19 MiB per hash, as `hash_password` does, left the memory in the allocator's arenas
-//!   for good (RSS 19 MB → 589 MB after a few bursts of logins).
+//!   for good (RSS 19 MB → 589 MB after a few bursts of logins). A worker idle for
+//!   [`IDLE_RELEASE`] frees its buffer, so an idle server holds none (the next login
+//!   pays a few milliseconds of page faults to map it again, beside a ~20 ms hash).
 //! - **The queues are bounded**: at most [`QUEUE_LIMIT`] jobs wait per kind; past it the
 //!   caller gets 429 `rate-limited` with `Retry-After` at once, unhashed.
 //! - **Logins go first**: a worker takes a waiting login (a verification) before a waiting
@@ -12,6 +14,7 @@
 //!   always left for logins), so a burst of signups cannot slow people signing in.
 
 use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
@@ -35,6 +38,9 @@ pub const QUEUE_LIMIT: usize = 32;
 /// refused rather than allocated for.
 const MAX_VERIFY_M_COST_KIB: u32 = 64 * 1024;
 
+/// How long a worker keeps its buffer with nothing to do.
+pub const IDLE_RELEASE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Hashes and verifies passwords on `workers` threads (one per core by default).
 #[derive(Clone)]
 pub struct PasswordHashing {
@@ -57,6 +63,9 @@ struct Pool {
     queues: Mutex<Queues>,
     ready: Condvar,
     workers: usize,
+    idle_release: std::time::Duration,
+    /// Workers holding a buffer now.
+    buffers: std::sync::atomic::AtomicUsize,
 }
 
 #[derive(Default)]
@@ -89,11 +98,17 @@ impl Default for PasswordHashing {
 
 impl PasswordHashing {
     pub fn new(workers: usize) -> Self {
+        Self::with_idle_release(workers, IDLE_RELEASE)
+    }
+
+    fn with_idle_release(workers: usize, idle_release: std::time::Duration) -> Self {
         let workers = workers.max(1);
         let pool = Arc::new(Pool {
             queues: Mutex::new(Queues::default()),
             ready: Condvar::new(),
             workers,
+            idle_release,
+            buffers: Default::default(),
         });
         for i in 0..workers {
             let pool = pool.clone();
@@ -153,7 +168,7 @@ impl PasswordHashing {
 }
 
 fn work(pool: &Pool) {
-    // This worker's argon2 memory: allocated once, at the first job, and reused.
+    // This worker's argon2 memory: allocated at its first job, reused until it idles.
     let mut memory: Vec<Block> = Vec::new();
     // Signups may use every worker but one, so a login never waits for a signup's hash.
     let signup_workers = pool.workers.saturating_sub(1).max(1);
@@ -173,9 +188,21 @@ fn work(pool: &Pool) {
                     queues.signups_running += 1;
                     break job;
                 }
-                queues = pool.ready.wait(queues).unwrap_or_else(|e| e.into_inner());
+                let (guard, waited) = pool
+                    .ready
+                    .wait_timeout(queues, pool.idle_release)
+                    .unwrap_or_else(|e| e.into_inner());
+                queues = guard;
+                if waited.timed_out() && !memory.is_empty() {
+                    // 19 MiB is above the allocator's mmap threshold: freeing it unmaps it.
+                    memory = Vec::new();
+                    pool.buffers.fetch_sub(1, Ordering::Relaxed);
+                }
             }
         };
+        if memory.is_empty() {
+            pool.buffers.fetch_add(1, Ordering::Relaxed);
+        }
         match job {
             Job::Hash { password, reply } => {
                 let hashed = hash_with(&mut memory, password.expose().as_bytes());
@@ -280,6 +307,27 @@ fn dummy_hash() -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A worker frees its buffer once idle, and hashes again after.
+    #[tokio::test]
+    async fn idle_workers_free_their_memory() {
+        let hashing = PasswordHashing::with_idle_release(1, std::time::Duration::from_millis(200));
+        let buffers = || hashing.pool.0.buffers.load(Ordering::Relaxed);
+        assert_eq!(buffers(), 0, "nothing is allocated before the first job");
+        let hash = hashing
+            .hash(Password::parse_new("correct horse").unwrap())
+            .await
+            .unwrap();
+        assert_eq!(buffers(), 1);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while buffers() != 0 {
+            assert!(std::time::Instant::now() < deadline, "the buffer was kept");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let right = Password::parse_attempt("correct horse").unwrap();
+        assert!(hashing.verify(right, Some(hash)).await.unwrap());
+        assert_eq!(buffers(), 1);
+    }
 
     #[tokio::test]
     async fn hash_then_verify() {

@@ -1,14 +1,13 @@
 //! Workspace hosts: a request whose Host is `{org}-{ws}.{base_domain}` (any port)
 //! reaches that workspace instead of the console and API.
 //!
-//! A middleware in front of the router, so it only takes requests for workspace names
+//! Answered in front of the router (`app::edge`), so it only takes requests for workspace names
 //! and API paths on the server's own host are never shadowed. Answers come from the
 //! in-memory directory, like DNS.
 
 use axum::Json;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, header};
-use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use plinth_core::DnsName;
 
@@ -42,20 +41,18 @@ fn host_of(req: &Request) -> Option<String> {
         .or_else(|| req.uri().host().map(str::to_owned))
 }
 
-pub async fn serve_workspace_hosts(
-    State(state): State<AppState>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+/// The answer to a request for a workspace name, or the request back (`Err`) when its
+/// host is not one.
+pub async fn answer(state: &AppState, mut req: Request) -> Result<Response, Request> {
     let Some(host) = host_of(&req) else {
-        return next.run(req).await;
+        return Err(req);
     };
     // Only `{org}-{ws}` labels are workspace names: another name under the base domain
     // (a console at `console.{base}`, say) passes through to the router.
     let Some(label) = workspace_label(&host, &state.settings.base_domain)
         .filter(|label| DnsName::split_label(&label.to_ascii_lowercase()).is_some())
     else {
-        return next.run(req).await;
+        return Err(req);
     };
     let now = state.now();
     let entry = match state
@@ -80,15 +77,15 @@ pub async fn serve_workspace_hosts(
                 state.settings.base_domain,
                 public.port_suffix(),
             );
-            return ApiError::moved(&location).into_response();
+            return Ok(ApiError::moved(&location).into_response());
         }
         None => {
-            return ApiError::not_found()
+            return Ok(ApiError::not_found()
                 .detail(format!(
                     "no workspace is named {}",
                     host.to_ascii_lowercase()
                 ))
-                .into_response();
+                .into_response());
         }
     };
     // A request that carries a token is checked against the org: a token issued before
@@ -98,10 +95,10 @@ pub async fn serve_workspace_hosts(
     let mut sees_workspace = false;
     if req.headers().contains_key(header::AUTHORIZATION) {
         let (mut parts, body) = req.into_parts();
-        let checked = match Actor::from_request_parts(&mut parts, &state).await {
-            Ok(actor) => match OrgAccess::resolve(&state, actor, &entry.org_handle).await {
+        let checked = match Actor::from_request_parts(&mut parts, state).await {
+            Ok(actor) => match OrgAccess::resolve(state, actor, &entry.org_handle).await {
                 Ok(access) => {
-                    service::workspaces::can_see(&state, &access, &entry.workspace_id).await
+                    service::workspaces::can_see(state, &access, &entry.workspace_id).await
                 }
                 Err(err) => Err(err),
             },
@@ -109,7 +106,7 @@ pub async fn serve_workspace_hosts(
         };
         match checked {
             Ok(sees) => sees_workspace = sees,
-            Err(err) => return err.into_response(),
+            Err(err) => return Ok(err.into_response()),
         }
         req = Request::from_parts(parts, body);
     }
@@ -149,7 +146,7 @@ pub async fn serve_workspace_hosts(
     response
         .headers_mut()
         .insert(header::VARY, HeaderValue::from_static("accept"));
-    response
+    Ok(response)
 }
 
 /// The workspace's page: its names for a caller who may see it, else the DNS name alone.

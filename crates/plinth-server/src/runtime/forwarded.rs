@@ -6,10 +6,8 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderMap, HeaderName};
-use axum::middleware::Next;
-use axum::response::Response;
 
 use crate::runtime::state::AppState;
 
@@ -172,11 +170,7 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 /// Resolves the [`ClientAddr`] of every request into its extensions, and removes the
 /// forwarding headers of requests that did not come through a trusted proxy, so that
 /// nothing further in can believe them by mistake.
-pub async fn resolve_client(
-    State(state): State<AppState>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+pub fn resolve_client(state: &AppState, req: &mut Request) {
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -195,7 +189,6 @@ pub async fn resolve_client(
         }
         req.extensions_mut().insert(client);
     }
-    next.run(req).await
 }
 
 /// The address people and the device flow use to reach this server (`--public-url`):
