@@ -24,6 +24,22 @@ async fn app(backend: Backend) -> TestApp {
     .await
 }
 
+mod retention {
+    use super::*;
+
+    /// Five days of usage kept (`--usage-retention-days 5`).
+    async fn app(backend: Backend) -> TestApp {
+        TestApp::with_settings(backend, |s| {
+            s.flush_every = Duration::from_secs(3600);
+            s.usage_snapshot_every = Duration::from_secs(3600);
+            s.usage_retention_days = Some(5);
+        })
+        .await
+    }
+
+    plinth_store::on_both_backends!(app => the_purge_pass_applies_usage_retention);
+}
+
 plinth_store::on_both_backends!(app =>
     counts_real_traffic_per_org_workspace_and_day,
     metering_writes_nothing_on_the_request_path,
@@ -635,4 +651,47 @@ async fn an_idle_org_writes_no_rows(app: &TestApp) {
     assert_eq!(report.body["totals"]["audit_events"], 0);
     assert_eq!(figures(&report.body, &day(later))["members"], 1);
     assert_eq!(figures(&report.body, &day(later))["workspaces"], 2);
+}
+
+/// The hourly purge pass removes the days past `--usage-retention-days` and keeps the
+/// levels the kept days read; without the setting it keeps everything (the other tests).
+async fn the_purge_pass_applies_usage_retention(app: &TestApp) {
+    let ann = app.user("ann").await;
+    app.create_org(&ann, "acme").await;
+    app.create_workspace(&ann, "acme", "prod").await;
+    let first = next_day_at_noon(app);
+    // A day of traffic: the report calls themselves are counted API requests.
+    app.usage(&ann, "acme", "").await;
+    app.flush_usage().await;
+    let mut last = first;
+    for _ in 0..10 {
+        last = next_day_at_noon(app);
+        app.flush_usage().await;
+    }
+    let range = format!("?from={}&to={}", day(first), day(last));
+    let before = app.usage(&ann, "acme", &range).await;
+    assert!(
+        figures(&before.body, &day(first))["api_requests"]
+            .as_i64()
+            .unwrap()
+            > 0
+    );
+    let rows_before = app.db.store.usage_row_count().await.unwrap();
+
+    plinth_server::runtime::server::purge_expired(app.state()).await;
+
+    assert!(app.db.store.usage_row_count().await.unwrap() < rows_before);
+    let after = app.usage(&ann, "acme", &range).await;
+    assert_eq!(
+        figures(&after.body, &day(first))["api_requests"],
+        0,
+        "past retention"
+    );
+    // The levels are still read on every kept day.
+    assert_eq!(figures(&after.body, &day(last))["members"], 1);
+    assert_eq!(figures(&after.body, &day(last))["workspaces"], 1);
+    // A second pass finds nothing more to remove.
+    let rows = app.db.store.usage_row_count().await.unwrap();
+    plinth_server::runtime::server::purge_expired(app.state()).await;
+    assert_eq!(app.db.store.usage_row_count().await.unwrap(), rows);
 }

@@ -147,12 +147,14 @@ impl Store {
     /// read. Returns the number of rows deleted.
     pub async fn purge_usage_before(&self, before: &str) -> Result<u64> {
         let mut tx = self.begin().await?;
+        // The kept levels in one uncorrelated pass (not a subquery per deleted row).
         let done = sqlx::query(
             "DELETE FROM usage_daily WHERE day < $1 AND NOT ( \
                workspace_id = '' AND metric IN ('members', 'workspaces') \
-               AND day = (SELECT MAX(k.day) FROM usage_daily k \
-                          WHERE k.org_id = usage_daily.org_id AND k.day < $1 \
-                            AND k.workspace_id = '' AND k.metric = usage_daily.metric))",
+               AND (org_id, metric, day) IN ( \
+                 SELECT org_id, metric, MAX(day) FROM usage_daily \
+                 WHERE day < $1 AND workspace_id = '' AND metric IN ('members', 'workspaces') \
+                 GROUP BY org_id, metric))",
         )
         .bind(before)
         .execute(&mut *tx.tx)

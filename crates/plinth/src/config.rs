@@ -53,6 +53,11 @@ pub struct ServeArgs {
     #[arg(long, env = "PLINTH_AUDIT_RETENTION_DAYS")]
     pub audit_retention_days: Option<u32>,
 
+    /// Days of usage figures kept (the members and workspaces levels a kept day still
+    /// reads are kept with them). Default forever.
+    #[arg(long, env = "PLINTH_USAGE_RETENTION_DAYS")]
+    pub usage_retention_days: Option<u32>,
+
     /// Whether anyone may sign up. Default open.
     #[arg(long, env = "PLINTH_SIGNUP", value_parser = parse_signup)]
     pub signup: Option<SignupMode>,
@@ -170,6 +175,7 @@ struct FileSettings {
     workspace_address: Option<IpAddr>,
     handle_grace_days: Option<u32>,
     audit_retention_days: Option<u32>,
+    usage_retention_days: Option<u32>,
     signup: Option<SignupMode>,
     public_url: Option<String>,
     trusted_proxies: Option<Vec<String>>,
@@ -249,6 +255,7 @@ pub fn resolve(args: &ServeArgs) -> anyhow::Result<Settings> {
             .or(file.handle_grace_days)
             .unwrap_or(d.handle_grace_days),
         audit_retention_days: args.audit_retention_days.or(file.audit_retention_days),
+        usage_retention_days: args.usage_retention_days.or(file.usage_retention_days),
         signup: args.signup.or(file.signup).unwrap_or(d.signup),
         public_url: match (&args.public_url, &file.public_url) {
             (Some(url), _) => Some(url.clone()),
@@ -446,6 +453,12 @@ pub fn describe(settings: &Settings) -> Vec<(&'static str, String)> {
             "audit_retention_days",
             settings
                 .audit_retention_days
+                .map_or("forever".to_owned(), |d| d.to_string()),
+        ),
+        (
+            "usage_retention_days",
+            settings
+                .usage_retention_days
                 .map_or("forever".to_owned(), |d| d.to_string()),
         ),
         (

@@ -25,6 +25,9 @@ pub struct Settings {
     pub handle_grace_days: u32,
     /// `None` keeps audit entries forever.
     pub audit_retention_days: Option<u32>,
+    /// `None` keeps usage figures forever; else days before today whose figures the
+    /// hourly purge removes (the levels a later day still reads are kept).
+    pub usage_retention_days: Option<u32>,
     pub signup: SignupMode,
     /// Life of a temporary (login) token.
     pub temporary_token_days: u32,
@@ -92,6 +95,7 @@ impl Default for Settings {
             workspace_address: IpAddr::V4(Ipv4Addr::LOCALHOST),
             handle_grace_days: 30,
             audit_retention_days: None,
+            usage_retention_days: None,
             signup: SignupMode::Open,
             temporary_token_days: 30,
             login_failures_per_minute: 10,

@@ -207,6 +207,11 @@ pub async fn purge_expired(state: &AppState) {
         Ok(removed) => tracing::info!(removed, "purged audit entries past retention"),
         Err(err) => tracing::warn!(error = %err, "could not purge old audit entries"),
     }
+    match crate::usage::tasks::purge_expired(state).await {
+        Ok(0) => {}
+        Ok(removed) => tracing::info!(removed, "purged usage figures past retention"),
+        Err(err) => tracing::warn!(error = %err, "could not purge old usage figures"),
+    }
     state
         .directory
         .drop_expired_redirects(plinth_store::time_to_micros(state.now()));

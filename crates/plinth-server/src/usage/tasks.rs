@@ -48,3 +48,14 @@ pub async fn flush_usage(state: &AppState) {
         tracing::warn!(error = %err, "could not record usage; will retry");
     }
 }
+
+/// Retention: removes the figures of days older than `--usage-retention-days` (when
+/// set), keeping each org's latest members and workspaces levels before the cutoff,
+/// which the kept days still read. Returns how many rows went.
+pub async fn purge_expired(state: &AppState) -> plinth_store::Result<u64> {
+    let Some(days) = state.settings.usage_retention_days else {
+        return Ok(0);
+    };
+    let cutoff = state.now() - time::Duration::days(i64::from(days));
+    state.store.purge_usage_before(&day_of(cutoff)).await
+}
