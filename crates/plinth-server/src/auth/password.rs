@@ -38,6 +38,9 @@ pub const QUEUE_LIMIT: usize = 32;
 /// refused rather than allocated for.
 const MAX_VERIFY_M_COST_KIB: u32 = 64 * 1024;
 
+/// Blocks (1 KiB each) reserved for a worker's buffer: 33 MiB (see [`blocks`]).
+const RESERVED_BLOCKS: usize = 33 * 1024;
+
 /// How long a worker keeps its buffer with nothing to do.
 pub const IDLE_RELEASE: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -194,7 +197,7 @@ fn work(pool: &Pool) {
                     .unwrap_or_else(|e| e.into_inner());
                 queues = guard;
                 if waited.timed_out() && !memory.is_empty() {
-                    // 19 MiB is above the allocator's mmap threshold: freeing it unmaps it.
+                    // A mapping of its own (see `blocks`): freeing it unmaps it.
                     memory = Vec::new();
                     pool.buffers.fetch_sub(1, Ordering::Relaxed);
                 }
@@ -230,6 +233,11 @@ fn work(pool: &Pool) {
 /// `memory`, grown to `blocks` if it is smaller (once per worker, for our own parameters).
 fn blocks(memory: &mut Vec<Block>, blocks: usize) -> &mut [Block] {
     if memory.len() < blocks {
+        // Reserved past glibc's largest dynamic mmap threshold (32 MiB), so the buffer is
+        // always a mapping of its own: freeing it unmaps it (a smaller one, once freed,
+        // raises the threshold and the next comes from an arena that keeps it), and only
+        // the pages written, the 19 MiB used, are ever resident.
+        memory.reserve_exact(blocks.max(RESERVED_BLOCKS) - memory.len());
         memory.resize(blocks, Block::new());
     }
     &mut memory[..blocks]
