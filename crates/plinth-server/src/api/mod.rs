@@ -66,7 +66,7 @@ impl Modify for BearerAuth {
     }
 }
 
-/// Every API route, nested under `/api/v1`, with the OpenAPI document they make up.
+/// Every API route, each under `/api/v1`, with the OpenAPI document they make up.
 pub fn routes() -> OpenApiRouter<AppState> {
     let v1 = OpenApiRouter::new()
         .merge(account::routes())
@@ -80,5 +80,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(workspace_members::routes())
         .merge(usage::routes())
         .merge(audit::routes());
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1)
+    // Full paths in each handler's annotation rather than `nest("/api/v1", …)`: a nested
+    // router strips the prefix and clones one more route on every request.
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(v1)
 }

@@ -9,7 +9,7 @@ use crate::runtime::state::AppState;
 use crate::service;
 
 /// Log in with a handle or email and a password; answers a temporary token.
-#[utoipa::path(post, path = "/login", tag = "account",
+#[utoipa::path(post, path = "/api/v1/login", tag = "account",
     operation_id = "account_login",
     request_body = LoginRequest,
     responses(

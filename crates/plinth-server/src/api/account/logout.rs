@@ -9,7 +9,7 @@ use crate::runtime::state::AppState;
 use crate::service;
 
 /// End the login session of the token presented.
-#[utoipa::path(post, path = "/logout", tag = "account",
+#[utoipa::path(post, path = "/api/v1/logout", tag = "account",
     operation_id = "account_logout",
     security(("bearer" = [])),
     responses(

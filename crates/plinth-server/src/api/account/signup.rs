@@ -10,7 +10,7 @@ use crate::runtime::state::AppState;
 use crate::service;
 
 /// Create an account.
-#[utoipa::path(post, path = "/signup", tag = "account",
+#[utoipa::path(post, path = "/api/v1/signup", tag = "account",
     operation_id = "account_signup",
     request_body = SignupRequest,
     responses(

@@ -15,7 +15,7 @@ use crate::service::audit::{ExportFormat, export_body, store_query};
 /// CSV or JSON Lines. Streamed: any size, constant server memory. Without filters the
 /// answer says how many entries are coming (`X-Total-Count`), so a client can draw a
 /// progress bar with an end.
-#[utoipa::path(get, path = "/orgs/{org}/audit-log/export", tag = "audit",
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/audit-log/export", tag = "audit",
     operation_id = "export_org_audit_log",
     security(("bearer" = [])),
     params(("org" = String, Path, description = "Org handle"), AuditExportParams),

@@ -31,7 +31,7 @@ fn answer(found: plinth_store::AuditPage) -> Json<Page<AuditEntry>> {
 }
 
 /// The org's audit log, newest first, filtered. Owners only.
-#[utoipa::path(get, path = "/orgs/{org}/audit-log", tag = "audit",
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/audit-log", tag = "audit",
     operation_id = "org_audit_log",
     security(("bearer" = [])),
     params(("org" = String, Path, description = "Org handle"), AuditQuery),
@@ -54,7 +54,7 @@ pub async fn org_audit_log(
 }
 
 /// The caller's own activity: logins, tokens, profile changes. Newest first, filtered.
-#[utoipa::path(get, path = "/user/audit-log", tag = "audit",
+#[utoipa::path(get, path = "/api/v1/user/audit-log", tag = "audit",
     operation_id = "user_audit_log",
     security(("bearer" = [])),
     params(AuditQuery),

@@ -15,7 +15,7 @@ use crate::service::audit::verify;
 /// Reports the first broken entry, the head hash and the count. With `?head=` (a head
 /// saved earlier), also proves that head is still in the chain, which detects removed
 /// newest entries. Owners only.
-#[utoipa::path(get, path = "/orgs/{org}/audit-log/verify", tag = "audit",
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/audit-log/verify", tag = "audit",
     operation_id = "verify_org_audit_log",
     security(("bearer" = [])),
     params(("org" = String, Path, description = "Org handle"), VerifyQuery),

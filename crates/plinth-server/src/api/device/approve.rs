@@ -9,7 +9,7 @@ use crate::runtime::state::AppState;
 use crate::service;
 
 /// Approve the CLI login showing `user_code`: that CLI gets a login session as the caller.
-#[utoipa::path(post, path = "/device/approve", tag = "account",
+#[utoipa::path(post, path = "/api/v1/device/approve", tag = "account",
     operation_id = "device_approve",
     security(("bearer" = [])),
     request_body = DeviceDecisionRequest,

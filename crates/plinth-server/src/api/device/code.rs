@@ -11,7 +11,7 @@ use crate::service::device::{DeviceError, GRANT_LIFETIME};
 
 /// Start a CLI login (RFC 8628 §3.1): a code for the person to approve, and a device code
 /// for the CLI to poll `/device/token` with.
-#[utoipa::path(post, path = "/device/code", tag = "account",
+#[utoipa::path(post, path = "/api/v1/device/code", tag = "account",
     operation_id = "device_code",
     request_body(content = DeviceCodeRequest, content_type = "application/x-www-form-urlencoded"),
     responses(

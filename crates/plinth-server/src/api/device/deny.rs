@@ -9,7 +9,7 @@ use crate::runtime::state::AppState;
 use crate::service;
 
 /// Deny the CLI login showing `user_code`: its polls answer `access_denied`.
-#[utoipa::path(post, path = "/device/deny", tag = "account",
+#[utoipa::path(post, path = "/api/v1/device/deny", tag = "account",
     operation_id = "device_deny",
     security(("bearer" = [])),
     request_body = DeviceDecisionRequest,

@@ -10,7 +10,7 @@ use crate::service;
 use crate::service::device::DeviceError;
 
 /// Poll for the token of a CLI login (RFC 8628 §3.4): a temporary token once approved.
-#[utoipa::path(post, path = "/device/token", tag = "account",
+#[utoipa::path(post, path = "/api/v1/device/token", tag = "account",
     operation_id = "device_token",
     request_body(content = DeviceTokenRequest, content_type = "application/x-www-form-urlencoded"),
     responses(

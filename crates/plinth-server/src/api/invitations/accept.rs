@@ -10,7 +10,7 @@ use crate::runtime::state::AppState;
 use crate::service;
 
 /// Accept an invitation: the caller becomes an active member with the invited role.
-#[utoipa::path(post, path = "/user/invitations/{org}/accept", tag = "invitations",
+#[utoipa::path(post, path = "/api/v1/user/invitations/{org}/accept", tag = "invitations",
     operation_id = "invitations_accept",
     security(("bearer" = [])),
     params(("org" = String, Path, description = "Handle of the inviting org")),

@@ -9,7 +9,7 @@ use crate::runtime::state::AppState;
 use crate::service;
 
 /// Decline an invitation. The org may invite the caller again later.
-#[utoipa::path(post, path = "/user/invitations/{org}/decline", tag = "invitations",
+#[utoipa::path(post, path = "/api/v1/user/invitations/{org}/decline", tag = "invitations",
     operation_id = "invitations_decline",
     security(("bearer" = [])),
     params(("org" = String, Path, description = "Handle of the inviting org")),

@@ -11,7 +11,7 @@ use crate::runtime::state::AppState;
 use crate::service;
 
 /// The caller's pending invitations, newest first.
-#[utoipa::path(get, path = "/user/invitations", tag = "invitations",
+#[utoipa::path(get, path = "/api/v1/user/invitations", tag = "invitations",
     operation_id = "invitations_list",
     security(("bearer" = [])),
     params(PageQuery),

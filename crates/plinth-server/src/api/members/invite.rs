@@ -11,7 +11,7 @@ use crate::runtime::state::AppState;
 use crate::service;
 
 /// Invite an existing user (by handle or email); they join when they accept.
-#[utoipa::path(post, path = "/orgs/{org}/members", tag = "members",
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/members", tag = "members",
     operation_id = "members_invite",
     security(("bearer" = [])),
     params(("org" = String, Path, description = "Org handle")),

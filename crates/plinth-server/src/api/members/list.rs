@@ -11,7 +11,7 @@ use crate::runtime::state::AppState;
 use crate::service;
 
 /// An org's members and pending invitations, newest first.
-#[utoipa::path(get, path = "/orgs/{org}/members", tag = "members",
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/members", tag = "members",
     operation_id = "members_list",
     security(("bearer" = [])),
     params(("org" = String, Path, description = "Org handle"), PageQuery),

@@ -9,7 +9,7 @@ use crate::runtime::state::AppState;
 use crate::service;
 
 /// Remove a member or withdraw an invitation (owners), or leave the org (yourself).
-#[utoipa::path(delete, path = "/orgs/{org}/members/{user}", tag = "members",
+#[utoipa::path(delete, path = "/api/v1/orgs/{org}/members/{user}", tag = "members",
     operation_id = "members_remove",
     security(("bearer" = [])),
     params(

@@ -10,7 +10,7 @@ use crate::runtime::state::AppState;
 use crate::service;
 
 /// Change a member's role. The last active owner can't be demoted (409 `last-owner`).
-#[utoipa::path(patch, path = "/orgs/{org}/members/{user}", tag = "members",
+#[utoipa::path(patch, path = "/api/v1/orgs/{org}/members/{user}", tag = "members",
     operation_id = "members_update",
     security(("bearer" = [])),
     params(

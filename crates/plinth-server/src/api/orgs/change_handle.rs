@@ -12,7 +12,7 @@ use crate::service;
 /// Change the org's handle, and so the DNS name of every workspace (owners only). The
 /// old handle stays reserved for the org, and its names and API paths redirect, for
 /// the grace period (`--handle-grace-days`); the org may take it back meanwhile.
-#[utoipa::path(post, path = "/orgs/{org}/handle", tag = "orgs",
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/handle", tag = "orgs",
     operation_id = "orgs_change_handle",
     security(("bearer" = [])),
     params(("org" = String, Path, description = "Org handle")),

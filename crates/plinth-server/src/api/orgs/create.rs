@@ -12,7 +12,7 @@ use crate::runtime::state::AppState;
 use crate::service;
 
 /// Create an organization; the caller becomes its first owner.
-#[utoipa::path(post, path = "/orgs", tag = "orgs",
+#[utoipa::path(post, path = "/api/v1/orgs", tag = "orgs",
     operation_id = "orgs_create",
     security(("bearer" = [])),
     request_body = CreateOrgRequest,

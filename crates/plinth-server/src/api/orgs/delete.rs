@@ -11,7 +11,7 @@ use crate::service;
 /// Delete the org (owners only): `confirm` must be its handle. It disappears at once,
 /// with its workspaces' DNS names; an administrator can restore it during the grace
 /// period. Its audit log is kept, ending with `org.delete`.
-#[utoipa::path(delete, path = "/orgs/{org}", tag = "orgs",
+#[utoipa::path(delete, path = "/api/v1/orgs/{org}", tag = "orgs",
     operation_id = "orgs_delete",
     security(("bearer" = [])),
     params(("org" = String, Path, description = "Org handle"), DeleteOrgQuery),

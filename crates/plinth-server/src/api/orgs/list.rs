@@ -11,7 +11,7 @@ use crate::runtime::state::AppState;
 use crate::service;
 
 /// The orgs the caller is an active member of, newest first.
-#[utoipa::path(get, path = "/orgs", tag = "orgs",
+#[utoipa::path(get, path = "/api/v1/orgs", tag = "orgs",
     operation_id = "orgs_list",
     security(("bearer" = [])),
     params(PageQuery),

@@ -10,7 +10,7 @@ use crate::service;
 
 /// Reset authentication: every temporary and user token issued until now is refused on
 /// this org (401 `auth-reset`), the caller's own included; other orgs are untouched.
-#[utoipa::path(post, path = "/orgs/{org}/reset-auth", tag = "orgs",
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/reset-auth", tag = "orgs",
     operation_id = "orgs_reset_auth",
     security(("bearer" = [])),
     params(("org" = String, Path, description = "Org handle")),

@@ -5,7 +5,7 @@ use crate::api::views;
 use crate::auth::org::OrgMember;
 
 /// An org's profile, with the caller's role. Answered from memory on a warm request.
-#[utoipa::path(get, path = "/orgs/{org}", tag = "orgs",
+#[utoipa::path(get, path = "/api/v1/orgs/{org}", tag = "orgs",
     operation_id = "orgs_show",
     security(("bearer" = [])),
     params(("org" = String, Path, description = "Org handle")),

@@ -10,7 +10,7 @@ use crate::runtime::state::AppState;
 use crate::service;
 
 /// Change an org's display name or avatar URL (owners only).
-#[utoipa::path(patch, path = "/orgs/{org}", tag = "orgs",
+#[utoipa::path(patch, path = "/api/v1/orgs/{org}", tag = "orgs",
     operation_id = "orgs_update",
     security(("bearer" = [])),
     params(("org" = String, Path, description = "Org handle")),

@@ -11,7 +11,7 @@ use crate::runtime::state::AppState;
 use crate::service;
 
 /// Create a user token for API use. Its secret is in this answer and nowhere else, ever.
-#[utoipa::path(post, path = "/user/tokens", tag = "tokens",
+#[utoipa::path(post, path = "/api/v1/user/tokens", tag = "tokens",
     operation_id = "tokens_create",
     security(("bearer" = [])),
     request_body = CreateTokenRequest,

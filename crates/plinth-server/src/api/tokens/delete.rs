@@ -9,7 +9,7 @@ use crate::runtime::state::AppState;
 use crate::service;
 
 /// Delete a user token; it is refused from now on as revoked.
-#[utoipa::path(delete, path = "/user/tokens/{id}", tag = "tokens",
+#[utoipa::path(delete, path = "/api/v1/user/tokens/{id}", tag = "tokens",
     operation_id = "tokens_delete",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Token id")),

@@ -11,7 +11,7 @@ use crate::runtime::state::AppState;
 use crate::service;
 
 /// The caller's user tokens, newest first. Secrets are never listed.
-#[utoipa::path(get, path = "/user/tokens", tag = "tokens",
+#[utoipa::path(get, path = "/api/v1/user/tokens", tag = "tokens",
     operation_id = "tokens_list",
     security(("bearer" = [])),
     params(PageQuery),

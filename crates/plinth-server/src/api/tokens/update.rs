@@ -10,7 +10,7 @@ use crate::runtime::state::AppState;
 use crate::service;
 
 /// Change a user token's title, description or status (`inactive` stops it at once).
-#[utoipa::path(patch, path = "/user/tokens/{id}", tag = "tokens",
+#[utoipa::path(patch, path = "/api/v1/user/tokens/{id}", tag = "tokens",
     operation_id = "tokens_update",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Token id")),

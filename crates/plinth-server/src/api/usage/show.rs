@@ -46,7 +46,7 @@ fn format(query: &UsageQuery, headers: &HeaderMap) -> ApiResult<Format> {
 /// The org's usage per day and per workspace (owners only). Default range: the last 30
 /// days, today (UTC) included; at most 366 days. `?format=csv` (or `Accept: text/csv`)
 /// downloads the daily rows as CSV.
-#[utoipa::path(get, path = "/orgs/{org}/usage", tag = "usage",
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/usage", tag = "usage",
     operation_id = "get_org_usage",
     security(("bearer" = [])),
     params(("org" = String, Path, description = "Org handle"), UsageQuery),

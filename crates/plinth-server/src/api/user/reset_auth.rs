@@ -10,7 +10,7 @@ use crate::service;
 
 /// Sign out everywhere: every token issued to the caller until now stops working,
 /// including the one used for this call.
-#[utoipa::path(post, path = "/user/reset-auth", tag = "user",
+#[utoipa::path(post, path = "/api/v1/user/reset-auth", tag = "user",
     operation_id = "user_reset_auth",
     security(("bearer" = [])),
     responses(

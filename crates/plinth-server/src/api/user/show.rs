@@ -5,7 +5,7 @@ use crate::api::views;
 use crate::auth::Actor;
 
 /// The caller's profile. Answered from memory on a warm token.
-#[utoipa::path(get, path = "/user", tag = "user",
+#[utoipa::path(get, path = "/api/v1/user", tag = "user",
     operation_id = "user_show",
     security(("bearer" = [])),
     responses(

@@ -10,7 +10,7 @@ use crate::runtime::state::AppState;
 use crate::service;
 
 /// Change the caller's display name, avatar URL or email.
-#[utoipa::path(patch, path = "/user", tag = "user",
+#[utoipa::path(patch, path = "/api/v1/user", tag = "user",
     operation_id = "user_update",
     security(("bearer" = [])),
     request_body = UpdateUserRequest,

@@ -11,7 +11,7 @@ use crate::runtime::state::AppState;
 use crate::service;
 
 /// Give an org member a role on the workspace (workspace owners only).
-#[utoipa::path(post, path = "/orgs/{org}/workspaces/{ws}/members", tag = "workspaces",
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/workspaces/{ws}/members", tag = "workspaces",
     operation_id = "workspace_members_add",
     security(("bearer" = [])),
     params(

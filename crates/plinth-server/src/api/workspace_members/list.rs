@@ -11,7 +11,7 @@ use crate::runtime::state::AppState;
 use crate::service;
 
 /// A workspace's explicit members, by handle (org owners are implicit owners, not listed).
-#[utoipa::path(get, path = "/orgs/{org}/workspaces/{ws}/members", tag = "workspaces",
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/workspaces/{ws}/members", tag = "workspaces",
     operation_id = "workspace_members_list",
     security(("bearer" = [])),
     params(

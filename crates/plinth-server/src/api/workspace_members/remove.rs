@@ -9,7 +9,7 @@ use crate::runtime::state::AppState;
 use crate::service;
 
 /// Take a user's role on the workspace away (workspace owners), or give up your own.
-#[utoipa::path(delete, path = "/orgs/{org}/workspaces/{ws}/members/{user}", tag = "workspaces",
+#[utoipa::path(delete, path = "/api/v1/orgs/{org}/workspaces/{ws}/members/{user}", tag = "workspaces",
     operation_id = "workspace_members_remove",
     security(("bearer" = [])),
     params(

@@ -10,7 +10,7 @@ use crate::runtime::state::AppState;
 use crate::service;
 
 /// Change a user's role on the workspace (workspace owners only).
-#[utoipa::path(patch, path = "/orgs/{org}/workspaces/{ws}/members/{user}", tag = "workspaces",
+#[utoipa::path(patch, path = "/api/v1/orgs/{org}/workspaces/{ws}/members/{user}", tag = "workspaces",
     operation_id = "workspace_members_update",
     security(("bearer" = [])),
     params(

@@ -11,7 +11,7 @@ use crate::runtime::state::AppState;
 use crate::service;
 
 /// Create a workspace (owners only). Its DNS name answers at once.
-#[utoipa::path(post, path = "/orgs/{org}/workspaces", tag = "workspaces",
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/workspaces", tag = "workspaces",
     operation_id = "workspaces_create",
     security(("bearer" = [])),
     params(("org" = String, Path, description = "Org handle")),

@@ -9,7 +9,7 @@ use crate::runtime::state::AppState;
 use crate::service;
 
 /// Delete a workspace (org owners only). Its DNS name stops answering at once.
-#[utoipa::path(delete, path = "/orgs/{org}/workspaces/{ws}", tag = "workspaces",
+#[utoipa::path(delete, path = "/api/v1/orgs/{org}/workspaces/{ws}", tag = "workspaces",
     operation_id = "workspaces_delete",
     security(("bearer" = [])),
     params(

@@ -12,7 +12,7 @@ use crate::service;
 
 /// The org's workspaces the caller can see (owners: all; members: those they have a
 /// role on), by handle.
-#[utoipa::path(get, path = "/orgs/{org}/workspaces", tag = "workspaces",
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/workspaces", tag = "workspaces",
     operation_id = "workspaces_list",
     security(("bearer" = [])),
     params(("org" = String, Path, description = "Org handle"), PageQuery),

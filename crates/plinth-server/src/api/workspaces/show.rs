@@ -10,7 +10,7 @@ use crate::runtime::state::AppState;
 use crate::service;
 
 /// A workspace, with its DNS name and URL.
-#[utoipa::path(get, path = "/orgs/{org}/workspaces/{ws}", tag = "workspaces",
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/workspaces/{ws}", tag = "workspaces",
     operation_id = "workspaces_show",
     security(("bearer" = [])),
     params(

@@ -11,7 +11,7 @@ use crate::service;
 
 /// Rename a workspace (its DNS name changes with it) or change its display name
 /// (workspace owners, org owners included).
-#[utoipa::path(patch, path = "/orgs/{org}/workspaces/{ws}", tag = "workspaces",
+#[utoipa::path(patch, path = "/api/v1/orgs/{org}/workspaces/{ws}", tag = "workspaces",
     operation_id = "workspaces_update",
     security(("bearer" = [])),
     params(
