@@ -175,6 +175,28 @@ impl Store {
         self.workspace_names(None).await
     }
 
+    /// [`Store::live_workspace_names`] one row at a time, in org order, as the rows
+    /// arrive: loading a million names never holds a million rows at once. Answers how
+    /// many rows `each` was given.
+    pub async fn each_live_workspace_name(
+        &self,
+        mut each: impl FnMut(WorkspaceName),
+    ) -> Result<usize> {
+        use futures_util::TryStreamExt;
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {WS_COLUMNS}, o.handle AS org_handle, o.display_name AS org_display_name \
+             FROM workspaces w JOIN orgs o ON o.id = w.org_id WHERE o.deleted_at IS NULL \
+             ORDER BY w.org_id"
+        ));
+        let mut rows = sqlx::query(sql).fetch(self.pool());
+        let mut count = 0;
+        while let Some(row) = rows.try_next().await? {
+            each(workspace_name_from_row(&row)?);
+            count += 1;
+        }
+        Ok(count)
+    }
+
     /// One org's live workspaces (none when the org is deleted or gone): what a replica
     /// re-reads when that org's names change. Uses the `(org_id, handle)` key, so it
     /// costs the same however many other names there are.
@@ -197,18 +219,18 @@ impl Store {
             query = query.bind(org_id);
         }
         let rows = query.fetch_all(self.pool()).await?;
-        rows.iter()
-            .map(|row| {
-                let workspace = workspace_from_row(row)?;
-                Ok(WorkspaceName {
-                    org_id: workspace.org_id.clone(),
-                    org_handle: Handle::from_trusted(row.try_get("org_handle")?),
-                    org_display_name: row.try_get("org_display_name")?,
-                    workspace,
-                })
-            })
-            .collect()
+        rows.iter().map(workspace_name_from_row).collect()
     }
+}
+
+fn workspace_name_from_row(row: &sqlx::any::AnyRow) -> Result<WorkspaceName> {
+    let workspace = workspace_from_row(row)?;
+    Ok(WorkspaceName {
+        org_id: workspace.org_id.clone(),
+        org_handle: Handle::from_trusted(row.try_get("org_handle")?),
+        org_display_name: row.try_get("org_display_name")?,
+        workspace,
+    })
 }
 
 impl WriteTx {

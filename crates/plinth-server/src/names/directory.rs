@@ -85,18 +85,6 @@ struct OrgKeys {
 }
 
 impl Names {
-    fn load(rows: &[WorkspaceName], redirects: Vec<HandleRedirect>) -> Self {
-        let mut names = Self::default();
-        for row in rows {
-            names.insert_entry(Arc::new(Entry::from(row)));
-        }
-        for redirect in redirects {
-            let renamed = redirect_of(&redirect);
-            names.insert_redirect(redirect.old_handle, renamed);
-        }
-        names
-    }
-
     fn insert_entry(&mut self, entry: Arc<Entry>) {
         let label = entry.label();
         self.by_org
@@ -304,12 +292,19 @@ impl WorkspaceDirectory {
     pub async fn reload(&self, store: &Store) -> Result<(), StoreError> {
         let _one = self.reload_lock.lock().await;
         *self.reloading.lock().unwrap_or_else(|e| e.into_inner()) = Some(HashSet::new());
+        // Built as the rows stream in: the rows are never all in memory beside the maps.
         let read = async {
-            let rows = store.live_workspace_names().await?;
+            let mut fresh = Names::default();
+            let rows = store
+                .each_live_workspace_name(|row| fresh.insert_entry(Arc::new(Entry::from(&row))))
+                .await?;
             let redirects = store
                 .handle_redirects(time::OffsetDateTime::now_utc())
                 .await?;
-            Ok::<_, StoreError>((rows, redirects))
+            for redirect in redirects.iter() {
+                fresh.insert_redirect(redirect.old_handle.clone(), redirect_of(redirect));
+            }
+            Ok::<_, StoreError>((fresh, rows + redirects.len()))
         };
         let read = read.await;
         let touched = {
@@ -320,9 +315,8 @@ impl WorkspaceDirectory {
                 .unwrap_or_else(|e| e.into_inner())
                 .take()
                 .unwrap_or_default();
-            let (rows, redirects) = read?;
-            self.count_rows(rows.len() + redirects.len());
-            let mut fresh = Names::load(&rows, redirects);
+            let (mut fresh, rows) = read?;
+            self.count_rows(rows);
             for org_id in &touched {
                 fresh.take_org(org_id);
                 let (entries, redirects) = names.take_org(org_id);
