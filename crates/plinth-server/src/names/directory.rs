@@ -8,7 +8,14 @@
 //! the same with ten names or a million. A whole reload happens only when a replica may
 //! have missed something (the log was pruned past it) or a re-read failed.
 
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::HashSet;
+
+/// The maps DNS and workspace hosts read on every query: foldhash, seeded at random per
+/// map, instead of SipHash, which was 7.6 % of a DNS query's samples at 1,000,000 names.
+/// Handles are chosen by users, so the seed (unknown outside the process) is what keeps
+/// anyone from choosing names that collide.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -142,6 +149,16 @@ impl Names {
     }
 }
 
+/// `text` in lower case, copied only when it has an upper-case letter (DNS hands labels
+/// over in lower case already).
+fn lower(text: &str) -> Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
 fn redirect_of(redirect: &HandleRedirect) -> Renamed {
     Renamed {
         org_id: redirect.org_id.clone(),
@@ -194,17 +211,14 @@ impl WorkspaceDirectory {
 
     /// The workspace a label (`acme-prod`, any case) names.
     pub fn get(&self, label: &str) -> Option<Arc<Entry>> {
-        self.read()
-            .by_label
-            .get(&label.to_ascii_lowercase())
-            .cloned()
+        self.read().by_label.get(lower(label).as_ref()).cloned()
     }
 
     /// The org handle `old` was renamed to, if its redirect is still on at `now_us`.
     pub fn renamed_to(&self, old: &str, now_us: i64) -> Option<String> {
         self.read()
             .renamed
-            .get(&old.to_ascii_lowercase())
+            .get(lower(old).as_ref())
             .filter(|r| r.until_us > now_us)
             .map(|r| r.new_handle.clone())
     }
