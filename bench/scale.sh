@@ -51,7 +51,7 @@ measure() {
   PLINTH_LOG=warn "$BIN/plinth" serve --bind "127.0.0.1:$PORT" --dns-bind "127.0.0.1:$DNS_PORT" \
     --metrics-bind "127.0.0.1:$METRICS_PORT" --database-url "$url" >"$DIR/server.log" 2>&1 &
   SERVER=$!
-  until dig +short +time=1 +tries=1 @127.0.0.1 -p "$DNS_PORT" "$last" A 2>/dev/null | grep -q .; do
+  until dig +short +time=1 +tries=1 @127.0.0.1 -p "$DNS_PORT" "$last" A 2>/dev/null | grep -qE '^[0-9.]+$'; do
     kill -0 $SERVER || { cat "$DIR/server.log"; exit 1; }
     sleep 0.05
   done

@@ -9,13 +9,7 @@
 //! have missed something (the log was pruned past it) or a re-read failed.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
-
-/// The maps DNS and workspace hosts read on every query: foldhash, seeded at random per
-/// map, instead of SipHash, which was 7.6 % of a DNS query's samples at 1,000,000 names.
-/// Handles are chosen by users, so the seed (unknown outside the process) is what keeps
-/// anyone from choosing names that collide.
-type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 

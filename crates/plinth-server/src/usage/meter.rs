@@ -10,9 +10,7 @@
 //! `members` and `workspaces` are not counted here: they are daily snapshots, read from
 //! the tables themselves by [`crate::usage::tasks::snapshot_usage`].
 
-/// foldhash, seeded at random, instead of SipHash: this map is touched on every request
-/// and DNS query (the keys are server-made ids, never a client's text).
-type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use plinth_store::{Store, UsageKey, UsageKind};
