@@ -17,19 +17,7 @@ use hickory_server::proto::serialize::binary::BinEncoder;
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::zone_handler::MessageResponse;
 use libfuzzer_sys::fuzz_target;
-use plinth_dns::{Found, Names, Zone, ZoneHandler};
-
-struct Map(HashMap<&'static str, Found>);
-
-impl Names for Map {
-    fn lookup(&self, label: &str) -> Option<Found> {
-        self.0.get(label).cloned()
-    }
-    fn serial(&self) -> u32 {
-        1
-    }
-    fn answered(&self, _: ResponseCode) {}
-}
+use plinth_dns::{FixedNames, Found, Zone, ZoneHandler};
 
 /// Keeps what the handler sends, encoded as the UDP path encodes it.
 #[derive(Clone, Default)]
@@ -57,14 +45,14 @@ impl ResponseHandler for Capture {
     }
 }
 
-static HANDLER: LazyLock<ZoneHandler<Map>> = LazyLock::new(|| {
+static HANDLER: LazyLock<ZoneHandler<FixedNames>> = LazyLock::new(|| {
     let zone = Zone {
         base_domain: "plinth.test".into(),
         workspace_address: Ipv4Addr::new(192, 0, 2, 1).into(),
     };
-    let names = Map(HashMap::from([
-        ("acme-web", Found::Live),
-        ("old-web", Found::Renamed { label: "acme-web".into() }),
+    let names = FixedNames(HashMap::from([
+        ("acme-web".to_owned(), Found::Live),
+        ("old-web".to_owned(), Found::Renamed { label: "acme-web".into() }),
     ]));
     ZoneHandler::new(&zone, names).expect("a valid zone")
 });
