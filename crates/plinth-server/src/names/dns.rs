@@ -65,7 +65,7 @@ impl Names for DirectoryNames {
         };
         // Answered for this org's name: metered in memory like every other count.
         self.state.usage.count(
-            &entry.org_id,
+            &entry.org.id,
             Some(&entry.workspace_id),
             crate::usage::meter::DNS_QUERIES,
             now,

@@ -96,7 +96,7 @@ pub async fn answer(state: &AppState, mut req: Request) -> Result<Response, Requ
     if req.headers().contains_key(header::AUTHORIZATION) {
         let (mut parts, body) = req.into_parts();
         let checked = match Actor::from_request_parts(&mut parts, state).await {
-            Ok(actor) => match OrgAccess::resolve(state, actor, &entry.org_handle).await {
+            Ok(actor) => match OrgAccess::resolve(state, actor, &entry.org.handle).await {
                 Ok(access) => {
                     service::workspaces::can_see(state, &access, &entry.workspace_id).await
                 }
@@ -111,7 +111,7 @@ pub async fn answer(state: &AppState, mut req: Request) -> Result<Response, Requ
         req = Request::from_parts(parts, body);
     }
     state.usage.count(
-        &entry.org_id,
+        &entry.org.id,
         Some(&entry.workspace_id),
         crate::usage::meter::WORKSPACE_REQUESTS,
         state.now(),
@@ -127,8 +127,8 @@ pub async fn answer(state: &AppState, mut req: Request) -> Result<Response, Requ
         Json(plinth_api::WorkspaceHost {
             workspace: entry.workspace_handle.clone(),
             workspace_display_name: names.map(|e| e.workspace_display_name.clone()),
-            org: entry.org_handle.clone(),
-            org_display_name: names.map(|e| e.org_display_name.clone()),
+            org: entry.org.handle.clone(),
+            org_display_name: names.map(|e| e.org.display_name.clone()),
             dns_name,
         })
         .into_response()
@@ -173,8 +173,8 @@ fn page(entry: Option<&Entry>, dns_name: &str) -> String {
          <p>Served by Plinth at <code>{dns}</code>.</p></body></html>",
         ws = esc(&entry.workspace_handle),
         ws_name = esc(&entry.workspace_display_name),
-        org = esc(&entry.org_handle),
-        org_name = esc(&entry.org_display_name),
+        org = esc(&entry.org.handle),
+        org_name = esc(&entry.org.display_name),
         dns = esc(dns_name),
     )
 }
