@@ -1,6 +1,6 @@
 //! Workspaces, their members, their names and their hosts, on both databases.
 
-use plinth_server::testing::TestApp;
+use plinth_server::testing::{TestApp, TestResponse};
 use plinth_store::test_support::Backend;
 use serde_json::json;
 
@@ -14,6 +14,7 @@ plinth_store::on_both_backends!(app =>
     members_see_only_their_workspaces,
     workspace_members,
     workspace_hosts,
+    workspace_hosts_refuse_tokens_from_before_a_reset,
     a_rename_moves_the_dns_name,
 );
 
@@ -401,4 +402,49 @@ async fn a_rename_moves_the_dns_name(app: &TestApp) {
     )
     .await
     .assert_problem(403, "forbidden");
+}
+
+/// The workspace host checks a token against the org as the API does: one issued before
+/// the org's authentication reset gets 401 `auth-reset` there too (not the page with the
+/// names), and one issued after it sees the names again.
+async fn workspace_hosts_refuse_tokens_from_before_a_reset(app: &TestApp) {
+    let ann = app.user("ann").await;
+    app.post("/api/v1/orgs", &ann, json!({"handle": "acme"}))
+        .await
+        .assert_status(201);
+    app.post(
+        "/api/v1/orgs/acme/workspaces",
+        &ann,
+        json!({"handle": "prod", "display_name": "Production"}),
+    )
+    .await
+    .assert_status(201);
+    let host = format!("acme-prod.plinth.localhost:{}", app.server.addr.port());
+    let page = |token: String| {
+        let request = app
+            .client
+            .get(format!("{}/", app.base))
+            .header("host", &host)
+            .header("accept", "application/json")
+            .bearer_auth(token);
+        async move { TestResponse::read(request.send().await.unwrap()).await }
+    };
+    let before = page(ann.clone()).await;
+    before.assert_status(200);
+    assert_eq!(before.body["workspace_display_name"], "Production");
+
+    app.request(
+        reqwest::Method::POST,
+        "/api/v1/orgs/acme/reset-auth",
+        Some(&ann),
+        None,
+    )
+    .await
+    .assert_status(204);
+    page(ann.clone()).await.assert_problem(401, "auth-reset");
+
+    let fresh = app.token_for("ann").await;
+    let after = page(fresh).await;
+    after.assert_status(200);
+    assert_eq!(after.body["workspace_display_name"], "Production");
 }
