@@ -170,14 +170,9 @@ impl Store {
         }))
     }
 
-    /// Every live workspace with its org: loaded into memory for DNS and workspace hosts.
-    pub async fn live_workspace_names(&self) -> Result<Vec<WorkspaceName>> {
-        self.workspace_names(None).await
-    }
-
-    /// [`Store::live_workspace_names`] one row at a time, in org order, as the rows
-    /// arrive: loading a million names never holds a million rows at once. Answers how
-    /// many rows `each` was given.
+    /// Every live workspace with its org, one row at a time, in org order, as the rows
+    /// arrive: what the name directory loads for DNS and workspace hosts, never holding
+    /// a million rows at once. Answers how many rows `each` was given.
     pub async fn each_live_workspace_name(
         &self,
         mut each: impl FnMut(WorkspaceName),
@@ -201,24 +196,16 @@ impl Store {
     /// re-reads when that org's names change. Uses the `(org_id, handle)` key, so it
     /// costs the same however many other names there are.
     pub async fn live_workspace_names_of_org(&self, org_id: &str) -> Result<Vec<WorkspaceName>> {
-        self.workspace_names(Some(org_id)).await
+        self.workspace_names(org_id).await
     }
 
-    async fn workspace_names(&self, org_id: Option<&str>) -> Result<Vec<WorkspaceName>> {
-        let filter = if org_id.is_some() {
-            " AND w.org_id = $1"
-        } else {
-            ""
-        };
+    async fn workspace_names(&self, org_id: &str) -> Result<Vec<WorkspaceName>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {WS_COLUMNS}, o.handle AS org_handle, o.display_name AS org_display_name \
-             FROM workspaces w JOIN orgs o ON o.id = w.org_id WHERE o.deleted_at IS NULL{filter}"
+             FROM workspaces w JOIN orgs o ON o.id = w.org_id \
+             WHERE o.deleted_at IS NULL AND w.org_id = $1"
         ));
-        let mut query = sqlx::query(sql);
-        if let Some(org_id) = org_id {
-            query = query.bind(org_id);
-        }
-        let rows = query.fetch_all(self.pool()).await?;
+        let rows = sqlx::query(sql).bind(org_id).fetch_all(self.pool()).await?;
         rows.iter().map(workspace_name_from_row).collect()
     }
 }
