@@ -6,6 +6,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
+use crate::deferred::{Bind, bind_all};
 use crate::store::{Backend, Store, WriteTx, micros_to_time, new_id, time_to_micros};
 use crate::{Result, StoreError};
 
@@ -133,9 +134,19 @@ pub struct BrokenLink {
     pub reason: String,
 }
 
-const COLUMNS: &str = "id, chain, seq, created_at, org_id, org_handle, actor_id, actor_handle, \
-                       actor_ip, user_agent, action, target_type, target_id, target_handle, \
-                       data, request_id, prev_hash, hash";
+macro_rules! columns {
+    () => {
+        "id, chain, seq, created_at, org_id, org_handle, actor_id, actor_handle, \
+         actor_ip, user_agent, action, target_type, target_id, target_handle, \
+         data, request_id, prev_hash, hash"
+    };
+}
+const COLUMNS: &str = columns!();
+const INSERT_ENTRY: &str = concat!(
+    "INSERT INTO audit_log (",
+    columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+);
 
 fn from_row(row: &AnyRow) -> Result<AuditRecord> {
     Ok(AuditRecord {
@@ -179,7 +190,7 @@ impl WriteTx {
         };
         let head = sqlx::query(head_sql)
             .bind(&entry.chain)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         // A chain's first entry creates its head row; every later one (the usual case)
         // finds it with the one locking read above.
@@ -192,11 +203,11 @@ impl WriteTx {
                 )
                 .bind(&entry.chain)
                 .bind(GENESIS_HASH)
-                .execute(&mut *self.tx)
+                .execute(self.conn().await?)
                 .await?;
                 sqlx::query(head_sql)
                     .bind(&entry.chain)
-                    .fetch_one(&mut *self.tx)
+                    .fetch_one(self.conn().await?)
                     .await?
             }
         };
@@ -225,36 +236,40 @@ impl WriteTx {
             hash: String::new(),
         };
         record.hash = record.fields().hash(&record.prev_hash);
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO audit_log ({COLUMNS}) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
-        )))
-        .bind(&record.id)
-        .bind(&record.chain)
-        .bind(record.seq)
-        .bind(time_to_micros(record.created_at))
-        .bind(&record.org_id)
-        .bind(&record.org_handle)
-        .bind(&record.actor_id)
-        .bind(&record.actor_handle)
-        .bind(&record.actor_ip)
-        .bind(&record.user_agent)
-        .bind(&record.action)
-        .bind(&record.target_type)
-        .bind(&record.target_id)
-        .bind(&record.target_handle)
-        .bind(&record.data)
-        .bind(&record.request_id)
-        .bind(&record.prev_hash)
-        .bind(&record.hash)
-        .execute(&mut *self.tx)
-        .await?;
-        sqlx::query("UPDATE audit_chains SET head_seq = $1, head_hash = $2 WHERE chain = $3")
-            .bind(record.seq)
-            .bind(&record.hash)
-            .bind(&record.chain)
-            .execute(&mut *self.tx)
-            .await?;
+        // Nothing in the transaction reads the entry back, so it and the new head go out
+        // with the transaction's next statement or its commit (deferred.rs). The head was
+        // read (on PostgreSQL, locked) above, so no other writer can append in between.
+        self.defer(
+            INSERT_ENTRY,
+            vec![
+                Bind::Text(record.id.clone()),
+                Bind::Text(record.chain.clone()),
+                Bind::Int(record.seq),
+                Bind::Int(time_to_micros(record.created_at)),
+                Bind::OptText(record.org_id.clone()),
+                Bind::OptText(record.org_handle.clone()),
+                Bind::OptText(record.actor_id.clone()),
+                Bind::OptText(record.actor_handle.clone()),
+                Bind::OptText(record.actor_ip.clone()),
+                Bind::OptText(record.user_agent.clone()),
+                Bind::Text(record.action.clone()),
+                Bind::OptText(record.target_type.clone()),
+                Bind::OptText(record.target_id.clone()),
+                Bind::OptText(record.target_handle.clone()),
+                Bind::Text(record.data.clone()),
+                Bind::OptText(record.request_id.clone()),
+                Bind::Text(record.prev_hash.clone()),
+                Bind::Text(record.hash.clone()),
+            ],
+        );
+        self.defer(
+            "UPDATE audit_chains SET head_seq = $1, head_hash = $2 WHERE chain = $3",
+            vec![
+                Bind::Int(record.seq),
+                Bind::Text(record.hash.clone()),
+                Bind::Text(record.chain.clone()),
+            ],
+        );
         Ok(record)
     }
 }
@@ -378,19 +393,6 @@ fn page_sql(query: &AuditQuery) -> Option<(String, Vec<Bind>)> {
     };
 
     Some((sql, binds))
-}
-
-fn bind_all<'q>(
-    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
-    binds: &'q [Bind],
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
-    for bind in binds {
-        q = match bind {
-            Bind::Text(s) => q.bind(s.as_str()),
-            Bind::Int(i) => q.bind(*i),
-        };
-    }
-    q
 }
 
 /// One row packed by the database as a JSON array of [`COLUMNS`].
@@ -700,9 +702,4 @@ impl Store {
         }
         Ok(removed)
     }
-}
-
-enum Bind {
-    Text(String),
-    Int(i64),
 }

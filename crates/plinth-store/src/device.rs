@@ -203,7 +203,7 @@ impl WriteTx {
             .bind(time_to_micros(now))
             .bind(id)
             .bind(authenticated_at_us)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         row.as_ref().map(grant_from_row).transpose()
     }
@@ -213,7 +213,7 @@ impl WriteTx {
     pub async fn consume_device_grant(&mut self, id: &str) -> Result<bool> {
         let done = sqlx::query("DELETE FROM device_grants WHERE id = $1 AND status = 'approved'")
             .bind(id)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }

@@ -32,7 +32,7 @@ impl WriteTx {
         )
         .bind(handle)
         .bind(now_us)
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         Ok(())
     }

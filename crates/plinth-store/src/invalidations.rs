@@ -18,6 +18,7 @@ use sqlx::Row;
 use sqlx::postgres::PgListener;
 
 use crate::Result;
+use crate::deferred::Bind;
 use crate::store::{Backend, Store, WriteTx, time_to_micros};
 
 /// The channel every replica listens on for wake-ups.
@@ -51,14 +52,15 @@ impl WriteTx {
     pub async fn log_invalidation(&mut self, origin: &str, payload: &str) -> Result<()> {
         // The wall clock, not a test's moved clock: this is plumbing, pruned by age.
         let now = time_to_micros(time::OffsetDateTime::now_utc());
-        sqlx::query(
+        // Read by other replicas after the commit, never in this transaction.
+        self.defer(
             "INSERT INTO invalidation_log (origin, payload, created_at) VALUES ($1, $2, $3)",
-        )
-        .bind(origin)
-        .bind(payload)
-        .bind(now)
-        .execute(&mut *self.tx)
-        .await?;
+            vec![
+                Bind::Text(origin.to_owned()),
+                Bind::Text(payload.to_owned()),
+                Bind::Int(now),
+            ],
+        );
         Ok(())
     }
 }

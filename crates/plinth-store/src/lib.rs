@@ -2,6 +2,7 @@
 
 mod audit;
 mod backup;
+mod deferred;
 mod device;
 mod error;
 mod handles;

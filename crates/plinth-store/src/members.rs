@@ -198,7 +198,7 @@ impl WriteTx {
         let row = sqlx::query(sql)
             .bind(org_id)
             .bind(user_id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         row.as_ref().map(membership_from_row).transpose()
     }
@@ -223,7 +223,7 @@ impl WriteTx {
         .bind(role.as_str())
         .bind(invited_by)
         .bind(now_us)
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         Ok(MembershipRecord {
             id,
@@ -247,7 +247,7 @@ impl WriteTx {
                 .bind(org_id)
                 .bind(user_id)
                 .bind(role.as_str())
-                .execute(&mut *self.tx)
+                .execute(self.conn().await?)
                 .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -259,7 +259,7 @@ impl WriteTx {
         )
         .bind(org_id)
         .bind(user_id)
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -273,12 +273,12 @@ impl WriteTx {
         )
         .bind(org_id)
         .bind(user_id)
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         let done = sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
             .bind(org_id)
             .bind(user_id)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -291,7 +291,7 @@ impl WriteTx {
              WHERE org_id = $1 AND role = 'owner' AND status = 'active'",
         )
         .bind(org_id)
-        .fetch_one(&mut *self.tx)
+        .fetch_one(self.conn().await?)
         .await?;
         Ok(row.try_get("n")?)
     }

@@ -131,7 +131,7 @@ impl WriteTx {
         sqlx::query("INSERT INTO handles (handle, owner_kind, owner_id) VALUES ($1, 'org', $2)")
             .bind(new.handle.as_str())
             .bind(&id)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         sqlx::query(
             "INSERT INTO orgs (id, handle, display_name, avatar_url, token_min_issued_at, \
@@ -142,7 +142,7 @@ impl WriteTx {
         .bind(&new.display_name)
         .bind(new.avatar_url.clone())
         .bind(now_us)
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         sqlx::query(
             "INSERT INTO memberships (id, org_id, user_id, role, status, invited_by, created_at) \
@@ -152,7 +152,7 @@ impl WriteTx {
         .bind(&id)
         .bind(owner_id)
         .bind(now_us)
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         Ok(OrgRecord {
             id,
@@ -178,37 +178,63 @@ impl WriteTx {
         ));
         let row = sqlx::query(sql)
             .bind(id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         row.as_ref().map(org_from_row).transpose()
     }
 
-    /// Changes what `update` names, in one statement (the changed row comes back from
-    /// it); `None` when there is no such live org.
+    /// Changes what `update` names and answers the org before and after, in one round
+    /// trip (the profile write is the most frequent write); `None` when there is no such
+    /// live org. The row is locked as [`WriteTx::org_for_update`] would.
     pub async fn update_org(
         &mut self,
         id: &str,
         update: OrgUpdate,
         now: OffsetDateTime,
-    ) -> Result<Option<OrgRecord>> {
+    ) -> Result<Option<(OrgRecord, OrgRecord)>> {
         let (set_avatar, avatar) = match update.avatar_url {
             Some(avatar) => (true, avatar),
             None => (false, None),
         };
-        let row = sqlx::query(
-            "UPDATE orgs SET display_name = COALESCE($2, display_name), \
-             avatar_url = CASE WHEN $3 THEN $4 ELSE avatar_url END, updated_at = $5 \
-             WHERE id = $1 AND deleted_at IS NULL \
-             RETURNING id, handle, display_name, avatar_url, token_min_issued_at, created_at, updated_at",
-        )
-        .bind(id)
-        .bind(update.display_name)
-        .bind(set_avatar)
-        .bind(avatar)
-        .bind(time_to_micros(now))
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        row.as_ref().map(org_from_row).transpose()
+        const SET: &str = "display_name = COALESCE($2, o.display_name), \
+             avatar_url = CASE WHEN $3 THEN $4 ELSE o.avatar_url END, updated_at = $5";
+        // SQLite's RETURNING names the table's columns without its alias.
+        const RETURNED: &str = "id, handle, display_name, avatar_url, token_min_issued_at, \
+                                created_at, updated_at";
+        let sql = match self.backend {
+            // Two statements in one command: SQLite's RETURNING sees only the new row.
+            Backend::Sqlite => format!(
+                "SELECT {ORG_COLUMNS} FROM orgs o WHERE o.id = $1 AND o.deleted_at IS NULL;\n\
+                 UPDATE orgs AS o SET {SET} WHERE o.id = $1 AND o.deleted_at IS NULL \
+                 RETURNING {RETURNED}"
+            ),
+            // Every part of one statement sees the same snapshot: `before` is the locked
+            // row as it was, `after` what the update made of it.
+            Backend::Postgres => format!(
+                "WITH before AS (SELECT {ORG_COLUMNS} FROM orgs o \
+                   WHERE o.id = $1 AND o.deleted_at IS NULL FOR UPDATE), \
+                 after AS (UPDATE orgs AS o SET {SET} FROM before WHERE o.id = before.id \
+                   RETURNING {ORG_COLUMNS}) \
+                 SELECT 0 AS part, before.* FROM before \
+                 UNION ALL SELECT 1 AS part, after.* FROM after ORDER BY part"
+            ),
+        };
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(update.display_name)
+            .bind(set_avatar)
+            .bind(avatar)
+            .bind(time_to_micros(now))
+            .fetch_all(self.conn().await?)
+            .await?;
+        match rows.as_slice() {
+            [] => Ok(None),
+            [before, after] => Ok(Some((org_from_row(before)?, org_from_row(after)?))),
+            _ => Err(StoreError::Corrupt(format!(
+                "org update answered {} rows",
+                rows.len()
+            ))),
+        }
     }
 
     /// Refuses every token issued at or before `at` (unix µs) on this org's resources.
@@ -216,7 +242,7 @@ impl WriteTx {
         let done = sqlx::query("UPDATE orgs SET token_min_issued_at = $2 WHERE id = $1")
             .bind(id)
             .bind(at)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -248,26 +274,26 @@ impl WriteTx {
         )
         .bind(new.as_str())
         .bind(org_id)
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         // The key of `handles` decides between concurrent renames: one insert wins, the
         // others wait for it and then fail with a unique violation.
         sqlx::query("INSERT INTO handles (handle, owner_kind, owner_id) VALUES ($1, 'org', $2)")
             .bind(new.as_str())
             .bind(org_id)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         sqlx::query("UPDATE handles SET reserved_until = $3 WHERE handle = $1 AND owner_id = $2")
             .bind(before.handle.as_str())
             .bind(org_id)
             .bind(time_to_micros(grace_until))
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         sqlx::query("UPDATE orgs SET handle = $2, updated_at = $3 WHERE id = $1")
             .bind(org_id)
             .bind(new.as_str())
             .bind(now_us)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         let mut after = before.clone();
         after.handle = new.clone();
@@ -287,7 +313,7 @@ impl WriteTx {
             sqlx::query("UPDATE orgs SET deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL")
                 .bind(org_id)
                 .bind(time_to_micros(now))
-                .execute(&mut *self.tx)
+                .execute(self.conn().await?)
                 .await?;
         if done.rows_affected() == 0 {
             return Ok(false);
@@ -298,7 +324,7 @@ impl WriteTx {
         )
         .bind(org_id)
         .bind(time_to_micros(grace_until))
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         Ok(true)
     }
@@ -318,7 +344,7 @@ impl WriteTx {
         let Some(row) = sqlx::query(sql)
             .bind(handle.as_str())
             .bind(time_to_micros(now))
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?
         else {
             return Ok(None);
@@ -326,12 +352,12 @@ impl WriteTx {
         let org = org_from_row(&row)?;
         sqlx::query("UPDATE orgs SET deleted_at = NULL WHERE id = $1")
             .bind(&org.id)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         sqlx::query("UPDATE handles SET reserved_until = NULL WHERE handle = $1 AND owner_id = $2")
             .bind(handle.as_str())
             .bind(&org.id)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         Ok(Some(org))
     }

@@ -5,6 +5,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Executor};
 use time::OffsetDateTime;
 
+use crate::deferred::Deferred;
 use crate::{Result, StoreError};
 
 /// Which database a [`Store`] talks to.
@@ -45,9 +46,13 @@ pub struct Store {
 }
 
 /// A write transaction. Dropping it without [`WriteTx::commit`] rolls everything back.
+///
+/// Its statements run through [`WriteTx::conn`], which first sends what
+/// [`WriteTx::defer`] queued (`deferred.rs`).
 pub struct WriteTx {
     pub(crate) tx: sqlx::Transaction<'static, Any>,
     pub(crate) backend: Backend,
+    pub(crate) deferred: Deferred,
 }
 
 /// Read connections on SQLite, beside the one writer.
@@ -124,6 +129,7 @@ impl Store {
         Ok(WriteTx {
             tx,
             backend: self.backend,
+            deferred: Deferred::default(),
         })
     }
 
@@ -140,7 +146,8 @@ impl Store {
 }
 
 impl WriteTx {
-    pub async fn commit(self) -> Result<()> {
+    pub async fn commit(mut self) -> Result<()> {
+        self.flush().await?;
         self.tx.commit().await?;
         Ok(())
     }
@@ -152,24 +159,29 @@ impl WriteTx {
 
 /// The settings of every SQLite connection.
 fn sqlite_options(options: AnyPoolOptions) -> AnyPoolOptions {
-    options.after_connect(|conn, _meta| {
-        Box::pin(async move {
-            // WAL lets readers run beside the one writer, and with synchronous = NORMAL a
-            // commit appends to the WAL without waiting for the disk (a power cut may lose
-            // the last commits, never corrupt the file). Foreign keys are off by default
-            // in SQLite. busy_timeout covers another process (`plinth admin`) writing.
-            // Reads through mmap: long scans (the audit export, verify) need no read()
-            // per page, and the mapped pages are the OS's file cache, not each
-            // connection's heap.
-            conn.execute(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+    // No ping before handing out a connection: a SQLite connection is a handle inside this
+    // process, with no server that could have dropped it, and the ping is one more
+    // hand-off to the connection's thread (the writer's is on every write's path).
+    options
+        .test_before_acquire(false)
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                // WAL lets readers run beside the one writer, and with synchronous = NORMAL a
+                // commit appends to the WAL without waiting for the disk (a power cut may lose
+                // the last commits, never corrupt the file). Foreign keys are off by default
+                // in SQLite. busy_timeout covers another process (`plinth admin`) writing.
+                // Reads through mmap: long scans (the audit export, verify) need no read()
+                // per page, and the mapped pages are the OS's file cache, not each
+                // connection's heap.
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                  PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
                  PRAGMA mmap_size = 268435456;",
-            )
-            .await?;
-            Ok(())
+                )
+                .await?;
+                Ok(())
+            })
         })
-    })
 }
 
 /// `sqlite://path` with `mode=rwc`, after making sure the folder exists.

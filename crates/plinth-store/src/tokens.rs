@@ -271,7 +271,7 @@ impl WriteTx {
         .bind(new.origin.ip.clone())
         .bind(new.origin.client.clone())
         .bind(new.origin.user_agent.clone())
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         Ok(TokenRecord {
             id,
@@ -298,7 +298,7 @@ impl WriteTx {
              WHERE user_id = $1 AND kind = 'user' AND revoked_at IS NULL",
         )
         .bind(user_id)
-        .fetch_one(&mut *self.tx)
+        .fetch_one(self.conn().await?)
         .await?;
         Ok(row.try_get("n")?)
     }
@@ -315,7 +315,7 @@ impl WriteTx {
         let row = sqlx::query(sql)
             .bind(id)
             .bind(user_id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         row.as_ref().map(token_from_row).transpose()
     }
@@ -333,7 +333,7 @@ impl WriteTx {
         let row = sqlx::query(sql)
             .bind(id)
             .bind(user_id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         row.as_ref().map(token_from_row).transpose()
     }
@@ -362,7 +362,7 @@ impl WriteTx {
             .bind(token.status.as_str())
             .bind(token.title.clone())
             .bind(token.description.clone())
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         Ok(Some(token))
     }
@@ -373,7 +373,7 @@ impl WriteTx {
             sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
                 .bind(id)
                 .bind(time_to_micros(now))
-                .execute(&mut *self.tx)
+                .execute(self.conn().await?)
                 .await?;
         Ok(done.rows_affected() == 1)
     }

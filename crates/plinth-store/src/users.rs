@@ -110,7 +110,7 @@ impl WriteTx {
         sqlx::query("INSERT INTO handles (handle, owner_kind, owner_id) VALUES ($1, 'user', $2)")
             .bind(new.handle.as_str())
             .bind(&id)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         sqlx::query(
             "INSERT INTO users (id, handle, email, display_name, avatar_url, password_hash, \
@@ -123,7 +123,7 @@ impl WriteTx {
         .bind(&new.display_name)
         .bind(&new.password_hash)
         .bind(now_us)
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         Ok(UserRecord {
             id,
@@ -151,7 +151,7 @@ impl WriteTx {
         ));
         let row = sqlx::query(sql)
             .bind(id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         row.as_ref().map(user_from_row).transpose()
     }
@@ -184,7 +184,7 @@ impl WriteTx {
         .bind(user.avatar_url.clone())
         .bind(user.email.as_str())
         .bind(time_to_micros(now))
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         Ok(Some(user))
     }
@@ -194,7 +194,7 @@ impl WriteTx {
         let done = sqlx::query("UPDATE users SET token_min_issued_at = $2 WHERE id = $1")
             .bind(id)
             .bind(at)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -209,7 +209,7 @@ impl WriteTx {
         let done = sqlx::query("UPDATE users SET disabled_at = $2 WHERE id = $1")
             .bind(id)
             .bind(disabled_at.map(time_to_micros))
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -226,7 +226,7 @@ impl WriteTx {
                 .bind(id)
                 .bind(password_hash)
                 .bind(time_to_micros(now))
-                .execute(&mut *self.tx)
+                .execute(self.conn().await?)
                 .await?;
         Ok(done.rows_affected() == 1)
     }

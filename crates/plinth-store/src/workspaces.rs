@@ -239,7 +239,7 @@ impl WriteTx {
         .bind(handle.as_str())
         .bind(&display_name)
         .bind(now_us)
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         Ok(WorkspaceRecord {
             id,
@@ -262,7 +262,7 @@ impl WriteTx {
         let row = sqlx::query(sql)
             .bind(org_id)
             .bind(handle.as_str())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         row.as_ref().map(workspace_from_row).transpose()
     }
@@ -278,7 +278,7 @@ impl WriteTx {
                 .bind(id)
                 .bind(display_name)
                 .bind(time_to_micros(now))
-                .execute(&mut *self.tx)
+                .execute(self.conn().await?)
                 .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -295,7 +295,7 @@ impl WriteTx {
             .bind(id)
             .bind(handle.as_str())
             .bind(time_to_micros(now))
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -304,7 +304,7 @@ impl WriteTx {
     pub async fn delete_workspace(&mut self, id: &str) -> Result<bool> {
         let done = sqlx::query("DELETE FROM workspaces WHERE id = $1")
             .bind(id)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -322,7 +322,7 @@ impl WriteTx {
         )
         .bind(workspace_id)
         .bind(user_id)
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(self.conn().await?)
         .await?;
         row.as_ref().map(ws_member_from_row).transpose()
     }
@@ -343,7 +343,7 @@ impl WriteTx {
         .bind(user_id)
         .bind(role.as_str())
         .bind(time_to_micros(now))
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         Ok(())
     }
@@ -360,7 +360,7 @@ impl WriteTx {
         .bind(workspace_id)
         .bind(user_id)
         .bind(role.as_str())
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -374,7 +374,7 @@ impl WriteTx {
             sqlx::query("DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2")
                 .bind(workspace_id)
                 .bind(user_id)
-                .execute(&mut *self.tx)
+                .execute(self.conn().await?)
                 .await?;
         Ok(done.rows_affected() == 1)
     }

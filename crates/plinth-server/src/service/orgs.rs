@@ -98,11 +98,7 @@ pub async fn update(
     };
     let inv = Invalidation::Org(owner.org.id.clone());
     let mut tx = state.store.begin().await?;
-    let before = tx
-        .org_for_update(&owner.org.id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let org = tx
+    let (before, org) = tx
         .update_org(&owner.org.id, update, state.now())
         .await?
         .ok_or_else(ApiError::not_found)?;

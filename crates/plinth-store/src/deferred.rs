@@ -1,0 +1,178 @@
+//! Statements a write transaction sends together: the writes whose results nothing in the
+//! transaction reads back (an audit entry, its chain head, the invalidation log row).
+//!
+//! On SQLite every statement is a hand-off to the connection's own thread and back, and the
+//! one writer connection is held for all of them: a write's cost is mostly those hand-offs,
+//! not SQLite's work (docs/BENCHMARKS.md). On PostgreSQL each is a round trip. So
+//! [`WriteTx::defer`] queues such a statement, and the queue goes out as ONE command before
+//! the transaction's next statement or its commit: on SQLite as one multi-statement
+//! string, on PostgreSQL as one statement whose parts are data-modifying `WITH` clauses.
+//! Nothing changes for the caller but when an error in a deferred statement surfaces: at the
+//! next statement or the commit, which then fails and the whole transaction rolls back.
+
+use sqlx::AnyConnection;
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+
+use crate::store::{Backend, WriteTx};
+use crate::{Result, StoreError};
+
+/// One bound value.
+#[derive(Debug, Clone)]
+pub(crate) enum Bind {
+    Text(String),
+    OptText(Option<String>),
+    Int(i64),
+}
+
+/// Binds `binds` in order, for SQL that numbers its parameters `$1…$n`.
+pub(crate) fn bind_all<'q>(
+    mut q: Query<'q, sqlx::Any, AnyArguments>,
+    binds: &'q [Bind],
+) -> Query<'q, sqlx::Any, AnyArguments> {
+    for bind in binds {
+        q = match bind {
+            Bind::Text(s) => q.bind(s.as_str()),
+            Bind::OptText(s) => q.bind(s.as_deref()),
+            Bind::Int(i) => q.bind(*i),
+        };
+    }
+    q
+}
+
+/// The queued statements, their parameters already numbered into one list.
+#[derive(Debug, Default)]
+pub(crate) struct Deferred {
+    statements: Vec<String>,
+    binds: Vec<Bind>,
+}
+
+impl Deferred {
+    /// Queues `sql`, whose parameters are `$1…$n` for `binds`.
+    fn push(&mut self, sql: &str, binds: Vec<Bind>) {
+        self.statements
+            .push(renumber(sql, self.binds.len(), binds.len()));
+        self.binds.extend(binds);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.statements.is_empty()
+    }
+
+    /// The queue as one command for `backend`.
+    fn command(&self, backend: Backend) -> String {
+        match backend {
+            Backend::Sqlite => self.statements.join(";\n"),
+            Backend::Postgres => {
+                let (last, parts) = self
+                    .statements
+                    .split_last()
+                    .expect("command() is only built for a non-empty queue");
+                if parts.is_empty() {
+                    return last.clone();
+                }
+                let with: Vec<String> = parts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, sql)| format!("deferred_{i} AS ({sql})"))
+                    .collect();
+                format!("WITH {} {last}", with.join(", "))
+            }
+        }
+    }
+}
+
+/// `sql` with each `$k` (1 ≤ k ≤ `count`) written as `$(k + offset)`.
+fn renumber(sql: &str, offset: usize, count: usize) -> String {
+    if offset == 0 {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        match after[..digits].parse::<usize>() {
+            Ok(k) if (1..=count).contains(&k) => {
+                out.push('$');
+                out.push_str(&(k + offset).to_string());
+            }
+            _ => {
+                out.push('$');
+                out.push_str(&after[..digits]);
+            }
+        }
+        rest = &after[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+impl WriteTx {
+    /// Queues a statement nothing in this transaction reads back (see the module's docs).
+    pub(crate) fn defer(&mut self, sql: &str, binds: Vec<Bind>) {
+        self.deferred.push(sql, binds);
+    }
+
+    /// The connection, for a statement that must run now: what was deferred goes first.
+    pub(crate) async fn conn(&mut self) -> Result<&mut AnyConnection> {
+        self.flush().await?;
+        Ok(&mut *self.tx)
+    }
+
+    /// Sends the deferred statements, if any, in one command.
+    pub(crate) async fn flush(&mut self) -> Result<()> {
+        if self.deferred.is_empty() {
+            return Ok(());
+        }
+        let deferred = std::mem::take(&mut self.deferred);
+        let command = deferred.command(self.backend);
+        bind_all(
+            sqlx::query(sqlx::AssertSqlSafe(command.as_str())),
+            &deferred.binds,
+        )
+        .execute(&mut *self.tx)
+        .await
+        .map_err(StoreError::from)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renumbering_moves_only_the_statements_own_parameters() {
+        assert_eq!(renumber("VALUES ($1, $2)", 0, 2), "VALUES ($1, $2)");
+        assert_eq!(
+            renumber("VALUES ($1, $2, $10) -- $", 3, 10),
+            "VALUES ($4, $5, $13) -- $"
+        );
+        // A `$` that is not one of its parameters stays as written.
+        assert_eq!(renumber("x = $3 AND y = '$'", 5, 2), "x = $3 AND y = '$'");
+    }
+
+    #[test]
+    fn the_queue_is_one_command_on_each_backend() {
+        let mut d = Deferred::default();
+        d.push(
+            "INSERT INTO a (x) VALUES ($1)",
+            vec![Bind::Text("x".into())],
+        );
+        d.push(
+            "UPDATE b SET y = $1 WHERE z = $2",
+            vec![Bind::Int(1), Bind::OptText(None)],
+        );
+        assert_eq!(d.binds.len(), 3);
+        assert_eq!(
+            d.command(Backend::Sqlite),
+            "INSERT INTO a (x) VALUES ($1);\nUPDATE b SET y = $2 WHERE z = $3"
+        );
+        assert_eq!(
+            d.command(Backend::Postgres),
+            "WITH deferred_0 AS (INSERT INTO a (x) VALUES ($1)) UPDATE b SET y = $2 WHERE z = $3"
+        );
+    }
+}
