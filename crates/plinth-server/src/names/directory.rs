@@ -15,6 +15,8 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use plinth_store::{HandleRedirect, Store, StoreError, WorkspaceName};
 
+use crate::usage::meter::{DNS_QUERIES, Tallied, Tally, WORKSPACE_REQUESTS};
+
 /// An org as its workspaces' names show it: one copy an org, shared by its entries
 /// (at 1,000,000 names the copies were a third of the directory's memory).
 #[derive(Debug, PartialEq, Eq)]
@@ -41,12 +43,33 @@ impl OrgFacts {
 }
 
 /// A workspace as DNS and workspace hosts see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Entry {
     pub org: Arc<OrgFacts>,
     pub workspace_id: String,
     pub workspace_handle: String,
     pub workspace_display_name: String,
+    /// Its DNS queries and host requests since the last usage flush (usage/meter.rs).
+    dns_queries: Tally,
+    host_requests: Tally,
+}
+
+impl Tallied for Entry {
+    fn org_id(&self) -> &str {
+        &self.org.id
+    }
+
+    fn workspace_id(&self) -> Option<&str> {
+        Some(&self.workspace_id)
+    }
+
+    fn tally(&self, metric: &'static str) -> Option<&Tally> {
+        match metric {
+            DNS_QUERIES => Some(&self.dns_queries),
+            WORKSPACE_REQUESTS => Some(&self.host_requests),
+            _ => None,
+        }
+    }
 }
 
 impl Entry {
@@ -62,6 +85,8 @@ impl Entry {
             workspace_id: name.workspace.id.clone(),
             workspace_handle: name.workspace.handle.to_string(),
             workspace_display_name: name.workspace.display_name.clone(),
+            dns_queries: Tally::default(),
+            host_requests: Tally::default(),
         }
     }
 

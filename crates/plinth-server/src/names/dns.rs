@@ -63,13 +63,10 @@ impl Names for DirectoryNames {
                 (entry, Found::Renamed { label })
             }
         };
-        // Answered for this org's name: metered in memory like every other count.
-        self.state.usage.count(
-            &entry.org.id,
-            Some(&entry.workspace_id),
-            crate::usage::meter::DNS_QUERIES,
-            now,
-        );
+        // Answered for this org's name: counted in the entry itself.
+        self.state
+            .usage
+            .count_in(&entry, crate::usage::meter::DNS_QUERIES, now);
         Some(found)
     }
 

@@ -110,12 +110,9 @@ pub async fn answer(state: &AppState, mut req: Request) -> Result<Response, Requ
         }
         req = Request::from_parts(parts, body);
     }
-    state.usage.count(
-        &entry.org.id,
-        Some(&entry.workspace_id),
-        crate::usage::meter::WORKSPACE_REQUESTS,
-        state.now(),
-    );
+    state
+        .usage
+        .count_in(&entry, crate::usage::meter::WORKSPACE_REQUESTS, state.now());
     let dns_name = format!("{}.{}", entry.label(), state.settings.base_domain);
     let wants_json = req
         .headers()
