@@ -261,7 +261,8 @@ impl WriteTx {
                 Bind::Text(record.prev_hash.clone()),
                 Bind::Text(record.hash.clone()),
             ],
-        );
+        )
+        .await?;
         self.defer(
             "UPDATE audit_chains SET head_seq = $1, head_hash = $2 WHERE chain = $3",
             vec![
@@ -269,7 +270,8 @@ impl WriteTx {
                 Bind::Text(record.hash.clone()),
                 Bind::Text(record.chain.clone()),
             ],
-        );
+        )
+        .await?;
         Ok(record)
     }
 }
@@ -287,7 +289,7 @@ impl Store {
             return Ok(AuditPage::empty());
         };
         let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), &binds)
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.reader().await?)
             .await?;
         let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
         Ok(AuditPage::from_rows(items, query.limit))
@@ -306,7 +308,7 @@ impl Store {
         };
         let sql = format!("SELECT {pack} AS packed FROM ({inner}) p ORDER BY seq DESC");
         let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), &binds)
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.reader().await?)
             .await?;
         let items = rows
             .iter()
@@ -469,7 +471,7 @@ impl Store {
     pub async fn audit_head(&self, chain: &str) -> Result<i64> {
         let row = sqlx::query("SELECT head_seq FROM audit_chains WHERE chain = $1")
             .bind(chain)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.reader().await?)
             .await?;
         Ok(match row {
             Some(row) => row.try_get("head_seq")?,
@@ -484,7 +486,7 @@ impl Store {
             "SELECT head_seq - checkpoint_seq AS kept FROM audit_chains WHERE chain = $1",
         )
         .bind(chain)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.reader().await?)
         .await?;
         Ok(match row {
             Some(row) => row.try_get("kept")?,
@@ -495,7 +497,7 @@ impl Store {
     /// Every chain, for `plinth admin audit verify`.
     pub async fn audit_chains(&self) -> Result<Vec<String>> {
         let rows = sqlx::query("SELECT chain FROM audit_chains ORDER BY chain")
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.reader().await?)
             .await?;
         rows.iter()
             .map(|r| r.try_get("chain").map_err(Into::into))
@@ -511,7 +513,7 @@ impl Store {
         .bind(chain)
         .bind(from_us)
         .bind(to_us)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.reader().await?)
         .await?;
         Ok(row.try_get("n")?)
     }
@@ -537,7 +539,7 @@ impl Store {
              FROM audit_chains WHERE chain = $1",
         )
         .bind(chain)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.reader().await?)
         .await?
         else {
             return Ok(ChainVerification {
@@ -578,7 +580,7 @@ impl Store {
             .bind(chain)
             .bind(expected_seq)
             .bind(BATCH)
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.reader().await?)
             .await?;
             let done = (rows.len() as i64) < BATCH;
             for row in &rows {
@@ -656,7 +658,7 @@ impl Store {
             "SELECT chain, MAX(seq) AS last FROM audit_log WHERE created_at < $1 GROUP BY chain",
         )
         .bind(cutoff_us)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.reader().await?)
         .await?;
         let mut removed = 0;
         for row in &chains {
@@ -671,13 +673,13 @@ impl Store {
                 "SELECT head_seq FROM audit_chains WHERE chain = $1{lock}"
             )))
             .bind(&chain)
-            .fetch_one(&mut *tx.tx)
+            .fetch_one(tx.conn().await?)
             .await?;
             let hash: String =
                 sqlx::query("SELECT hash FROM audit_log WHERE chain = $1 AND seq = $2")
                     .bind(&chain)
                     .bind(last)
-                    .fetch_optional(&mut *tx.tx)
+                    .fetch_optional(tx.conn().await?)
                     .await?
                     .ok_or_else(|| {
                         StoreError::Corrupt(format!("audit entry {last} of {chain} vanished"))
@@ -686,7 +688,7 @@ impl Store {
             let done = sqlx::query("DELETE FROM audit_log WHERE chain = $1 AND seq <= $2")
                 .bind(&chain)
                 .bind(last)
-                .execute(&mut *tx.tx)
+                .execute(tx.conn().await?)
                 .await?;
             sqlx::query(
                 "UPDATE audit_chains SET checkpoint_seq = $1, checkpoint_hash = $2 \
@@ -695,7 +697,7 @@ impl Store {
             .bind(last)
             .bind(&hash)
             .bind(&chain)
-            .execute(&mut *tx.tx)
+            .execute(tx.conn().await?)
             .await?;
             tx.commit().await?;
             removed += done.rows_affected();

@@ -33,7 +33,7 @@ impl Store {
         })?;
         sqlx::query("VACUUM INTO $1")
             .bind(path)
-            .execute(self.pool())
+            .execute(&mut *self.reader().await?)
             .await?;
         std::fs::rename(&partial, target).map_err(|e| {
             StoreError::Corrupt(format!("renaming {} into place: {e}", partial.display()))
@@ -48,7 +48,7 @@ impl Store {
             return Ok(vec!["ok".to_owned()]);
         }
         let rows = sqlx::query("PRAGMA integrity_check")
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.reader().await?)
             .await?;
         rows.iter()
             .map(|row| row.try_get::<String, _>(0).map_err(StoreError::from))

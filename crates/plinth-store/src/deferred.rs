@@ -40,11 +40,18 @@ pub(crate) fn bind_all<'q>(
     q
 }
 
+/// The most parameters one command carries: PostgreSQL takes at most 65,535 in a
+/// statement, and a transaction that logs thousands of invalidations (a purge) must not
+/// reach that.
+const MAX_BINDS: usize = 10_000;
+
 /// The queued statements, their parameters already numbered into one list.
 #[derive(Debug, Default)]
 pub(crate) struct Deferred {
     statements: Vec<String>,
     binds: Vec<Bind>,
+    /// The `INSERT … VALUES` the last statement is, when rows may be added to it.
+    open_insert: Option<&'static str>,
 }
 
 impl Deferred {
@@ -53,6 +60,29 @@ impl Deferred {
         self.statements
             .push(renumber(sql, self.binds.len(), binds.len()));
         self.binds.extend(binds);
+        self.open_insert = None;
+    }
+
+    /// Queues one row of `insert` (`INSERT INTO t (a, b) VALUES`): consecutive rows of one
+    /// insert become one statement, which takes them in order. PostgreSQL runs the parts of
+    /// one statement in no set order, so separate inserts could get their ids out of the
+    /// order they were logged in.
+    fn push_row(&mut self, insert: &'static str, row: Vec<Bind>) {
+        let first = self.binds.len() + 1;
+        let values = (first..first + row.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        match self.statements.last_mut() {
+            Some(last) if self.open_insert == Some(insert) => {
+                last.push_str(&format!(", ({values})"));
+            }
+            _ => {
+                self.statements.push(format!("{insert} ({values})"));
+                self.open_insert = Some(insert);
+            }
+        }
+        self.binds.extend(row);
     }
 
     fn is_empty(&self) -> bool {
@@ -111,14 +141,32 @@ fn renumber(sql: &str, offset: usize, count: usize) -> String {
 
 impl WriteTx {
     /// Queues a statement nothing in this transaction reads back (see the module's docs).
-    pub(crate) fn defer(&mut self, sql: &str, binds: Vec<Bind>) {
+    pub(crate) async fn defer(&mut self, sql: &str, binds: Vec<Bind>) -> Result<()> {
+        self.make_room(binds.len()).await?;
         self.deferred.push(sql, binds);
+        Ok(())
+    }
+
+    /// Queues a row of `insert` that nothing in this transaction reads back, after the
+    /// rows queued before it ([`Deferred::push_row`]).
+    pub(crate) async fn defer_row(&mut self, insert: &'static str, row: Vec<Bind>) -> Result<()> {
+        self.make_room(row.len()).await?;
+        self.deferred.push_row(insert, row);
+        Ok(())
+    }
+
+    /// Sends the queue first if `more` parameters would take it past [`MAX_BINDS`].
+    async fn make_room(&mut self, more: usize) -> Result<()> {
+        if self.deferred.binds.len() + more > MAX_BINDS {
+            self.flush().await?;
+        }
+        Ok(())
     }
 
     /// The connection, for a statement that must run now: what was deferred goes first.
     pub(crate) async fn conn(&mut self) -> Result<&mut AnyConnection> {
         self.flush().await?;
-        Ok(&mut *self.tx)
+        self.raw()
     }
 
     /// Sends the deferred statements, if any, in one command.
@@ -132,7 +180,7 @@ impl WriteTx {
             sqlx::query(sqlx::AssertSqlSafe(command.as_str())),
             &deferred.binds,
         )
-        .execute(&mut *self.tx)
+        .execute(self.raw()?)
         .await
         .map_err(StoreError::from)?;
         Ok(())
@@ -173,6 +221,21 @@ mod tests {
         assert_eq!(
             d.command(Backend::Postgres),
             "WITH deferred_0 AS (INSERT INTO a (x) VALUES ($1)) UPDATE b SET y = $2 WHERE z = $3"
+        );
+    }
+
+    #[test]
+    fn consecutive_rows_of_one_insert_are_one_statement_in_order() {
+        const LOG: &str = "INSERT INTO log (p) VALUES";
+        let mut d = Deferred::default();
+        d.push_row(LOG, vec![Bind::Text("1".into())]);
+        d.push_row(LOG, vec![Bind::Text("2".into())]);
+        d.push("UPDATE b SET y = $1", vec![Bind::Int(1)]);
+        d.push_row(LOG, vec![Bind::Text("3".into())]);
+        assert_eq!(
+            d.command(Backend::Sqlite),
+            "INSERT INTO log (p) VALUES ($1), ($2);\nUPDATE b SET y = $3;\n\
+             INSERT INTO log (p) VALUES ($4)"
         );
     }
 }

@@ -118,7 +118,7 @@ impl Store {
             .bind(time_to_micros(grant.expires_at))
             .bind(grant.requested_ip)
             .bind(grant.requested_user_agent)
-            .fetch_one(self.pool())
+            .fetch_one(&mut *self.reader().await?)
             .await?;
         grant_from_row(&row)
     }
@@ -132,7 +132,7 @@ impl Store {
         ));
         let row = sqlx::query(sql)
             .bind(code.as_str())
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.reader().await?)
             .await?;
         row.as_ref().map(grant_from_row).transpose()
     }
@@ -146,7 +146,7 @@ impl Store {
         ));
         let row = sqlx::query(sql)
             .bind(hash.to_hex())
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.reader().await?)
             .await?;
         row.as_ref().map(grant_from_row).transpose()
     }
@@ -158,22 +158,25 @@ impl Store {
         interval_secs: i64,
         now: OffsetDateTime,
     ) -> Result<()> {
-        sqlx::query(
-            "UPDATE device_grants SET last_polled_at = $1, interval_secs = $2 WHERE id = $3",
+        self.write_one(
+            sqlx::query(
+                "UPDATE device_grants SET last_polled_at = $1, interval_secs = $2 WHERE id = $3",
+            )
+            .bind(time_to_micros(now))
+            .bind(interval_secs)
+            .bind(id),
         )
-        .bind(time_to_micros(now))
-        .bind(interval_secs)
-        .bind(id)
-        .execute(self.writer())
         .await?;
         Ok(())
     }
 
     /// Removes grants that expired before `now`; answers how many.
     pub async fn purge_expired_device_grants(&self, now: OffsetDateTime) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM device_grants WHERE expires_at <= $1")
-            .bind(time_to_micros(now))
-            .execute(self.writer())
+        let done = self
+            .write_one(
+                sqlx::query("DELETE FROM device_grants WHERE expires_at <= $1")
+                    .bind(time_to_micros(now)),
+            )
             .await?;
         Ok(done.rows_affected())
     }

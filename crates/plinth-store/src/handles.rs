@@ -47,7 +47,7 @@ impl Store {
         )
         .bind(handle.as_str())
         .bind(time_to_micros(now))
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.reader().await?)
             .await?;
         Ok(row.is_some())
     }
@@ -87,7 +87,7 @@ impl Store {
         if let Some(org_id) = org_id {
             query = query.bind(org_id);
         }
-        let rows = query.fetch_all(self.pool()).await?;
+        let rows = query.fetch_all(&mut *self.reader().await?).await?;
         rows.iter()
             .map(|row| {
                 Ok(HandleRedirect {

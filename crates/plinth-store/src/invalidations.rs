@@ -53,15 +53,15 @@ impl WriteTx {
         // The wall clock, not a test's moved clock: this is plumbing, pruned by age.
         let now = time_to_micros(time::OffsetDateTime::now_utc());
         // Read by other replicas after the commit, never in this transaction.
-        self.defer(
-            "INSERT INTO invalidation_log (origin, payload, created_at) VALUES ($1, $2, $3)",
+        self.defer_row(
+            "INSERT INTO invalidation_log (origin, payload, created_at) VALUES",
             vec![
                 Bind::Text(origin.to_owned()),
                 Bind::Text(payload.to_owned()),
                 Bind::Int(now),
             ],
-        );
-        Ok(())
+        )
+        .await
     }
 }
 
@@ -74,7 +74,7 @@ impl Store {
             sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(INVALIDATION_CHANNEL)
                 .bind(payload)
-                .execute(self.pool())
+                .execute(&mut *self.reader().await?)
                 .await?;
         }
         Ok(())
@@ -98,7 +98,7 @@ impl Store {
             "SELECT COALESCE((SELECT max(id) FROM invalidation_log), 0) AS newest, \
                     COALESCE((SELECT min(id) FROM invalidation_log), 0) AS oldest",
         )
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.reader().await?)
         .await?;
         Ok((row.try_get("newest")?, row.try_get("oldest")?))
     }
@@ -114,7 +114,7 @@ impl Store {
         )
         .bind(after)
         .bind(limit)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.reader().await?)
         .await?;
         rows.iter().map(logged_from_row).collect()
     }
@@ -130,7 +130,9 @@ impl Store {
             "SELECT id, origin, payload FROM invalidation_log WHERE id IN ({}) ORDER BY id",
             list.join(", ")
         ));
-        let rows = sqlx::query(sql).fetch_all(self.pool()).await?;
+        let rows = sqlx::query(sql)
+            .fetch_all(&mut *self.reader().await?)
+            .await?;
         rows.iter().map(logged_from_row).collect()
     }
 
@@ -140,7 +142,7 @@ impl Store {
     pub async fn prune_invalidation_log(&self, below: i64) -> Result<u64> {
         let done = sqlx::query("DELETE FROM invalidation_log WHERE id < $1")
             .bind(below)
-            .execute(self.pool())
+            .execute(&mut *self.reader().await?)
             .await?;
         Ok(done.rows_affected())
     }

@@ -11,6 +11,7 @@ mod members;
 mod migrate;
 mod orgs;
 mod page;
+mod readers;
 mod store;
 mod tokens;
 mod usage;

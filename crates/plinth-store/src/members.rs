@@ -95,7 +95,7 @@ impl Store {
         let row = sqlx::query(sql)
             .bind(org_id)
             .bind(user_id)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.reader().await?)
             .await?;
         row.as_ref().map(membership_from_row).transpose()
     }
@@ -116,7 +116,7 @@ impl Store {
             .bind(org_id)
             .bind(after)
             .bind(i64::from(limit) + 1)
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.reader().await?)
             .await?;
         let items = rows
             .iter()
@@ -151,7 +151,7 @@ impl Store {
             .bind(user_id)
             .bind(after)
             .bind(i64::from(limit) + 1)
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.reader().await?)
             .await?;
         let items = rows
             .iter()
@@ -177,7 +177,7 @@ impl Store {
              WHERE m.user_id = $1 AND m.status = 'invited' AND o.deleted_at IS NULL",
         )
         .bind(user_id)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.reader().await?)
         .await?;
         let n: i64 = row.try_get("n")?;
         Ok(u64::try_from(n).unwrap_or(0))

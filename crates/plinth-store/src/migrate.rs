@@ -81,14 +81,14 @@ impl Store {
                 "SELECT COUNT(*) AS n FROM sqlite_master \
                      WHERE type = 'table' AND name = 'plinth_migrations'",
             )
-            .fetch_one(self.pool())
+            .fetch_one(&mut *self.reader().await?)
             .await?
             .try_get::<i64, _>("n")?,
             Backend::Postgres => sqlx::query(
                 "SELECT COUNT(*) AS n FROM information_schema.tables \
                      WHERE table_schema = current_schema() AND table_name = 'plinth_migrations'",
             )
-            .fetch_one(self.pool())
+            .fetch_one(&mut *self.reader().await?)
             .await?
             .try_get::<i64, _>("n")?,
         };
@@ -96,7 +96,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let rows = sqlx::query("SELECT version, name FROM plinth_migrations ORDER BY version")
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.reader().await?)
             .await?;
         rows.iter()
             .map(|row| Ok((row.try_get("version")?, row.try_get("name")?)))
@@ -136,10 +136,11 @@ impl Store {
             if self.backend() == Backend::Postgres {
                 sqlx::query("SELECT pg_advisory_xact_lock($1)")
                     .bind(PG_MIGRATION_LOCK)
-                    .execute(&mut *tx.tx)
+                    .execute(tx.conn().await?)
                     .await?;
             }
-            tx.tx
+            tx.conn()
+                .await?
                 .execute(
                     "CREATE TABLE IF NOT EXISTS plinth_migrations (\
                        version BIGINT NOT NULL PRIMARY KEY, \
@@ -150,7 +151,7 @@ impl Store {
             let done: Option<String> =
                 sqlx::query("SELECT name FROM plinth_migrations WHERE version = $1")
                     .bind(migration.version)
-                    .fetch_optional(&mut *tx.tx)
+                    .fetch_optional(tx.conn().await?)
                     .await?
                     .map(|row| row.try_get("name"))
                     .transpose()?;
@@ -167,14 +168,14 @@ impl Store {
                 Backend::Sqlite => migration.sqlite,
                 Backend::Postgres => migration.postgres,
             };
-            tx.tx.execute(sqlx::raw_sql(sql)).await?;
+            tx.conn().await?.execute(sqlx::raw_sql(sql)).await?;
             sqlx::query(
                 "INSERT INTO plinth_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
             )
             .bind(migration.version)
             .bind(migration.name)
             .bind(time_to_micros(time::OffsetDateTime::now_utc()))
-            .execute(&mut *tx.tx)
+            .execute(tx.conn().await?)
             .await?;
             tx.commit().await?;
             tracing::info!(

@@ -70,7 +70,7 @@ impl Store {
         ));
         let row = sqlx::query(sql)
             .bind(handle.as_str())
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.reader().await?)
             .await?;
         row.as_ref().map(org_from_row).transpose()
     }
@@ -100,7 +100,7 @@ impl Store {
             .bind(after)
             .bind(i64::from(limit) + 1)
             .bind(authenticated_at_us)
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.reader().await?)
             .await?;
         let items = rows
             .iter()
@@ -375,7 +375,7 @@ impl Store {
                   AND h.handle = o.handle AND h.reserved_until > $1)",
         )
         .bind(now_us)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.reader().await?)
         .await?;
         let mut purged = Vec::new();
         for row in &rows {
@@ -386,16 +386,17 @@ impl Store {
                 "DELETE FROM handles WHERE owner_kind = 'org' AND owner_id = $1",
                 "DELETE FROM orgs WHERE id = $1 AND deleted_at IS NOT NULL",
             ] {
-                sqlx::query(sql).bind(&id).execute(&mut *tx.tx).await?;
+                sqlx::query(sql).bind(&id).execute(tx.conn().await?).await?;
             }
             tx.commit().await?;
             purged.push(id);
         }
-        sqlx::query(
-            "DELETE FROM handles WHERE reserved_until IS NOT NULL AND reserved_until <= $1",
+        self.write_one(
+            sqlx::query(
+                "DELETE FROM handles WHERE reserved_until IS NOT NULL AND reserved_until <= $1",
+            )
+            .bind(now_us),
         )
-        .bind(now_us)
-        .execute(self.writer())
         .await?;
         Ok(purged)
     }
@@ -408,7 +409,7 @@ impl Store {
         ));
         let row = sqlx::query(sql)
             .bind(handle.as_str())
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.reader().await?)
             .await?;
         row.as_ref().map(org_from_row).transpose()
     }

@@ -1,11 +1,18 @@
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{Any, AnyPool, Executor};
+use sqlx::any::{
+    AnyArguments, AnyPoolOptions, AnyQueryResult, AnyTransactionManager, install_default_drivers,
+};
+use sqlx::query::Query;
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, SqlStr};
+use sqlx_core::transaction::TransactionManager;
 use time::OffsetDateTime;
+use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
 
 use crate::deferred::Deferred;
+use crate::readers::{HeldReaders, ReadConn, Readers};
 use crate::{Result, StoreError};
 
 /// Which database a [`Store`] talks to.
@@ -31,18 +38,31 @@ impl Backend {
 
 /// The storage API. Cheap to clone: it is a handle on the connection pools.
 ///
-/// On SQLite every write goes through one writer connection (`writer`, a pool of one):
-/// SQLite allows one writer at a time anyway, and writers that wait for that connection
-/// wait in the pool's queue, woken in turn the moment it is free. With several
-/// connections all starting `BEGIN IMMEDIATE`, the losers sleep in SQLite's busy handler
-/// (1, 2, 5, 10… ms) and retry, which made writes slower as clients were added. Reads use
-/// the other connections and run beside the writer (WAL). On PostgreSQL both are one pool.
+/// On SQLite every write goes through one writer connection ([`Writer::Held`]): SQLite
+/// allows one writer at a time anyway, and writers wait for that connection in the
+/// lock's queue, woken in turn the moment it is free. With several connections all
+/// starting `BEGIN IMMEDIATE`, the losers sleep in SQLite's busy handler (1, 2, 5, 10… ms)
+/// and retry, which made writes slower as clients were added. Reads use the other
+/// connections and run beside the writer (WAL). On PostgreSQL both are one pool.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: AnyPool,
-    writer: AnyPool,
+    readers: Readers,
+    writer: Writer,
     backend: Backend,
     url: String,
+}
+
+/// Where writes get their connection.
+#[derive(Clone, Debug)]
+enum Writer {
+    /// SQLite's one writer connection, held by one transaction at a time, outside any
+    /// pool: a pool pings a connection each time it comes back (one more hand-off to the
+    /// connection's thread on every write), and the next writer would wait for that too.
+    /// `None` once the store is closed.
+    Held(Arc<Mutex<Option<AnyConnection>>>),
+    /// PostgreSQL's pool (many writers at once), and an in-memory SQLite database's single
+    /// connection, which its reads share.
+    Pool(AnyPool),
 }
 
 /// A write transaction. Dropping it without [`WriteTx::commit`] rolls everything back.
@@ -50,39 +70,66 @@ pub struct Store {
 /// Its statements run through [`WriteTx::conn`], which first sends what
 /// [`WriteTx::defer`] queued (`deferred.rs`).
 pub struct WriteTx {
-    pub(crate) tx: sqlx::Transaction<'static, Any>,
+    conn: TxConn,
     pub(crate) backend: Backend,
     pub(crate) deferred: Deferred,
 }
 
+enum TxConn {
+    Pooled(sqlx::Transaction<'static, Any>),
+    /// The held writer, inside a transaction begun with [`TransactionManager::begin`]: if
+    /// the `WriteTx` is dropped, [`TransactionManager::start_rollback`] queues the rollback
+    /// on the connection's thread ahead of anything the next writer sends.
+    Held(HeldWriter),
+    /// Committed.
+    Done,
+}
+
+type HeldWriter = OwnedMappedMutexGuard<Option<AnyConnection>, AnyConnection>;
+
 /// Read connections on SQLite, beside the one writer.
 const SQLITE_READERS: u32 = 4;
+/// How long a read or write waits for a connection before it is answered "unavailable".
+pub(crate) const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// SQLite's `BEGIN IMMEDIATE` takes the write lock up front: a deferred transaction that
+/// reads first and writes later can fail with SQLITE_BUSY instead of waiting.
+const SQLITE_BEGIN: &str = "BEGIN IMMEDIATE";
 
 impl Store {
     /// Connects to `url`, creating a SQLite file (and its folder) when it does not exist.
     pub async fn connect(url: &str) -> Result<Self> {
         install_default_drivers();
         let backend = Backend::from_url(url)?;
-        let options = || AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        let options = || AnyPoolOptions::new().acquire_timeout(ACQUIRE_TIMEOUT);
         match backend {
             Backend::Sqlite => {
                 let url = sqlite_url_with_create(url)?;
                 // One in-memory database per connection: reads and writes must share one.
-                let in_memory = url.contains(":memory:");
-                let readers = if in_memory { 1 } else { SQLITE_READERS };
-                let writer = sqlite_options(options().max_connections(1))
+                if url.contains(":memory:") {
+                    let pool = sqlite_options(options().max_connections(1))
+                        .connect(&url)
+                        .await?;
+                    return Ok(Self {
+                        writer: Writer::Pool(pool.clone()),
+                        readers: Readers::Pool(pool),
+                        backend,
+                        url,
+                    });
+                }
+                // Connections opened by a pool, with its `after_connect` settings, then
+                // taken out of it: the store holds them itself (readers.rs).
+                let opener = sqlite_options(options().max_connections(SQLITE_READERS + 1))
                     .connect(&url)
                     .await?;
-                let pool = if in_memory {
-                    writer.clone()
-                } else {
-                    sqlite_options(options().max_connections(readers))
-                        .connect(&url)
-                        .await?
-                };
+                let mut conns = Vec::new();
+                for _ in 0..=SQLITE_READERS {
+                    conns.push(opener.acquire().await?.detach());
+                }
+                opener.close().await;
+                let writer = conns.pop().expect("one more than the readers");
                 Ok(Self {
-                    pool,
-                    writer,
+                    readers: Readers::Held(Arc::new(HeldReaders::new(conns))),
+                    writer: Writer::Held(Arc::new(Mutex::new(Some(writer)))),
                     backend,
                     url,
                 })
@@ -90,8 +137,8 @@ impl Store {
             Backend::Postgres => {
                 let pool = options().max_connections(16).connect(url).await?;
                 Ok(Self {
-                    writer: pool.clone(),
-                    pool,
+                    writer: Writer::Pool(pool.clone()),
+                    readers: Readers::Pool(pool),
                     backend,
                     url: url.to_owned(),
                 })
@@ -108,26 +155,38 @@ impl Store {
         &self.url
     }
 
-    /// For reads.
-    pub(crate) fn pool(&self) -> &AnyPool {
-        &self.pool
+    /// A connection for reads.
+    pub(crate) async fn reader(&self) -> Result<ReadConn> {
+        self.readers.get().await
     }
 
-    /// For a write outside a [`WriteTx`] (one statement, its own transaction).
-    pub(crate) fn writer(&self) -> &AnyPool {
-        &self.writer
+    /// A write outside a [`WriteTx`]: one statement, its own transaction.
+    pub(crate) async fn write_one<'q>(
+        &self,
+        query: Query<'q, Any, AnyArguments>,
+    ) -> Result<AnyQueryResult> {
+        Ok(match &self.writer {
+            Writer::Held(conn) => query.execute(&mut *lock_writer(conn).await?).await?,
+            Writer::Pool(pool) => query.execute(pool).await?,
+        })
     }
 
     /// Begins a write transaction.
     pub async fn begin(&self) -> Result<WriteTx> {
-        let tx = match self.backend {
-            // IMMEDIATE takes the write lock up front: a deferred transaction that reads
-            // first and writes later can fail with SQLITE_BUSY instead of waiting.
-            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.writer.begin().await?,
+        let conn = match (&self.writer, self.backend) {
+            (Writer::Held(conn), _) => {
+                let mut conn = lock_writer(conn).await?;
+                AnyTransactionManager::begin(&mut conn, Some(SqlStr::from_static(SQLITE_BEGIN)))
+                    .await?;
+                TxConn::Held(conn)
+            }
+            (Writer::Pool(pool), Backend::Sqlite) => {
+                TxConn::Pooled(pool.begin_with(SQLITE_BEGIN).await?)
+            }
+            (Writer::Pool(pool), Backend::Postgres) => TxConn::Pooled(pool.begin().await?),
         };
         Ok(WriteTx {
-            tx,
+            conn,
             backend: self.backend,
             deferred: Deferred::default(),
         })
@@ -135,25 +194,78 @@ impl Store {
 
     /// One round trip, for readiness checks.
     pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        sqlx::query("SELECT 1")
+            .execute(&mut *self.reader().await?)
+            .await?;
         Ok(())
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
-        self.writer.close().await;
+        self.readers.close().await;
+        match &self.writer {
+            Writer::Held(conn) => {
+                // After the transaction that holds it, if any; a rollback a dropped one
+                // queued runs before the close.
+                if let Some(conn) = conn.lock().await.take() {
+                    let _ = conn.close().await;
+                }
+            }
+            Writer::Pool(pool) => pool.close().await,
+        }
     }
+}
+
+/// The writer, or "unavailable" after [`ACQUIRE_TIMEOUT`] or once closed, as a pool
+/// answers.
+async fn lock_writer(conn: &Arc<Mutex<Option<AnyConnection>>>) -> Result<HeldWriter> {
+    let held = tokio::time::timeout(ACQUIRE_TIMEOUT, conn.clone().lock_owned())
+        .await
+        .map_err(|_| StoreError::Unavailable(sqlx::Error::PoolTimedOut))?;
+    OwnedMutexGuard::try_map(held, Option::as_mut)
+        .map_err(|_| StoreError::Unavailable(sqlx::Error::PoolClosed))
 }
 
 impl WriteTx {
     pub async fn commit(mut self) -> Result<()> {
         self.flush().await?;
-        self.tx.commit().await?;
+        match std::mem::replace(&mut self.conn, TxConn::Done) {
+            TxConn::Pooled(tx) => tx.commit().await?,
+            TxConn::Held(mut conn) => {
+                let committed = AnyTransactionManager::commit(&mut conn).await;
+                if committed.is_err() {
+                    // Still open: rolled back before the next writer gets the connection.
+                    AnyTransactionManager::start_rollback(&mut conn);
+                }
+                committed?;
+            }
+            TxConn::Done => {}
+        }
         Ok(())
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The transaction's connection, deferred statements or not (see [`WriteTx::conn`]).
+    pub(crate) fn raw(&mut self) -> Result<&mut AnyConnection> {
+        match &mut self.conn {
+            TxConn::Pooled(tx) => Ok(tx),
+            TxConn::Held(conn) => Ok(conn),
+            TxConn::Done => Err(StoreError::Corrupt(
+                "a statement after the transaction's commit".to_owned(),
+            )),
+        }
+    }
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        if let TxConn::Held(conn) = &mut self.conn
+            && AnyTransactionManager::get_transaction_depth(conn) > 0
+        {
+            AnyTransactionManager::start_rollback(conn);
+        }
     }
 }
 

@@ -56,8 +56,8 @@ impl TestDb {
                 });
                 let schema = format!("plinth_test_{suffix}");
                 let create = sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"));
-                sqlx::query(create)
-                    .execute(admin.pool())
+                admin
+                    .write_one(sqlx::query(create))
                     .await
                     .expect("create schema");
                 admin.close().await;
@@ -83,8 +83,8 @@ impl TestDb {
         for param in params {
             query = query.bind(param.to_string());
         }
-        query
-            .execute(self.store.writer())
+        self.store
+            .write_one(query)
             .await
             .unwrap_or_else(|e| panic!("test statement failed: {e}"))
             .rows_affected()
@@ -98,8 +98,9 @@ impl TestDb {
         for param in params {
             query = query.bind(param.to_string());
         }
+        let mut conn = self.store.reader().await.expect("a read connection");
         query
-            .fetch_one(self.store.pool())
+            .fetch_one(&mut *conn)
             .await
             .unwrap_or_else(|e| panic!("test query failed: {e}"))
             .try_get::<i64, _>(0)
@@ -117,7 +118,7 @@ impl TestDb {
             Cleanup::Schema { base_url, schema } => {
                 if let Ok(admin) = Store::connect(base_url).await {
                     let drop = sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"));
-                    let _ = sqlx::query(drop).execute(admin.pool()).await;
+                    let _ = admin.write_one(sqlx::query(drop)).await;
                     admin.close().await;
                 }
             }

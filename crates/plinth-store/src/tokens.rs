@@ -132,7 +132,7 @@ impl Store {
         ));
         let row = sqlx::query(sql)
             .bind(hash.to_hex())
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.reader().await?)
             .await?;
         row.as_ref().map(token_from_row).transpose()
     }
@@ -153,7 +153,7 @@ impl Store {
             .bind(user_id)
             .bind(after)
             .bind(i64::from(limit) + 1)
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.reader().await?)
             .await?;
         let mut items = rows
             .iter()
@@ -190,7 +190,7 @@ impl Store {
             .bind(time_to_micros(now))
             .bind(min_authenticated_at)
             .bind(i64::from(limit))
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.reader().await?)
             .await?;
         rows.iter().map(token_from_row).collect()
     }
@@ -203,7 +203,7 @@ impl Store {
         let row = sqlx::query(sql)
             .bind(id)
             .bind(user_id)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.reader().await?)
             .await?;
         row.as_ref().map(token_from_row).transpose()
     }
@@ -222,7 +222,7 @@ impl Store {
             )
             .bind(id)
             .bind(time_to_micros(*at))
-            .execute(&mut *tx.tx)
+            .execute(tx.conn().await?)
             .await?;
         }
         tx.commit().await
@@ -234,13 +234,15 @@ impl Store {
     /// stay, so a late use is answered `token-expired` or `token-revoked` rather than
     /// "unknown"; afterwards they are gone. Answers how many went.
     pub async fn purge_dead_tokens(&self, cutoff: OffsetDateTime) -> Result<u64> {
-        let done = sqlx::query(
-            "DELETE FROM tokens WHERE (expires_at IS NOT NULL AND expires_at <= $1) \
-             OR (revoked_at IS NOT NULL AND revoked_at <= $1)",
-        )
-        .bind(time_to_micros(cutoff))
-        .execute(self.writer())
-        .await?;
+        let done = self
+            .write_one(
+                sqlx::query(
+                    "DELETE FROM tokens WHERE (expires_at IS NOT NULL AND expires_at <= $1) \
+                     OR (revoked_at IS NOT NULL AND revoked_at <= $1)",
+                )
+                .bind(time_to_micros(cutoff)),
+            )
+            .await?;
         Ok(done.rows_affected())
     }
 }

@@ -59,7 +59,7 @@ impl Store {
                 .bind(&key.day)
                 .bind(key.metric)
                 .bind(*value)
-                .execute(&mut *tx.tx)
+                .execute(tx.conn().await?)
                 .await?;
         }
         tx.commit().await
@@ -82,13 +82,13 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.begin().await?;
         for sql in [SNAPSHOT_MEMBERS, SNAPSHOT_WORKSPACES] {
-            sqlx::query(sql).bind(day).execute(&mut *tx.tx).await?;
+            sqlx::query(sql).bind(day).execute(tx.conn().await?).await?;
         }
         sqlx::query(SNAPSHOT_AUDIT_EVENTS)
             .bind(day)
             .bind(day_start_us)
             .bind(day_end_us)
-            .execute(&mut *tx.tx)
+            .execute(tx.conn().await?)
             .await?;
         tx.commit().await
     }
@@ -97,7 +97,7 @@ impl Store {
     pub async fn workspace_handles(&self, org_id: &str) -> Result<Vec<(String, String)>> {
         let rows = sqlx::query("SELECT id, handle FROM workspaces WHERE org_id = $1")
             .bind(org_id)
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.reader().await?)
             .await?;
         rows.iter()
             .map(|row| Ok((row.try_get("id")?, row.try_get("handle")?)))
@@ -119,7 +119,7 @@ impl Store {
             .bind(org_id)
             .bind(from)
             .bind(metric)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.reader().await?)
             .await?;
             if let Some(row) = row {
                 carried.push(usage_row(&row)?);
@@ -134,7 +134,7 @@ impl Store {
         .bind(org_id)
         .bind(from)
         .bind(to)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.reader().await?)
         .await?;
         for row in &rows {
             carried.push(usage_row(row)?);
@@ -157,7 +157,7 @@ impl Store {
                  GROUP BY org_id, metric))",
         )
         .bind(before)
-        .execute(&mut *tx.tx)
+        .execute(tx.conn().await?)
         .await?;
         tx.commit().await?;
         Ok(done.rows_affected())
@@ -166,7 +166,7 @@ impl Store {
     /// Rows in `usage_daily` (for the scale benchmark and tests).
     pub async fn usage_row_count(&self) -> Result<i64> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM usage_daily")
-            .fetch_one(self.pool())
+            .fetch_one(&mut *self.reader().await?)
             .await?;
         Ok(row.try_get("n")?)
     }

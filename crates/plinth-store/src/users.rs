@@ -74,7 +74,7 @@ impl Store {
         let sql = sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"));
         let row = sqlx::query(sql)
             .bind(id)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.reader().await?)
             .await?;
         row.as_ref().map(user_from_row).transpose()
     }
@@ -94,7 +94,7 @@ impl Store {
         ));
         let row = sqlx::query(sql)
             .bind(key)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.reader().await?)
             .await?;
         row.as_ref().map(user_from_row).transpose()
     }

@@ -82,7 +82,7 @@ impl Store {
         let row = sqlx::query(sql)
             .bind(org_id)
             .bind(handle.as_str())
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.reader().await?)
             .await?;
         row.as_ref().map(workspace_from_row).transpose()
     }
@@ -108,7 +108,7 @@ impl Store {
             .bind(after.unwrap_or(""))
             .bind(i64::from(member.is_some()))
             .bind(i64::from(limit) + 1)
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.reader().await?)
             .await?;
         let items = rows
             .iter()
@@ -137,7 +137,7 @@ impl Store {
         )
         .bind(workspace_id)
         .bind(user_id)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.reader().await?)
         .await?;
         row.map(|r| ws_role_from_db(&r.try_get::<String, _>("role")?))
             .transpose()
@@ -159,7 +159,7 @@ impl Store {
         .bind(workspace_id)
         .bind(after.unwrap_or(""))
         .bind(i64::from(limit) + 1)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.reader().await?)
         .await?;
         let items = rows
             .iter()
@@ -183,7 +183,8 @@ impl Store {
              FROM workspaces w JOIN orgs o ON o.id = w.org_id WHERE o.deleted_at IS NULL \
              ORDER BY w.org_id"
         ));
-        let mut rows = sqlx::query(sql).fetch(self.pool());
+        let mut conn = self.reader().await?;
+        let mut rows = sqlx::query(sql).fetch(&mut *conn);
         let mut count = 0;
         while let Some(row) = rows.try_next().await? {
             each(workspace_name_from_row(&row)?);
@@ -205,7 +206,10 @@ impl Store {
              FROM workspaces w JOIN orgs o ON o.id = w.org_id \
              WHERE o.deleted_at IS NULL AND w.org_id = $1"
         ));
-        let rows = sqlx::query(sql).bind(org_id).fetch_all(self.pool()).await?;
+        let rows = sqlx::query(sql)
+            .bind(org_id)
+            .fetch_all(&mut *self.reader().await?)
+            .await?;
         rows.iter().map(workspace_name_from_row).collect()
     }
 }

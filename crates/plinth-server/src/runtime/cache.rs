@@ -108,12 +108,6 @@ impl<K: Eq + Hash + Clone, V> TtlMap<K, V> {
         inner.by_id.clear();
     }
 
-    fn retain(&self, keep: impl Fn(&K, &V) -> bool) {
-        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        self.epoch.fetch_add(1, Ordering::AcqRel);
-        inner.entries.retain(|k, (_, v)| keep(k, v));
-    }
-
     #[cfg(test)]
     fn len(&self) -> usize {
         self.inner
@@ -199,16 +193,25 @@ impl AuthCache {
 
     pub fn put_org(&self, ticket: Ticket, org: OrgRecord) -> Arc<OrgRecord> {
         let org = Arc::new(org);
-        self.orgs
-            .insert(ticket.orgs, org.handle.clone(), None, org.clone());
+        self.orgs.insert(
+            ticket.orgs,
+            org.handle.clone(),
+            Some(org.id.clone()),
+            org.clone(),
+        );
         org
     }
 
-    /// Drops an org (whatever handle it is cached under: a rename changes it) and every
-    /// membership cached for it.
+    /// Drops an org, by id: whatever handle it is cached under (a rename changes it), in
+    /// one look-up however many orgs are cached.
+    ///
+    /// Its cached memberships stay. They change only with an
+    /// [`Invalidation::Membership`](crate::runtime::invalidate::Invalidation::Membership)
+    /// of their own, and an org that is deleted or purged is refused by the org look-up
+    /// before any membership of it is read; a profile write must not cost every member
+    /// a database read.
     pub fn drop_org(&self, id: &str) {
-        self.orgs.retain(|_, org| org.id != id);
-        self.memberships.retain(|(org_id, _), _| org_id != id);
+        self.orgs.remove_by_id(id);
     }
 
     pub fn membership(&self, org_id: &str, user_id: &str) -> Option<Arc<Option<MembershipRecord>>> {
@@ -306,5 +309,36 @@ mod tests {
         assert!(cache.tokens.len() <= MAX_ENTRIES);
         cache.drop_token(&format!("t{i}"));
         assert!(cache.token(&hash).is_none());
+    }
+
+    fn org(id: &str, handle: &str) -> OrgRecord {
+        OrgRecord {
+            id: id.to_owned(),
+            handle: Handle::parse(handle).unwrap(),
+            display_name: handle.to_owned(),
+            avatar_url: None,
+            token_min_issued_at: 0,
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+            updated_at: time::OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn dropping_an_org_drops_it_under_its_handle_alone() {
+        let cache = AuthCache::default();
+        cache.put_org(cache.ticket(), org("o1", "acme"));
+        cache.put_org(cache.ticket(), org("o2", "beta"));
+        cache.put_membership(cache.ticket(), "o1", "u", None);
+        cache.drop_org("o1");
+        assert!(cache.org(&Handle::parse("acme").unwrap()).is_none());
+        assert!(cache.org(&Handle::parse("beta").unwrap()).is_some());
+        assert!(
+            cache.membership("o1", "u").is_some(),
+            "memberships change on their own"
+        );
+        // Cached again under a new handle (after a rename), it is dropped there.
+        cache.put_org(cache.ticket(), org("o1", "acme2"));
+        cache.drop_org("o1");
+        assert!(cache.org(&Handle::parse("acme2").unwrap()).is_none());
     }
 }

@@ -38,6 +38,8 @@ async fn a_feed_reads_committed_rows_once_in_order(fixture: &TestDb) {
 
     let mut dropped = store.begin().await.unwrap();
     dropped.log_invalidation("a", "org:never").await.unwrap();
+    // Sent with the next statement (on PostgreSQL, taking an id), then rolled back.
+    dropped.org_for_update("none").await.unwrap();
     drop(dropped);
     log(store, "b", &["user:2".to_owned(), "token:3".to_owned()]).await;
 
@@ -51,13 +53,16 @@ async fn a_feed_reads_committed_rows_once_in_order(fixture: &TestDb) {
     assert!(feed.read(store).await.unwrap().rows.is_empty(), "read once");
 
     // More than one page of rows (a replica that was busy, or asleep for a while).
-    let many: Vec<String> = (0..2_500).map(|i| format!("token:{i}")).collect();
+    // And more rows in one transaction than one command carries (deferred.rs).
+    let many: Vec<String> = (0..4_000).map(|i| format!("token:{i}")).collect();
     log(store, "c", &many).await;
     let read = feed.read(store).await.unwrap();
     assert!(!read.lost);
-    assert_eq!(read.rows.len(), 2_500);
-    assert_eq!(read.rows[0].payload, "token:0");
-    assert_eq!(read.rows[2_499].payload, "token:2499");
+    assert_eq!(read.rows.len(), 4_000);
+    assert_eq!(
+        payloads(&read.rows),
+        many.iter().map(String::as_str).collect::<Vec<_>>()
+    );
     // PostgreSQL's sequence gave the rolled-back row an id; the feed waits a while for
     // it, in case it was a transaction still open. SQLite reuses the id.
     let rolled_back = match fixture.store.backend() {
@@ -127,6 +132,8 @@ async fn postgres_a_lower_id_committed_later_is_not_missed() {
 
     let mut slow = store.begin().await.unwrap();
     slow.log_invalidation("a", "org:slow").await.unwrap();
+    // Its insert goes out with the transaction's next statement, which takes its id now.
+    slow.org_for_update("none").await.unwrap();
     log(store, "b", &["org:fast".to_owned()]).await;
     let read = feed.read(store).await.unwrap();
     assert_eq!(payloads(&read.rows), ["org:fast"]);
