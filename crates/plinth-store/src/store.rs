@@ -180,6 +180,12 @@ impl Store {
         let conn = match (&self.writer, self.backend) {
             (Writer::Held(conn), _) => {
                 let mut conn = lock_writer(conn).await?;
+                // A transaction left open would refuse every later `BEGIN` (sqlx does not
+                // nest a custom one): close it rather than wedge the writer. Dropped and
+                // failed transactions queue their rollback, so this is a backstop.
+                if AnyTransactionManager::get_transaction_depth(&conn) > 0 {
+                    AnyTransactionManager::rollback(&mut conn).await?;
+                }
                 AnyTransactionManager::begin(&mut conn, Some(SqlStr::from_static(SQLITE_BEGIN)))
                     .await?;
                 TxConn::Held(conn)
