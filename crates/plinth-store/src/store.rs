@@ -121,9 +121,8 @@ impl Store {
                 let opener = sqlite_options(options().max_connections(SQLITE_READERS + 1))
                     .connect(&url)
                     .await?;
-                // One after another (about 90 ms at start-up), so the first has recovered
-                // the WAL a crash left behind before the next opens: opened side by side,
-                // the kill -9 test once read an org's log back as 401 after the restart.
+                // One after another (about 90 ms at start-up): the first puts a new file in
+                // WAL mode, or recovers the WAL a crash left, before the next one opens.
                 let mut conns = Vec::new();
                 for _ in 0..=SQLITE_READERS {
                     conns.push(opener.acquire().await?.detach());

@@ -348,8 +348,9 @@ async fn export(api: &str, org: &str, token: &str) -> Vec<Value> {
         .send()
         .await
         .unwrap();
-    assert_eq!(answer.status(), 200, "export of {org}");
+    let status = answer.status();
     let text = answer.text().await.unwrap();
+    assert_eq!(status, 200, "export of {org}: {text}");
     let mut entries: Vec<Value> = text
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())

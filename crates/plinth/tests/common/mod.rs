@@ -26,11 +26,18 @@ impl Drop for Plinth {
     }
 }
 
+/// A new, empty folder of this test's own. Named by process and a counter: two tests of
+/// one binary asking for the same name at once (the two crash tests) must never share
+/// one, and the `remove_dir_all` below must never empty another test's. A name made of
+/// `Instant::now().elapsed()` (a few dozen nanoseconds, the same for both) did both:
+/// the PostgreSQL crash test deleted the SQLite one's database under its running
+/// server, which then restarted on an empty file ("this token is not known").
 pub fn temp_dir(name: &str) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
         "plinth-e2e-{name}-{}-{}",
         std::process::id(),
-        Instant::now().elapsed().as_nanos()
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
