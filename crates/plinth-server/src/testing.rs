@@ -315,12 +315,31 @@ impl TestApp {
     }
 
     pub async fn create_workspace(&self, owner: &str, org: &str, ws: &str) -> Value {
+        self.create_workspace_from(owner, org, json!({"handle": ws}))
+            .await
+    }
+
+    /// [`TestApp::create_workspace`] with a display name.
+    pub async fn create_named_workspace(
+        &self,
+        owner: &str,
+        org: &str,
+        ws: &str,
+        display_name: &str,
+    ) -> Value {
+        self.create_workspace_from(
+            owner,
+            org,
+            json!({"handle": ws, "display_name": display_name}),
+        )
+        .await
+    }
+
+    /// Creates the workspace `body` describes in `org` as `owner`; answers 201 or the test
+    /// fails.
+    async fn create_workspace_from(&self, owner: &str, org: &str, body: Value) -> Value {
         let created = self
-            .post(
-                &format!("/api/v1/orgs/{org}/workspaces"),
-                owner,
-                json!({"handle": ws}),
-            )
+            .post(&format!("/api/v1/orgs/{org}/workspaces"), owner, body)
             .await;
         created.assert_status(201);
         created.body

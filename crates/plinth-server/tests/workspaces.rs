@@ -267,13 +267,8 @@ async fn workspace_hosts(app: &TestApp) {
     )
     .await
     .assert_status(201);
-    app.post(
-        "/api/v1/orgs/acme/workspaces",
-        &ann,
-        json!({"handle": "prod", "display_name": "Production"}),
-    )
-    .await
-    .assert_status(201);
+    app.create_named_workspace(&ann, "acme", "prod", "Production")
+        .await;
 
     let page = app.get_host(&host, "/", None).await;
     page.assert_status(200);
@@ -409,16 +404,9 @@ async fn a_rename_moves_the_dns_name(app: &TestApp) {
 /// names), and one issued after it sees the names again.
 async fn workspace_hosts_refuse_tokens_from_before_a_reset(app: &TestApp) {
     let ann = app.user("ann").await;
-    app.post("/api/v1/orgs", &ann, json!({"handle": "acme"}))
-        .await
-        .assert_status(201);
-    app.post(
-        "/api/v1/orgs/acme/workspaces",
-        &ann,
-        json!({"handle": "prod", "display_name": "Production"}),
-    )
-    .await
-    .assert_status(201);
+    app.create_org(&ann, "acme").await;
+    app.create_named_workspace(&ann, "acme", "prod", "Production")
+        .await;
     let host = format!("acme-prod.plinth.localhost:{}", app.server.addr.port());
     let page = |token: String| {
         let request = app
