@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use tower::ServiceBuilder;
 use tower::util::MapRequestLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
@@ -47,43 +48,64 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone())
         .merge(docs_router)
-        // Client address, workspace hosts, metrics, security headers and the time limit,
-        // in one middleware: one boxed future a request instead of one a concern.
-        .layer(middleware::from_fn_with_state(state, edge))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(CatchPanicLayer::custom(|_panic| {
-            ApiError::internal("a handler panicked").into_response()
-        }))
+        // One layer stack, applied once: `Router::layer` boxes each layer it is given
+        // into its own `Route` (a clone and a boxed future each, a request), so the
+        // stack goes in as one, outermost first.
         .layer(
-            // Only method and path are logged: never headers (tokens) nor query strings.
-            // A line per answer only at DEBUG (`PLINTH_LOG=info,tower_http=debug`): at
-            // INFO it cost a quarter of a warm request. Answers of 500 are logged at
-            // WARN (`record_metrics`), inside this span, so with the request's id.
-            TraceLayer::new_for_http()
-                .make_span_with(|req: &Request| {
-                    let request_id = req
-                        .headers()
-                        .get(&REQUEST_ID)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or_default();
-                    let client_request_id = req
-                        .extensions()
-                        .get::<ClientRequestId>()
-                        .map_or("", |id| id.0.as_str());
-                    tracing::info_span!(
-                        "request",
-                        request_id = %request_id,
-                        client_request_id = %client_request_id,
-                        method = %req.method(),
-                        path = %loggable_path(req.uri().path()),
-                    )
-                })
-                .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
+            ServiceBuilder::new()
+                // The id is always the server's own (audit entries store it).
+                .layer(MapRequestLayer::new(take_client_request_id))
+                .layer(SetRequestIdLayer::new(REQUEST_ID, RandomRequestId))
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                // Never headers (tokens) nor query strings. A line per answer only at
+                // DEBUG (`PLINTH_LOG=info,tower_http=debug`); answers of 500 are logged
+                // at WARN (`record_metrics`), inside this span, so with the request's id.
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(request_span)
+                        .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
+                )
+                .layer(CatchPanicLayer::custom(|_panic| {
+                    ApiError::internal("a handler panicked").into_response()
+                }))
+                .layer(DefaultBodyLimit::max(BODY_LIMIT))
+                // Client address, workspace hosts, metrics, security headers and the
+                // time limit, in one middleware: one boxed future a request.
+                .layer(middleware::from_fn_with_state(state, edge)),
         )
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, RandomRequestId))
-        // Outermost: the id is always the server's own (audit entries store it).
-        .layer(MapRequestLayer::new(take_client_request_id))
+}
+
+/// The span every line logged for a request is in. At INFO it holds the ids alone: the
+/// log formats a span's fields when the span opens, on every request, whether or not
+/// anything is logged in it (method and path cost a sixth of a warm request). With the
+/// line per answer on, method and path are in the span too, so in that line.
+fn request_span(req: &Request) -> tracing::Span {
+    let request_id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let client_request_id = req.extensions().get::<ClientRequestId>();
+    // The per-answer line is `tower_http`'s, at DEBUG (`PLINTH_LOG=info,tower_http=debug`).
+    let span = if tracing::enabled!(target: "tower_http::trace::on_response", Level::DEBUG) {
+        tracing::info_span!(
+            "request",
+            request_id = %request_id,
+            client_request_id = tracing::field::Empty,
+            method = %req.method(),
+            path = %loggable_path(req.uri().path()),
+        )
+    } else {
+        tracing::info_span!(
+            "request",
+            request_id = %request_id,
+            client_request_id = tracing::field::Empty,
+        )
+    };
+    if let Some(id) = client_request_id {
+        span.record("client_request_id", id.0.as_str());
+    }
+    span
 }
 
 /// A random (v4) UUID a request, from the thread's random generator: `MakeRequestUuid`
@@ -252,21 +274,19 @@ async fn record_metrics(state: &AppState, req: Request, next: Next) -> Response 
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let response = next.run(req).await;
     let status = response.status();
-    state
-        .metrics
-        .http_requests
-        .get_or_create(&RequestLabels {
-            method,
-            route,
-            status: status.as_u16(),
-        })
-        .inc();
+    let labels = RequestLabels {
+        method,
+        route,
+        status: status.as_u16(),
+    };
+    state.metrics.http_requests.get_or_create(&labels).inc();
     state
         .metrics
         .http_duration
         .observe(started.elapsed().as_secs_f64());
     if status == StatusCode::INTERNAL_SERVER_ERROR {
-        tracing::warn!("answered 500");
+        // The route's pattern, not its path: no client input in the line.
+        tracing::warn!(method, route = %labels.route, "answered 500");
     }
     response
 }

@@ -332,7 +332,7 @@ const ENV_ONLY: &[(&str, &str, &str)] = &[
     (
         "PLINTH_LOG",
         "info",
-        "Log filter, e.g. `warn`, `info,plinth_server=debug`, `hickory_server=warn` (tracing's EnvFilter syntax). Logs go to stderr.",
+        "Log filter, e.g. `warn`, `info,plinth_server=debug`, `hickory_server=warn` (targets and levels, comma-separated: tracing-subscriber's `Targets` syntax). Logs go to stderr.",
     ),
     (
         "PLINTH_LOG_FORMAT",

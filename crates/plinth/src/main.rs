@@ -10,7 +10,7 @@ use std::io::Write;
 use anyhow::Context;
 use clap::{CommandFactory, Parser, Subcommand};
 use plinth_store::Store;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -176,26 +176,47 @@ fn run_client(command: ClientCommand) -> anyhow::Result<()> {
 /// `plinth_dns_queries` metric instead. `PLINTH_LOG=info` brings the lines back.
 const DEFAULT_LOG_FILTER: &str = "info,hickory_server=warn";
 
+/// `PLINTH_LOG` as a filter: targets and levels (`info,plinth_server=debug`). A
+/// `Targets` filter, not an `EnvFilter`: it decides once per call site, where an
+/// `EnvFilter` also looks up every span on each enter and exit (a request's span is
+/// entered at every poll). A value that does not parse is reported and the default used.
+fn log_filter(value: Option<&str>) -> Targets {
+    let default = || {
+        DEFAULT_LOG_FILTER
+            .parse()
+            .expect("the default log filter parses")
+    };
+    match value {
+        None => default(),
+        Some(value) => value.parse().unwrap_or_else(|err| {
+            eprintln!(
+                "PLINTH_LOG={value:?} is not a log filter ({err}); using {DEFAULT_LOG_FILTER:?}"
+            );
+            default()
+        }),
+    }
+}
+
 /// Logs go to stderr; `PLINTH_LOG` filters (default [`DEFAULT_LOG_FILTER`]),
 /// `PLINTH_LOG_FORMAT=json` gives one JSON object per line. With `buffered`, lines below
 /// WARN are written in batches ([`log_writer`]); colours only on a terminal.
 fn init_logging(buffered: bool) -> log_writer::LogFlushGuard {
     use std::io::IsTerminal;
-    let filter = EnvFilter::try_from_env("PLINTH_LOG")
-        .unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
+    use tracing_subscriber::prelude::*;
+    let filter = log_filter(std::env::var("PLINTH_LOG").ok().as_deref());
     let writer = if buffered {
         log_writer::BufferedStderr::start()
     } else {
         log_writer::BufferedStderr::unbuffered()
     };
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let layer = tracing_subscriber::fmt::layer()
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(writer.clone());
+    let logging = tracing_subscriber::registry().with(filter);
     if std::env::var("PLINTH_LOG_FORMAT").as_deref() == Ok("json") {
-        builder.json().init();
+        logging.with(layer.json()).init();
     } else {
-        builder.init();
+        logging.with(layer).init();
     }
     log_writer::LogFlushGuard(writer)
 }
@@ -336,5 +357,29 @@ fn redact_url(url: &str) -> String {
             }
         }
         _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_filter;
+    use tracing::Level;
+
+    #[test]
+    fn the_log_filter_defaults_quiets_dns_queries_and_survives_a_typo() {
+        let default = log_filter(None);
+        assert!(default.would_enable("plinth_server::app", &Level::INFO));
+        assert!(!default.would_enable("plinth_server::app", &Level::DEBUG));
+        assert!(!default.would_enable("hickory_server::server", &Level::INFO));
+        assert!(default.would_enable("hickory_server::server", &Level::WARN));
+
+        let custom = log_filter(Some("warn,plinth_server=debug"));
+        assert!(custom.would_enable("plinth_server::app", &Level::DEBUG));
+        assert!(!custom.would_enable("plinth_store", &Level::INFO));
+
+        // Not a level: the default, not silence.
+        let typo = log_filter(Some("plinth_server=loud"));
+        assert!(typo.would_enable("plinth_server::app", &Level::INFO));
+        assert!(!typo.would_enable("hickory_server::server", &Level::INFO));
     }
 }

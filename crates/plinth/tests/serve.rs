@@ -53,6 +53,15 @@ async fn default_serve_runs_the_account_flow_and_stops_on_sigterm() {
     let (status, me) = call(Method::GET, format!("{api}/user"), Some(&api_token), None).await;
     assert_eq!(status, 200);
     assert_eq!(me["handle"], "ann");
+    // A secret pasted where an id belongs: at DEBUG the path is logged, the token not.
+    let (status, _) = call(
+        Method::DELETE,
+        format!("{api}/user/tokens/{api_token}"),
+        Some(&session),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
 
     // Metrics: on their own listener, not on the public port.
     let public = reqwest::get(format!("http://127.0.0.1:{}/metrics", plinth.port))
@@ -69,6 +78,18 @@ async fn default_serve_runs_the_account_flow_and_stops_on_sigterm() {
     assert!(status.success(), "clean exit on SIGTERM: {status:?}");
     let logs = std::fs::read_to_string(stderr_path).unwrap();
     assert!(logs.contains("shutting down"), "{logs}");
+    // `PLINTH_LOG=debug` (as `serve` sets it): a line per answer, in a span with the
+    // request's id, method and path.
+    let answered = logs
+        .lines()
+        .find(|line| line.contains("path=/api/v1/user}") && line.contains("finished processing"))
+        .unwrap_or_else(|| panic!("no line for GET /api/v1/user: {logs}"));
+    assert!(
+        answered.contains("request_id=") && answered.contains("method=GET"),
+        "{answered}"
+    );
+    assert!(answered.contains("status=200"), "{answered}");
+    assert!(logs.contains("path=/api/v1/user/tokens/[token]"), "{logs}");
     for secret in [&session, &api_token, &"correct horse".to_owned()] {
         assert!(!logs.contains(secret.as_str()), "a secret reached the logs");
     }

@@ -98,8 +98,8 @@ async fn active_membership(
                 .put_membership(ticket, &org.id, &actor.user.id, m)
         }
     };
-    let membership = match membership.as_ref() {
-        Some(m) if m.status == MembershipStatus::Active => Arc::new(m.clone()),
+    let membership = match membership {
+        Some(m) if m.status == MembershipStatus::Active => m,
         _ => return Err(no_such_org()),
     };
     Ok((org, membership))

@@ -126,7 +126,7 @@ pub struct AuthCache {
     orgs: TtlMap<Handle, OrgRecord>,
     /// `None` is cached too: a non-member's repeated requests must not reach the database
     /// either. Creating a membership drops the entry, like any other change of it.
-    memberships: TtlMap<(String, String), Option<MembershipRecord>>,
+    memberships: TtlMap<(String, String), Option<Arc<MembershipRecord>>>,
 }
 
 impl Default for AuthCache {
@@ -214,9 +214,22 @@ impl AuthCache {
         self.orgs.remove_by_id(id);
     }
 
-    pub fn membership(&self, org_id: &str, user_id: &str) -> Option<Arc<Option<MembershipRecord>>> {
-        self.memberships
-            .get(&(org_id.to_owned(), user_id.to_owned()))
+    /// `Some(None)`: known not to be a member (or not yet invited).
+    pub fn membership(&self, org_id: &str, user_id: &str) -> Option<Option<Arc<MembershipRecord>>> {
+        // The key is built in a buffer of the thread's: a warm look-up allocates nothing.
+        thread_local! {
+            static KEY: std::cell::RefCell<(String, String)> = const {
+                std::cell::RefCell::new((String::new(), String::new()))
+            };
+        }
+        KEY.with(|key| {
+            let mut key = key.borrow_mut();
+            key.0.clear();
+            key.0.push_str(org_id);
+            key.1.clear();
+            key.1.push_str(user_id);
+            self.memberships.get(&key).map(|m| (*m).clone())
+        })
     }
 
     pub fn put_membership(
@@ -225,13 +238,13 @@ impl AuthCache {
         org_id: &str,
         user_id: &str,
         membership: Option<MembershipRecord>,
-    ) -> Arc<Option<MembershipRecord>> {
-        let membership = Arc::new(membership);
+    ) -> Option<Arc<MembershipRecord>> {
+        let membership = membership.map(Arc::new);
         self.memberships.insert(
             ticket.memberships,
             (org_id.to_owned(), user_id.to_owned()),
             None,
-            membership.clone(),
+            Arc::new(membership.clone()),
         );
         membership
     }
