@@ -295,6 +295,29 @@ async fn workspace_hosts(app: &TestApp) {
         .unwrap();
     assert!(owners.contains("Production"), "{owners}");
     assert!(owners.contains("Acme &lt;Corp&gt;"), "{owners}");
+    // A profile change shows on the host as soon as it is answered (its names are
+    // patched in memory, not re-read).
+    app.patch(
+        "/api/v1/orgs/acme",
+        &ann,
+        json!({"display_name": "Acme Two"}),
+    )
+    .await
+    .assert_status(200);
+    let after = app
+        .client
+        .get(format!("{}/", app.base))
+        .header("host", &host)
+        .bearer_auth(&ann)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(after.contains("Acme Two"), "{after}");
+    assert!(after.contains("Production"), "{after}");
+    assert!(!after.contains("Acme &lt;Corp&gt;"), "{after}");
 
     // Without a port and in any case, and with JSON when asked.
     let json_page = app

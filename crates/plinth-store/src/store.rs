@@ -128,7 +128,13 @@ impl Store {
                     conns.push(opener.acquire().await?.detach());
                 }
                 opener.close().await;
-                let writer = conns.pop().expect("one more than the readers");
+                let mut writer = conns.pop().expect("one more than the readers");
+                // The writer reads through its own page cache, not mmap: every checkpoint
+                // that grows the file makes a mapped connection remap it at its next
+                // transaction (munmap, and a TLB shoot-down on every core), and on the
+                // writer that sat inside the one write lock. Its reads are the few pages
+                // a write touches.
+                sqlx::Executor::execute(&mut writer, "PRAGMA mmap_size = 0").await?;
                 Ok(Self {
                     readers: Readers::Held(Arc::new(HeldReaders::new(conns))),
                     writer: Writer::Held(Arc::new(Mutex::new(Some(writer)))),

@@ -90,6 +90,19 @@ impl Entry {
         }
     }
 
+    /// This entry under `org`'s facts. Its tallies start anew: what the old entry
+    /// counted is still taken from the meter's list of tallied entries.
+    fn with_org(&self, org: Arc<OrgFacts>) -> Self {
+        Self {
+            org,
+            workspace_id: self.workspace_id.clone(),
+            workspace_handle: self.workspace_handle.clone(),
+            workspace_display_name: self.workspace_display_name.clone(),
+            dns_queries: Tally::default(),
+            host_requests: Tally::default(),
+        }
+    }
+
     /// `{org}-{workspace}`, the first label of the DNS name.
     pub fn label(&self) -> String {
         format!("{}-{}", self.org.handle, self.workspace_handle)
@@ -336,6 +349,15 @@ impl WorkspaceDirectory {
         let mut names = self.write();
         names.take_org(org_id);
         names.put_org(entries, redirects);
+        // Under the names' lock: a reload swaps its read in under it.
+        self.touched_while_reloading(org_id);
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// A full reload under way keeps what it read for `org_id`'s names out: they are
+    /// fresher here.
+    fn touched_while_reloading(&self, org_id: &str) {
         if let Some(touched) = self
             .reloading
             .lock()
@@ -344,8 +366,33 @@ impl WorkspaceDirectory {
         {
             touched.insert(org_id.to_owned());
         }
+    }
+
+    /// Gives an org's names its new display name, from memory: after a profile change,
+    /// which changes nothing else of them. Serialized with [`Self::refresh_org`] of the
+    /// same org, so a re-read that began before the change cannot land after it.
+    pub async fn set_org_display_name(&self, org_id: &str, display_name: &str) {
+        let _serialized = self.org_locks[shard_of(org_id)].lock().await;
+        let mut names = self.write();
+        let (entries, redirects) = names.take_org(org_id);
+        let entries = match entries.first() {
+            None => Vec::new(),
+            Some(first) => {
+                let org = Arc::new(OrgFacts {
+                    id: first.org.id.clone(),
+                    handle: first.org.handle.clone(),
+                    display_name: display_name.to_owned(),
+                });
+                entries
+                    .iter()
+                    .map(|entry| Arc::new(entry.with_org(org.clone())))
+                    .collect()
+            }
+        };
+        names.put_org(entries, redirects);
+        // Under the names' lock: a reload swaps its read in under it.
+        self.touched_while_reloading(org_id);
         self.generation.fetch_add(1, Ordering::AcqRel);
-        Ok(())
     }
 
     /// Replaces everything with what the database holds now (at start, and when a
@@ -482,5 +529,41 @@ mod tests {
             ("acme-web".into(), "beta-web".into())
         );
         assert_eq!(d.org.display_name, "Beta Inc");
+    }
+
+    /// A profile change patches the org's names in place: the same labels and
+    /// redirects, the new display name in one shared copy, other orgs untouched.
+    #[tokio::test]
+    async fn a_display_name_is_patched_into_every_name_of_its_org_alone() {
+        let directory = WorkspaceDirectory::default();
+        {
+            let mut names = directory.write();
+            let mut org = None;
+            let acme = ["web", "api"]
+                .map(|ws| Arc::new(Entry::of(&name("o1", "acme", "Acme", ws), &mut org)));
+            let renamed = Renamed {
+                org_id: "o1".into(),
+                new_handle: "acme".into(),
+                until_us: i64::MAX,
+            };
+            names.put_org(acme.to_vec(), vec![("oldacme".into(), renamed)]);
+            let beta = Entry::of(&name("o2", "beta", "Beta", "web"), &mut org);
+            names.put_org(vec![Arc::new(beta)], Vec::new());
+        }
+        let before = directory.generation();
+
+        directory.set_org_display_name("o1", "Acme Two").await;
+
+        let web = directory.get("acme-web").unwrap();
+        let api = directory.get("acme-api").unwrap();
+        assert_eq!(web.org.display_name, "Acme Two");
+        assert!(Arc::ptr_eq(&web.org, &api.org));
+        assert_eq!(api.workspace_handle, "api");
+        assert_eq!(directory.renamed_to("oldacme", 0).as_deref(), Some("acme"));
+        assert_eq!(directory.get("beta-web").unwrap().org.display_name, "Beta");
+        assert!(directory.generation() > before);
+        // An org with no names: nothing to patch, nothing made up.
+        directory.set_org_display_name("o3", "Nobody").await;
+        assert_eq!(directory.len(), 3);
     }
 }

@@ -142,6 +142,26 @@ impl AppState {
             .await
     }
 
+    /// [`AppState::commit_invalidating`] for a change of `org`'s profile alone: its
+    /// workspaces' names show only its display name of it, so they are patched here
+    /// from `org` instead of re-read (two reads fewer for every profile write). Other
+    /// replicas re-read them from the log as for any [`Invalidation::Org`].
+    pub async fn commit_org_profile(
+        &self,
+        mut tx: WriteTx,
+        org: &plinth_store::OrgRecord,
+    ) -> Result<(), StoreError> {
+        let inv = Invalidation::Org(org.id.clone());
+        self.queue_invalidation(&mut tx, &inv).await?;
+        tx.commit().await?;
+        self.apply_invalidation(&inv);
+        self.directory
+            .set_org_display_name(&org.id, &org.display_name)
+            .await;
+        self.invalidations.wake.notify_one();
+        Ok(())
+    }
+
     /// [`AppState::commit_invalidating`] for a write that invalidates several things.
     pub async fn commit_invalidating_all(
         &self,

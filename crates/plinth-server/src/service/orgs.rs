@@ -96,7 +96,6 @@ pub async fn update(
             .map(parse_avatar_url)
             .transpose()?,
     };
-    let inv = Invalidation::Org(owner.org.id.clone());
     let mut tx = state.store.begin().await?;
     let (before, org) = tx
         .update_org(&owner.org.id, update, state.now())
@@ -122,8 +121,8 @@ pub async fn update(
     )
     .await?;
     // Its workspaces' names (and their hosts, which show the org's display name) are
-    // re-read as part of it: they answer the new way from this moment on.
-    state.commit_invalidating(tx, &inv).await?;
+    // patched as part of it: they answer the new way from this moment on.
+    state.commit_org_profile(tx, &org).await?;
     Ok(org)
 }
 
