@@ -251,6 +251,20 @@ async fn workspace_members(app: &TestApp) {
         .assert_problem(404, "not-found");
 }
 
+/// A workspace host's page as `token`'s holder sees it.
+async fn host_page_as(app: &TestApp, host: &str, token: &str) -> String {
+    app.client
+        .get(format!("{}/", app.base))
+        .header("host", host)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 async fn workspace_hosts(app: &TestApp) {
     let ann = app.user("ann").await;
     let port = app.server.addr.port();
@@ -282,17 +296,7 @@ async fn workspace_hosts(app: &TestApp) {
     // the names, escaped.
     assert!(page.text.contains("acme-prod.plinth.localhost"));
     assert!(!page.text.contains("Production"), "{}", page.text);
-    let owners = app
-        .client
-        .get(format!("{}/", app.base))
-        .header("host", &host)
-        .bearer_auth(&ann)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let owners = host_page_as(app, &host, &ann).await;
     assert!(owners.contains("Production"), "{owners}");
     assert!(owners.contains("Acme &lt;Corp&gt;"), "{owners}");
     // A profile change shows on the host as soon as it is answered (its names are
@@ -304,17 +308,7 @@ async fn workspace_hosts(app: &TestApp) {
     )
     .await
     .assert_status(200);
-    let after = app
-        .client
-        .get(format!("{}/", app.base))
-        .header("host", &host)
-        .bearer_auth(&ann)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let after = host_page_as(app, &host, &ann).await;
     assert!(after.contains("Acme Two"), "{after}");
     assert!(after.contains("Production"), "{after}");
     assert!(!after.contains("Acme &lt;Corp&gt;"), "{after}");
