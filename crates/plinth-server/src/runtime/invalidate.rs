@@ -148,12 +148,11 @@ impl AppState {
     /// replicas re-read them from the log as for any [`Invalidation::Org`].
     pub async fn commit_org_profile(
         &self,
-        mut tx: WriteTx,
+        tx: WriteTx,
         org: &plinth_store::OrgRecord,
     ) -> Result<(), StoreError> {
         let inv = Invalidation::Org(org.id.clone());
-        self.queue_invalidation(&mut tx, &inv).await?;
-        tx.commit().await?;
+        self.commit_logged(tx, std::slice::from_ref(&inv)).await?;
         self.apply_invalidation(&inv);
         self.directory
             .set_org_display_name(&org.id, &org.display_name)
@@ -165,15 +164,24 @@ impl AppState {
     /// [`AppState::commit_invalidating`] for a write that invalidates several things.
     pub async fn commit_invalidating_all(
         &self,
+        tx: WriteTx,
+        invs: &[Invalidation],
+    ) -> Result<(), StoreError> {
+        self.commit_logged(tx, invs).await?;
+        self.invalidated(invs).await;
+        Ok(())
+    }
+
+    /// Commits `tx` with `invs` logged for the other replicas; applies nothing here.
+    async fn commit_logged(
+        &self,
         mut tx: WriteTx,
         invs: &[Invalidation],
     ) -> Result<(), StoreError> {
         for inv in invs {
             self.queue_invalidation(&mut tx, inv).await?;
         }
-        tx.commit().await?;
-        self.invalidated(invs).await;
-        Ok(())
+        tx.commit().await
     }
 
     /// After the commit of a transaction that logged `invs` through
