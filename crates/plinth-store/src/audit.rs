@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use crate::deferred::{Bind, bind_all};
 use crate::store::{Backend, Store, WriteTx, micros_to_time, new_id, time_to_micros};
+use crate::writer::ChainHead;
 use crate::{Result, StoreError};
 
 /// The chain of an org's log.
@@ -174,45 +175,17 @@ fn from_row(row: &AnyRow) -> Result<AuditRecord> {
 impl WriteTx {
     /// Appends to `entry.chain` in this transaction: if the change it records rolls back,
     /// so does the entry, and if the entry cannot be written the caller's commit never
-    /// happens. The chain's head row is locked first, so concurrent writers queue
-    /// instead of forking the chain.
+    /// happens. Concurrent writers queue for the chain's head (its row locked on
+    /// PostgreSQL, the one write lock on SQLite) instead of forking the chain.
     pub async fn append_audit(
         &mut self,
         entry: NewAuditEntry,
         now: OffsetDateTime,
     ) -> Result<AuditRecord> {
-        // SQLite's BEGIN IMMEDIATE already holds the database's one write lock.
-        let head_sql = match self.backend {
-            Backend::Postgres => {
-                "SELECT head_seq, head_hash FROM audit_chains WHERE chain = $1 FOR UPDATE"
-            }
-            Backend::Sqlite => "SELECT head_seq, head_hash FROM audit_chains WHERE chain = $1",
+        let (head_seq, prev_hash) = match self.known_chain_head(&entry.chain) {
+            Some(head) => (head.seq, head.hash),
+            None => self.read_chain_head(&entry.chain).await?,
         };
-        let head = sqlx::query(head_sql)
-            .bind(&entry.chain)
-            .fetch_optional(self.conn().await?)
-            .await?;
-        // A chain's first entry creates its head row; every later one (the usual case)
-        // finds it with the one locking read above.
-        let head = match head {
-            Some(head) => head,
-            None => {
-                sqlx::query(
-                    "INSERT INTO audit_chains (chain, head_seq, head_hash, checkpoint_seq, checkpoint_hash) \
-                     VALUES ($1, 0, $2, 0, $2) ON CONFLICT (chain) DO NOTHING",
-                )
-                .bind(&entry.chain)
-                .bind(GENESIS_HASH)
-                .execute(self.conn().await?)
-                .await?;
-                sqlx::query(head_sql)
-                    .bind(&entry.chain)
-                    .fetch_one(self.conn().await?)
-                    .await?
-            }
-        };
-        let head_seq: i64 = head.try_get("head_seq")?;
-        let prev_hash: String = head.try_get("head_hash")?;
 
         let mut record = AuditRecord {
             id: new_id(),
@@ -272,7 +245,57 @@ impl WriteTx {
             ],
         )
         .await?;
+        self.moved_heads.push((
+            record.chain.clone(),
+            ChainHead {
+                seq: record.seq,
+                hash: record.hash.clone(),
+            },
+        ));
         Ok(record)
+    }
+
+    /// The chain's head as this transaction left it, or as SQLite's writer last committed
+    /// it (writer.rs); `None` when it must be read.
+    fn known_chain_head(&mut self, chain: &str) -> Option<ChainHead> {
+        if let Some((_, head)) = self.moved_heads.iter().rev().find(|(c, _)| c == chain) {
+            return Some(head.clone());
+        }
+        self.held_writer()?.take_chain_head(chain)
+    }
+
+    /// The chain's head from its row, which a chain's first entry creates. On PostgreSQL
+    /// the row is locked, so concurrent writers queue instead of forking the chain; on
+    /// SQLite, BEGIN IMMEDIATE already holds the database's one write lock.
+    async fn read_chain_head(&mut self, chain: &str) -> Result<(i64, String)> {
+        let head_sql = match self.backend {
+            Backend::Postgres => {
+                "SELECT head_seq, head_hash FROM audit_chains WHERE chain = $1 FOR UPDATE"
+            }
+            Backend::Sqlite => "SELECT head_seq, head_hash FROM audit_chains WHERE chain = $1",
+        };
+        let head = sqlx::query(head_sql)
+            .bind(chain)
+            .fetch_optional(self.conn().await?)
+            .await?;
+        let head = match head {
+            Some(head) => head,
+            None => {
+                sqlx::query(
+                    "INSERT INTO audit_chains (chain, head_seq, head_hash, checkpoint_seq, checkpoint_hash) \
+                     VALUES ($1, 0, $2, 0, $2) ON CONFLICT (chain) DO NOTHING",
+                )
+                .bind(chain)
+                .bind(GENESIS_HASH)
+                .execute(self.conn().await?)
+                .await?;
+                sqlx::query(head_sql)
+                    .bind(chain)
+                    .fetch_one(self.conn().await?)
+                    .await?
+            }
+        };
+        Ok((head.try_get("head_seq")?, head.try_get("head_hash")?))
     }
 }
 

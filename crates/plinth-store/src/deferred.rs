@@ -89,6 +89,15 @@ impl Deferred {
         self.statements.is_empty()
     }
 
+    /// The queue followed by `last`, as one SQLite command: how the held writer sends its
+    /// deferred statements with `COMMIT` (writer.rs). SQLite runs them in order and stops
+    /// at the first that fails, so the transaction then is still open, to be rolled back.
+    pub(crate) fn then(self, last: &str) -> (String, Vec<Bind>) {
+        let mut statements = self.statements;
+        statements.push(last.to_owned());
+        (statements.join(";\n"), self.binds)
+    }
+
     /// The queue as one command for `backend`.
     fn command(&self, backend: Backend) -> String {
         match backend {
@@ -222,6 +231,16 @@ mod tests {
             d.command(Backend::Postgres),
             "WITH deferred_0 AS (INSERT INTO a (x) VALUES ($1)) UPDATE b SET y = $2 WHERE z = $3"
         );
+    }
+
+    #[test]
+    fn the_commit_goes_last_in_the_same_command() {
+        let mut d = Deferred::default();
+        d.push("UPDATE b SET y = $1", vec![Bind::Int(1)]);
+        let (command, binds) = d.then("COMMIT");
+        assert_eq!(command, "UPDATE b SET y = $1;\nCOMMIT");
+        assert_eq!(binds.len(), 1);
+        assert_eq!(Deferred::default().then("COMMIT").0, "COMMIT");
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod tokens;
 mod usage;
 mod users;
 mod workspaces;
+mod writer;
 
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;

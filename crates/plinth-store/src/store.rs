@@ -2,17 +2,15 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::any::{
-    AnyArguments, AnyPoolOptions, AnyQueryResult, AnyTransactionManager, install_default_drivers,
-};
+use sqlx::any::{AnyArguments, AnyPoolOptions, AnyQueryResult, install_default_drivers};
 use sqlx::query::Query;
-use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, SqlStr};
-use sqlx_core::transaction::TransactionManager;
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor};
 use time::OffsetDateTime;
-use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
+use tokio::sync::Mutex;
 
-use crate::deferred::Deferred;
+use crate::deferred::{Deferred, bind_all};
 use crate::readers::{HeldReaders, ReadConn, Readers};
+use crate::writer::{self, ChainHead, HeldConn, HeldWriter, SharedWriter};
 use crate::{Result, StoreError};
 
 /// Which database a [`Store`] talks to.
@@ -58,8 +56,8 @@ enum Writer {
     /// SQLite's one writer connection, held by one transaction at a time, outside any
     /// pool: a pool pings a connection each time it comes back (one more hand-off to the
     /// connection's thread on every write), and the next writer would wait for that too.
-    /// `None` once the store is closed.
-    Held(Arc<Mutex<Option<AnyConnection>>>),
+    /// Its transactions are plain statements (writer.rs).
+    Held(SharedWriter),
     /// PostgreSQL's pool (many writers at once), and an in-memory SQLite database's single
     /// connection, which its reads share.
     Pool(AnyPool),
@@ -73,26 +71,25 @@ pub struct WriteTx {
     conn: TxConn,
     pub(crate) backend: Backend,
     pub(crate) deferred: Deferred,
+    /// The chain heads this transaction moved, in order: the writer's copy learns them
+    /// when it commits.
+    pub(crate) moved_heads: Vec<(String, ChainHead)>,
 }
 
 enum TxConn {
     Pooled(sqlx::Transaction<'static, Any>),
-    /// The held writer, inside a transaction begun with [`TransactionManager::begin`]: if
-    /// the `WriteTx` is dropped, [`TransactionManager::start_rollback`] queues the rollback
-    /// on the connection's thread ahead of anything the next writer sends.
+    /// The held writer, inside a transaction begun with [`HeldConn::begin`]; if the
+    /// `WriteTx` is dropped, [`writer::abandon`] rolls it back.
     Held(HeldWriter),
     /// Committed.
     Done,
 }
 
-type HeldWriter = OwnedMappedMutexGuard<Option<AnyConnection>, AnyConnection>;
-
 /// Read connections on SQLite, beside the one writer.
 const SQLITE_READERS: u32 = 4;
 /// How long a read or write waits for a connection before it is answered "unavailable".
 pub(crate) const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
-/// SQLite's `BEGIN IMMEDIATE` takes the write lock up front: a deferred transaction that
-/// reads first and writes later can fail with SQLITE_BUSY instead of waiting.
+/// `BEGIN IMMEDIATE`, as [`HeldConn::begin`] explains, for SQLite's in-memory pool.
 const SQLITE_BEGIN: &str = "BEGIN IMMEDIATE";
 
 impl Store {
@@ -137,7 +134,7 @@ impl Store {
                 sqlx::Executor::execute(&mut writer, "PRAGMA mmap_size = 0").await?;
                 Ok(Self {
                     readers: Readers::Held(Arc::new(HeldReaders::new(conns))),
-                    writer: Writer::Held(Arc::new(Mutex::new(Some(writer)))),
+                    writer: Writer::Held(Arc::new(Mutex::new(Some(HeldConn::new(writer))))),
                     backend,
                     url,
                 })
@@ -174,7 +171,11 @@ impl Store {
         query: Query<'q, Any, AnyArguments>,
     ) -> Result<AnyQueryResult> {
         Ok(match &self.writer {
-            Writer::Held(conn) => query.execute(&mut *lock_writer(conn).await?).await?,
+            Writer::Held(held) => {
+                let mut held = writer::lock(held).await?;
+                held.settle().await?;
+                query.execute(&mut held.conn).await?
+            }
             Writer::Pool(pool) => query.execute(pool).await?,
         })
     }
@@ -182,17 +183,13 @@ impl Store {
     /// Begins a write transaction.
     pub async fn begin(&self) -> Result<WriteTx> {
         let conn = match (&self.writer, self.backend) {
-            (Writer::Held(conn), _) => {
-                let mut conn = lock_writer(conn).await?;
-                // A transaction left open would refuse every later `BEGIN` (sqlx does not
-                // nest a custom one): close it rather than wedge the writer. Dropped and
-                // failed transactions queue their rollback, so this is a backstop.
-                if AnyTransactionManager::get_transaction_depth(&conn) > 0 {
-                    AnyTransactionManager::rollback(&mut conn).await?;
+            (Writer::Held(held), _) => {
+                let mut held = writer::lock(held).await?;
+                if let Err(e) = held.begin().await {
+                    writer::abandon(held);
+                    return Err(e);
                 }
-                AnyTransactionManager::begin(&mut conn, Some(SqlStr::from_static(SQLITE_BEGIN)))
-                    .await?;
-                TxConn::Held(conn)
+                TxConn::Held(held)
             }
             (Writer::Pool(pool), Backend::Sqlite) => {
                 TxConn::Pooled(pool.begin_with(SQLITE_BEGIN).await?)
@@ -203,6 +200,7 @@ impl Store {
             conn,
             backend: self.backend,
             deferred: Deferred::default(),
+            moved_heads: Vec::new(),
         })
     }
 
@@ -217,11 +215,11 @@ impl Store {
     pub async fn close(&self) {
         self.readers.close().await;
         match &self.writer {
-            Writer::Held(conn) => {
-                // After the transaction that holds it, if any; a rollback a dropped one
-                // queued runs before the close.
-                if let Some(conn) = conn.lock().await.take() {
-                    let _ = conn.close().await;
+            Writer::Held(held) => {
+                // After the transaction that holds it, if any, and a dropped one's
+                // rollback; closing ends whatever is still open.
+                if let Some(held) = held.lock().await.take() {
+                    let _ = held.conn.close().await;
                 }
             }
             Writer::Pool(pool) => pool.close().await,
@@ -229,28 +227,28 @@ impl Store {
     }
 }
 
-/// The writer, or "unavailable" after [`ACQUIRE_TIMEOUT`] or once closed, as a pool
-/// answers.
-async fn lock_writer(conn: &Arc<Mutex<Option<AnyConnection>>>) -> Result<HeldWriter> {
-    let held = tokio::time::timeout(ACQUIRE_TIMEOUT, conn.clone().lock_owned())
-        .await
-        .map_err(|_| StoreError::Unavailable(sqlx::Error::PoolTimedOut))?;
-    OwnedMutexGuard::try_map(held, Option::as_mut)
-        .map_err(|_| StoreError::Unavailable(sqlx::Error::PoolClosed))
-}
-
 impl WriteTx {
     pub async fn commit(mut self) -> Result<()> {
-        self.flush().await?;
+        if let TxConn::Pooled(_) = self.conn {
+            self.flush().await?;
+        }
         match std::mem::replace(&mut self.conn, TxConn::Done) {
             TxConn::Pooled(tx) => tx.commit().await?,
-            TxConn::Held(mut conn) => {
-                let committed = AnyTransactionManager::commit(&mut conn).await;
-                if committed.is_err() {
-                    // Still open: rolled back before the next writer gets the connection.
-                    AnyTransactionManager::start_rollback(&mut conn);
+            TxConn::Held(mut held) => {
+                // The deferred statements and COMMIT in one command: one hand-off.
+                let (command, binds) = std::mem::take(&mut self.deferred).then("COMMIT");
+                let committed = bind_all(sqlx::query(sqlx::AssertSqlSafe(command)), &binds)
+                    .execute(&mut held.conn)
+                    .await;
+                match committed {
+                    Ok(_) => held.committed(std::mem::take(&mut self.moved_heads)),
+                    Err(e) => {
+                        // Still open when a deferred statement failed: rolled back before
+                        // the next writer gets the connection.
+                        writer::abandon(held);
+                        return Err(e.into());
+                    }
                 }
-                committed?;
             }
             TxConn::Done => {}
         }
@@ -261,11 +259,19 @@ impl WriteTx {
         self.backend
     }
 
+    /// SQLite's held writer, when this transaction runs on it.
+    pub(crate) fn held_writer(&mut self) -> Option<&mut HeldConn> {
+        match &mut self.conn {
+            TxConn::Held(held) => Some(held),
+            _ => None,
+        }
+    }
+
     /// The transaction's connection, deferred statements or not (see [`WriteTx::conn`]).
     pub(crate) fn raw(&mut self) -> Result<&mut AnyConnection> {
         match &mut self.conn {
             TxConn::Pooled(tx) => Ok(tx),
-            TxConn::Held(conn) => Ok(conn),
+            TxConn::Held(held) => Ok(&mut held.conn),
             TxConn::Done => Err(StoreError::Corrupt(
                 "a statement after the transaction's commit".to_owned(),
             )),
@@ -275,10 +281,8 @@ impl WriteTx {
 
 impl Drop for WriteTx {
     fn drop(&mut self) {
-        if let TxConn::Held(conn) = &mut self.conn
-            && AnyTransactionManager::get_transaction_depth(conn) > 0
-        {
-            AnyTransactionManager::start_rollback(conn);
+        if let TxConn::Held(held) = std::mem::replace(&mut self.conn, TxConn::Done) {
+            writer::abandon(held);
         }
     }
 }

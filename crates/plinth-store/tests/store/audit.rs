@@ -1,6 +1,6 @@
 use std::collections::BTreeSet;
 
-use plinth_store::test_support::TestDb;
+use plinth_store::test_support::{Backend, TestDb};
 use plinth_store::{AuditQuery, NewAuditEntry, Store, org_chain};
 use time::Duration;
 
@@ -90,6 +90,101 @@ async fn a_dropped_transaction_leaves_no_entry(fixture: &TestDb) {
         "the rolled-back entry took no position"
     );
     assert!(store.verify_audit_chain(&chain).await.unwrap().ok);
+}
+
+/// A transaction dropped without its commit gives SQLite's write lock back at once, not
+/// when the next write comes: another process (`plinth admin`) can write meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_transaction_gives_sqlites_write_lock_back_at_once() {
+    use sqlx::{Connection, Executor};
+    let fixture = setup(Backend::Sqlite).await;
+    let mut tx = fixture.store.begin().await.unwrap();
+    tx.append_audit(entry(&org_chain("o1"), 0), now())
+        .await
+        .unwrap();
+    drop(tx);
+    // A connection that never waits for the lock, asking until it gets it.
+    let mut other = sqlx::AnyConnection::connect(fixture.store.url())
+        .await
+        .unwrap();
+    other.execute("PRAGMA busy_timeout = 0").await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match other.execute("BEGIN IMMEDIATE").await {
+            Ok(_) => break,
+            Err(e) if std::time::Instant::now() < deadline => {
+                assert!(e.to_string().contains("locked"), "{e}");
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Err(e) => panic!("the dropped transaction still holds the write lock: {e}"),
+        }
+    }
+    other.execute("ROLLBACK").await.unwrap();
+    other.close().await.unwrap();
+    fixture.cleanup().await;
+}
+
+/// Entries another connection appends (a `plinth admin` in another process, on SQLite)
+/// are linked to: the writer's copy of the chain heads does not outlive them.
+async fn appends_through_another_connection_are_linked_to(fixture: &TestDb) {
+    let store = &fixture.store;
+    let chain = org_chain("o1");
+    append(store, &chain, 2).await;
+    let other = Store::connect(store.url()).await.unwrap();
+    append(&other, &chain, 2).await;
+    other.close().await;
+    append(store, &chain, 1).await;
+    let verdict = store.verify_audit_chain(&chain).await.unwrap();
+    assert!(verdict.ok, "{verdict:?}");
+    assert_eq!(verdict.entries, 5);
+    let page = store.audit_page(&query(&chain, 10)).await.unwrap();
+    let seqs: Vec<i64> = page.items.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, [5, 4, 3, 2, 1]);
+}
+
+/// A commit whose queued statements fail undoes the whole transaction (its other chain's
+/// entry too), and the next write on the same connection starts clean and links right.
+async fn a_failed_commit_undoes_all_of_it_and_the_next_write_works(fixture: &TestDb) {
+    let store = &fixture.store;
+    let (blocked, other) = (org_chain("o1"), org_chain("o2"));
+    append(store, &blocked, 2).await;
+    append(store, &other, 1).await;
+    // A row in the position the next entry takes, behind the store's back.
+    let pool = raw_pool(fixture).await;
+    let rogue = "INSERT INTO audit_log (id, chain, seq, created_at, action, data, prev_hash, hash) \
+                 VALUES ('rogue', $1, 3, 0, 'x', '{}', 'p', 'h')";
+    sqlx::query(rogue)
+        .bind(&blocked)
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    let mut tx = store.begin().await.unwrap();
+    tx.append_audit(entry(&other, 1), now()).await.unwrap();
+    tx.append_audit(entry(&blocked, 2), now()).await.unwrap();
+    tx.commit()
+        .await
+        .expect_err("the entry's position is taken: the commit fails");
+    assert_eq!(
+        store.audit_head(&other).await.unwrap(),
+        1,
+        "nothing of it stayed"
+    );
+    assert_eq!(store.audit_head(&blocked).await.unwrap(), 2);
+
+    sqlx::query("DELETE FROM audit_log WHERE id = 'rogue'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    append(store, &other, 1).await;
+    append(store, &blocked, 1).await;
+    for chain in [&blocked, &other] {
+        let verdict = store.verify_audit_chain(chain).await.unwrap();
+        assert!(verdict.ok, "{chain}: {verdict:?}");
+    }
+    assert_eq!(store.audit_head(&other).await.unwrap(), 2);
+    assert_eq!(store.audit_head(&blocked).await.unwrap(), 3);
 }
 
 /// Each tampering by SQL is reported at the right place.
@@ -439,6 +534,8 @@ plinth_store::on_both_backends!(setup =>
     packed_pages_equal_plain_pages,
     chain_links_and_verifies,
     a_dropped_transaction_leaves_no_entry,
+    appends_through_another_connection_are_linked_to,
+    a_failed_commit_undoes_all_of_it_and_the_next_write_works,
     tampering_is_detected,
     filtered_paging_yields_each_entry_once,
     time_range_filters,
