@@ -256,12 +256,19 @@ impl WriteTx {
     }
 
     /// The chain's head as this transaction left it, or as SQLite's writer last committed
-    /// it (writer.rs); `None` when it must be read.
+    /// it (writer.rs); `None` when it must be read. Only on SQLite's held writer: there the
+    /// queued head updates run one after another, where PostgreSQL would get two updates
+    /// of one row in one statement (deferred.rs), and keep either; so on PostgreSQL a
+    /// second append to a chain sends the queue and reads the head back.
     fn known_chain_head(&mut self, chain: &str) -> Option<ChainHead> {
-        if let Some((_, head)) = self.moved_heads.iter().rev().find(|(c, _)| c == chain) {
-            return Some(head.clone());
-        }
-        self.held_writer()?.take_chain_head(chain)
+        let moved = self
+            .moved_heads
+            .iter()
+            .rev()
+            .find(|(c, _)| c == chain)
+            .map(|(_, head)| head.clone());
+        let writer = self.held_writer()?;
+        moved.or_else(|| writer.take_chain_head(chain))
     }
 
     /// The chain's head from its row, which a chain's first entry creates. On PostgreSQL

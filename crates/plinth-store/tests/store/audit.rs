@@ -124,6 +124,24 @@ async fn a_dropped_transaction_gives_sqlites_write_lock_back_at_once() {
     fixture.cleanup().await;
 }
 
+/// Entries appended to one chain in one transaction link to each other, and the head
+/// ends at the last.
+async fn appends_to_one_chain_in_one_transaction_link(fixture: &TestDb) {
+    let store = &fixture.store;
+    let chain = org_chain("o1");
+    append(store, &chain, 1).await;
+    let mut tx = store.begin().await.unwrap();
+    for i in 1..4 {
+        tx.append_audit(entry(&chain, i), now()).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    append(store, &chain, 1).await;
+    assert_eq!(store.audit_head(&chain).await.unwrap(), 5);
+    let verdict = store.verify_audit_chain(&chain).await.unwrap();
+    assert!(verdict.ok, "{verdict:?}");
+    assert_eq!(verdict.entries, 5);
+}
+
 /// Entries another connection appends (a `plinth admin` in another process, on SQLite)
 /// are linked to: the writer's copy of the chain heads does not outlive them.
 async fn appends_through_another_connection_are_linked_to(fixture: &TestDb) {
@@ -535,6 +553,7 @@ plinth_store::on_both_backends!(setup =>
     chain_links_and_verifies,
     a_dropped_transaction_leaves_no_entry,
     appends_through_another_connection_are_linked_to,
+    appends_to_one_chain_in_one_transaction_link,
     a_failed_commit_undoes_all_of_it_and_the_next_write_works,
     tampering_is_detected,
     filtered_paging_yields_each_entry_once,
