@@ -173,7 +173,7 @@ impl Store {
         Ok(match &self.writer {
             Writer::Held(held) => {
                 let mut held = writer::lock(held).await?;
-                held.settle().await?;
+                held.settle().await;
                 query.execute(&mut held.conn).await?
             }
             Writer::Pool(pool) => query.execute(pool).await?,

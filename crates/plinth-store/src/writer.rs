@@ -76,19 +76,18 @@ impl HeldConn {
     /// connection. The `ROLLBACK` answers "no transaction is active" when it had ended after
     /// all (a commit that went through unanswered), which is the same outcome. Heads it may
     /// have committed are not known, so the copy is emptied.
-    pub async fn settle(&mut self) -> Result<()> {
+    pub async fn settle(&mut self) {
         if self.maybe_open {
             let _ = self.conn.execute("ROLLBACK").await;
             self.maybe_open = false;
             self.chain_heads.clear();
         }
-        Ok(())
     }
 
     /// Begins a transaction. From the moment `BEGIN` is sent the transaction may be open:
     /// if this future is dropped before the answer, the next user rolls it back.
     pub async fn begin(&mut self) -> Result<()> {
-        self.settle().await?;
+        self.settle().await;
         self.maybe_open = true;
         // Drained (not `fetch_one`), so no statement of the pair is left mid-step.
         let versions: Vec<i64> = sqlx::query_scalar(BEGIN).fetch_all(&mut self.conn).await?;
@@ -142,8 +141,6 @@ pub(crate) fn abandon(mut held: HeldWriter) {
         return;
     }
     if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-        runtime.spawn(async move {
-            let _ = held.settle().await;
-        });
+        runtime.spawn(async move { held.settle().await });
     }
 }
