@@ -142,6 +142,25 @@ async fn appends_to_one_chain_in_one_transaction_link(fixture: &TestDb) {
     assert_eq!(verdict.entries, 5);
 }
 
+/// A commit whose future is dropped after it was sent (a request cancelled at that
+/// moment) may or may not have happened; either way the next write finds the connection
+/// usable and links to whatever the chain holds.
+async fn a_commit_dropped_in_flight_leaves_a_usable_writer(fixture: &TestDb) {
+    let store = &fixture.store;
+    let chain = org_chain("o1");
+    append(store, &chain, 1).await;
+    let mut tx = store.begin().await.unwrap();
+    tx.append_audit(entry(&chain, 1), now()).await.unwrap();
+    // Polled once, so the command is on its way, then dropped.
+    let _ = tokio::time::timeout(std::time::Duration::ZERO, tx.commit()).await;
+    append(store, &chain, 1).await;
+    let verdict = store.verify_audit_chain(&chain).await.unwrap();
+    assert!(verdict.ok, "{verdict:?}");
+    let head = store.audit_head(&chain).await.unwrap();
+    assert!(head == 2 || head == 3, "head {head}");
+    assert_eq!(verdict.entries, head as u64);
+}
+
 /// Entries another connection appends (a `plinth admin` in another process, on SQLite)
 /// are linked to: the writer's copy of the chain heads does not outlive them.
 async fn appends_through_another_connection_are_linked_to(fixture: &TestDb) {
@@ -554,6 +573,7 @@ plinth_store::on_both_backends!(setup =>
     a_dropped_transaction_leaves_no_entry,
     appends_through_another_connection_are_linked_to,
     appends_to_one_chain_in_one_transaction_link,
+    a_commit_dropped_in_flight_leaves_a_usable_writer,
     a_failed_commit_undoes_all_of_it_and_the_next_write_works,
     tampering_is_detected,
     filtered_paging_yields_each_entry_once,
