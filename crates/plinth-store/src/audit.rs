@@ -245,13 +245,16 @@ impl WriteTx {
             ],
         )
         .await?;
-        self.moved_heads.push((
-            record.chain.clone(),
-            ChainHead {
-                seq: record.seq,
-                hash: record.hash.clone(),
-            },
-        ));
+        // Only the held writer reads them back (`known_chain_head`).
+        if self.held_writer().is_some() {
+            self.moved_heads.push((
+                record.chain.clone(),
+                ChainHead {
+                    seq: record.seq,
+                    hash: record.hash.clone(),
+                },
+            ));
+        }
         Ok(record)
     }
 

@@ -71,8 +71,8 @@ pub struct WriteTx {
     conn: TxConn,
     pub(crate) backend: Backend,
     pub(crate) deferred: Deferred,
-    /// The chain heads this transaction moved, in order: the writer's copy learns them
-    /// when it commits.
+    /// The chain heads this transaction moved on SQLite's held writer, in order: the
+    /// writer's copy learns them when it commits.
     pub(crate) moved_heads: Vec<(String, ChainHead)>,
 }
 
