@@ -2,11 +2,12 @@
 //! keyset, verified as a hash chain, trimmed by retention with a checkpoint.
 
 use plinth_core::{ChainedFields, GENESIS_HASH};
-use sqlx::Row;
+use sqlx::Row as _;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
 use crate::deferred::{Bind, bind_all};
+use crate::sql::{Row, args};
 use crate::store::{Backend, Store, WriteTx, micros_to_time, new_id, time_to_micros};
 use crate::writer::ChainHead;
 use crate::{Result, StoreError};
@@ -284,28 +285,17 @@ impl WriteTx {
             }
             Backend::Sqlite => "SELECT head_seq, head_hash FROM audit_chains WHERE chain = $1",
         };
-        let head = sqlx::query(head_sql)
-            .bind(chain)
-            .fetch_optional(self.conn().await?)
-            .await?;
-        let head = match head {
+        let decode = |row: Row<'_>| Ok((row.get("head_seq")?, row.get("head_hash")?));
+        let head = self.fetch_optional(head_sql, args![chain], decode).await?;
+        Ok(match head {
             Some(head) => head,
             None => {
-                sqlx::query(
-                    "INSERT INTO audit_chains (chain, head_seq, head_hash, checkpoint_seq, checkpoint_hash) \
-                     VALUES ($1, 0, $2, 0, $2) ON CONFLICT (chain) DO NOTHING",
-                )
-                .bind(chain)
-                .bind(GENESIS_HASH)
-                .execute(self.conn().await?)
+                self.execute("INSERT INTO audit_chains (chain, head_seq, head_hash, checkpoint_seq, checkpoint_hash) \
+                     VALUES ($1, 0, $2, 0, $2) ON CONFLICT (chain) DO NOTHING", args![chain, GENESIS_HASH])
                 .await?;
-                sqlx::query(head_sql)
-                    .bind(chain)
-                    .fetch_one(self.conn().await?)
-                    .await?
+                self.fetch_one(head_sql, args![chain], decode).await?
             }
-        };
-        Ok((head.try_get("head_seq")?, head.try_get("head_hash")?))
+        })
     }
 }
 
@@ -702,38 +692,38 @@ impl Store {
                 Backend::Postgres => " FOR UPDATE",
                 Backend::Sqlite => "",
             };
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT head_seq FROM audit_chains WHERE chain = $1{lock}"
-            )))
-            .bind(&chain)
-            .fetch_one(tx.conn().await?)
+            tx.fetch_one(
+                sqlx::AssertSqlSafe(format!(
+                    "SELECT head_seq FROM audit_chains WHERE chain = $1{lock}"
+                )),
+                args![&chain],
+                |row| row.get::<i64>("head_seq"),
+            )
             .await?;
-            let hash: String =
-                sqlx::query("SELECT hash FROM audit_log WHERE chain = $1 AND seq = $2")
-                    .bind(&chain)
-                    .bind(last)
-                    .fetch_optional(tx.conn().await?)
-                    .await?
-                    .ok_or_else(|| {
-                        StoreError::Corrupt(format!("audit entry {last} of {chain} vanished"))
-                    })?
-                    .try_get("hash")?;
-            let done = sqlx::query("DELETE FROM audit_log WHERE chain = $1 AND seq <= $2")
-                .bind(&chain)
-                .bind(last)
-                .execute(tx.conn().await?)
+            let hash: String = tx
+                .fetch_optional(
+                    "SELECT hash FROM audit_log WHERE chain = $1 AND seq = $2",
+                    args![&chain, last],
+                    |row| row.get("hash"),
+                )
+                .await?
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!("audit entry {last} of {chain} vanished"))
+                })?;
+            let done = tx
+                .execute(
+                    "DELETE FROM audit_log WHERE chain = $1 AND seq <= $2",
+                    args![&chain, last],
+                )
                 .await?;
-            sqlx::query(
+            tx.execute(
                 "UPDATE audit_chains SET checkpoint_seq = $1, checkpoint_hash = $2 \
                  WHERE chain = $3",
+                args![last, &hash, &chain],
             )
-            .bind(last)
-            .bind(&hash)
-            .bind(&chain)
-            .execute(tx.conn().await?)
             .await?;
             tx.commit().await?;
-            removed += done.rows_affected();
+            removed += done;
         }
         Ok(removed)
     }

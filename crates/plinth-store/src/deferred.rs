@@ -1,21 +1,23 @@
 //! Statements a write transaction sends together: the writes whose results nothing in the
 //! transaction reads back (an audit entry, its chain head, the invalidation log row).
 //!
-//! On SQLite every statement is a hand-off to the connection's own thread and back, and the
-//! one writer connection is held for all of them: a write's cost is mostly those hand-offs,
-//! not SQLite's work (docs/BENCHMARKS.md). On PostgreSQL each is a round trip. So
+//! On PostgreSQL each statement is a round trip, and on a sqlx SQLite connection (the
+//! in-memory database) a hand-off to the connection's own thread and back. So
 //! [`WriteTx::defer`] queues such a statement, and the queue goes out as ONE command before
 //! the transaction's next statement or its commit: on SQLite as one multi-statement
 //! string, on PostgreSQL as one statement whose parts are data-modifying `WITH` clauses.
 //! Nothing changes for the caller but when an error in a deferred statement surfaces: at the
 //! next statement or the commit, which then fails and the whole transaction rolls back.
+//!
+//! On SQLite's writer a statement is a function call (writer.rs), so there a deferred
+//! statement runs at once, and its error surfaces where it is deferred.
 
-use sqlx::AnyConnection;
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 
+use crate::Result;
+use crate::sql::{Arg, Target, bind_any, run_sqlite};
 use crate::store::{Backend, WriteTx};
-use crate::{Result, StoreError};
 
 /// One bound value.
 #[derive(Debug, Clone)]
@@ -25,19 +27,27 @@ pub(crate) enum Bind {
     Int(i64),
 }
 
-/// Binds `binds` in order, for SQL that numbers its parameters `$1…$n`.
+impl Bind {
+    fn as_arg(&self) -> Arg<'_> {
+        match self {
+            Bind::Text(s) => Arg::Text(s),
+            Bind::OptText(s) => Arg::OptText(s.as_deref()),
+            Bind::Int(i) => Arg::Int(*i),
+        }
+    }
+}
+
+fn as_args(binds: &[Bind]) -> Vec<Arg<'_>> {
+    binds.iter().map(Bind::as_arg).collect()
+}
+
+/// Binds `binds` in order to a sqlx query (a read), for SQL that numbers its parameters
+/// `$1…$n`.
 pub(crate) fn bind_all<'q>(
-    mut q: Query<'q, sqlx::Any, AnyArguments>,
+    query: Query<'q, sqlx::Any, AnyArguments>,
     binds: &'q [Bind],
 ) -> Query<'q, sqlx::Any, AnyArguments> {
-    for bind in binds {
-        q = match bind {
-            Bind::Text(s) => q.bind(s.as_str()),
-            Bind::OptText(s) => q.bind(s.as_deref()),
-            Bind::Int(i) => q.bind(*i),
-        };
-    }
-    q
+    bind_any(query, &as_args(binds))
 }
 
 /// The most parameters one command carries: PostgreSQL takes at most 65,535 in a
@@ -87,15 +97,6 @@ impl Deferred {
 
     fn is_empty(&self) -> bool {
         self.statements.is_empty()
-    }
-
-    /// The queue followed by `last`, as one SQLite command: how the held writer sends its
-    /// deferred statements with `COMMIT` (writer.rs). SQLite runs them in order and stops
-    /// at the first that fails, so the transaction then is still open, to be rolled back.
-    pub(crate) fn then(self, last: &str) -> (String, Vec<Bind>) {
-        let mut statements = self.statements;
-        statements.push(last.to_owned());
-        (statements.join(";\n"), self.binds)
     }
 
     /// The queue as one command for `backend`.
@@ -151,6 +152,10 @@ fn renumber(sql: &str, offset: usize, count: usize) -> String {
 impl WriteTx {
     /// Queues a statement nothing in this transaction reads back (see the module's docs).
     pub(crate) async fn defer(&mut self, sql: &str, binds: Vec<Bind>) -> Result<()> {
+        if let Some(conn) = self.held_handle() {
+            run_sqlite(conn, sql, &as_args(&binds), |_| Ok(()))?;
+            return Ok(());
+        }
         self.make_room(binds.len()).await?;
         self.deferred.push(sql, binds);
         Ok(())
@@ -159,6 +164,12 @@ impl WriteTx {
     /// Queues a row of `insert` that nothing in this transaction reads back, after the
     /// rows queued before it ([`Deferred::push_row`]).
     pub(crate) async fn defer_row(&mut self, insert: &'static str, row: Vec<Bind>) -> Result<()> {
+        if let Some(conn) = self.held_handle() {
+            let mut one = Deferred::default();
+            one.push_row(insert, row);
+            run_sqlite(conn, &one.statements[0], &as_args(&one.binds), |_| Ok(()))?;
+            return Ok(());
+        }
         self.make_room(row.len()).await?;
         self.deferred.push_row(insert, row);
         Ok(())
@@ -172,8 +183,8 @@ impl WriteTx {
         Ok(())
     }
 
-    /// The connection, for a statement that must run now: what was deferred goes first.
-    pub(crate) async fn conn(&mut self) -> Result<&mut AnyConnection> {
+    /// Where a statement that must run now goes: what was deferred goes first.
+    pub(crate) async fn target(&mut self) -> Result<Target<'_>> {
         self.flush().await?;
         self.raw()
     }
@@ -185,13 +196,9 @@ impl WriteTx {
         }
         let deferred = std::mem::take(&mut self.deferred);
         let command = deferred.command(self.backend);
-        bind_all(
-            sqlx::query(sqlx::AssertSqlSafe(command.as_str())),
-            &deferred.binds,
-        )
-        .execute(self.raw()?)
-        .await
-        .map_err(StoreError::from)?;
+        self.raw()?
+            .execute(sqlx::AssertSqlSafe(command), &as_args(&deferred.binds))
+            .await?;
         Ok(())
     }
 }
@@ -231,16 +238,6 @@ mod tests {
             d.command(Backend::Postgres),
             "WITH deferred_0 AS (INSERT INTO a (x) VALUES ($1)) UPDATE b SET y = $2 WHERE z = $3"
         );
-    }
-
-    #[test]
-    fn the_commit_goes_last_in_the_same_command() {
-        let mut d = Deferred::default();
-        d.push("UPDATE b SET y = $1", vec![Bind::Int(1)]);
-        let (command, binds) = d.then("COMMIT");
-        assert_eq!(command, "UPDATE b SET y = $1;\nCOMMIT");
-        assert_eq!(binds.len(), 1);
-        assert_eq!(Deferred::default().then("COMMIT").0, "COMMIT");
     }
 
     #[test]

@@ -2,10 +2,9 @@
 //! endpoints: a handful of statements per login, never on an authenticated request.
 
 use plinth_core::{TokenHash, UserCode};
-use sqlx::Row;
-use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
+use crate::sql::{Row, args};
 use crate::store::{Store, WriteTx, micros_to_time, new_id, time_to_micros};
 use crate::{Result, StoreError};
 
@@ -71,27 +70,28 @@ const GRANT_COLUMNS: &str = "id, user_code, client_id, status, user_id, interval
                              created_at, expires_at, last_polled_at, decided_at, \
                              authenticated_at, requested_ip, requested_user_agent";
 
-fn grant_from_row(row: &AnyRow) -> Result<DeviceGrantRecord> {
-    let user_code: String = row.try_get("user_code")?;
-    let status: String = row.try_get("status")?;
+fn grant_from_row<'r>(row: impl Into<Row<'r>>) -> Result<DeviceGrantRecord> {
+    let row = row.into();
+    let user_code: String = row.get("user_code")?;
+    let status: String = row.get("status")?;
     let opt_time = |col: &str| -> Result<Option<OffsetDateTime>> {
-        Ok(row.try_get::<Option<i64>, _>(col)?.map(micros_to_time))
+        Ok(row.get::<Option<i64>>(col)?.map(micros_to_time))
     };
     Ok(DeviceGrantRecord {
-        id: row.try_get("id")?,
+        id: row.get("id")?,
         user_code: UserCode::parse(&user_code)
             .map_err(|_| StoreError::Corrupt(format!("device user code {user_code:?}")))?,
-        client_id: row.try_get("client_id")?,
+        client_id: row.get("client_id")?,
         status: DeviceGrantStatus::from_db(&status)?,
-        user_id: row.try_get("user_id")?,
-        interval_secs: row.try_get("interval_secs")?,
-        created_at: micros_to_time(row.try_get("created_at")?),
-        expires_at: micros_to_time(row.try_get("expires_at")?),
+        user_id: row.get("user_id")?,
+        interval_secs: row.get("interval_secs")?,
+        created_at: micros_to_time(row.get("created_at")?),
+        expires_at: micros_to_time(row.get("expires_at")?),
         last_polled_at: opt_time("last_polled_at")?,
         decided_at: opt_time("decided_at")?,
-        authenticated_at: row.try_get("authenticated_at")?,
-        requested_ip: row.try_get("requested_ip")?,
-        requested_user_agent: row.try_get("requested_user_agent")?,
+        authenticated_at: row.get("authenticated_at")?,
+        requested_ip: row.get("requested_ip")?,
+        requested_user_agent: row.get("requested_user_agent")?,
     })
 }
 
@@ -159,12 +159,8 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<()> {
         self.write_one(
-            sqlx::query(
-                "UPDATE device_grants SET last_polled_at = $1, interval_secs = $2 WHERE id = $3",
-            )
-            .bind(time_to_micros(now))
-            .bind(interval_secs)
-            .bind(id),
+            "UPDATE device_grants SET last_polled_at = $1, interval_secs = $2 WHERE id = $3",
+            args![time_to_micros(now), interval_secs, id],
         )
         .await?;
         Ok(())
@@ -174,11 +170,11 @@ impl Store {
     pub async fn purge_expired_device_grants(&self, now: OffsetDateTime) -> Result<u64> {
         let done = self
             .write_one(
-                sqlx::query("DELETE FROM device_grants WHERE expires_at <= $1")
-                    .bind(time_to_micros(now)),
+                "DELETE FROM device_grants WHERE expires_at <= $1",
+                args![time_to_micros(now)],
             )
             .await?;
-        Ok(done.rows_affected())
+        Ok(done)
     }
 }
 
@@ -200,24 +196,29 @@ impl WriteTx {
              WHERE id = $4 AND status = 'pending' AND expires_at > $3 \
              RETURNING {GRANT_COLUMNS}"
         ));
-        let row = sqlx::query(sql)
-            .bind(decision.as_str())
-            .bind(user_id)
-            .bind(time_to_micros(now))
-            .bind(id)
-            .bind(authenticated_at_us)
-            .fetch_optional(self.conn().await?)
-            .await?;
-        row.as_ref().map(grant_from_row).transpose()
+        self.fetch_optional(
+            sql,
+            args![
+                decision.as_str(),
+                user_id,
+                time_to_micros(now),
+                id,
+                authenticated_at_us
+            ],
+            |row| grant_from_row(row),
+        )
+        .await
     }
 
     /// Takes an approved grant out, once: of two concurrent polls only one gets `true`
     /// and so a token.
     pub async fn consume_device_grant(&mut self, id: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM device_grants WHERE id = $1 AND status = 'approved'")
-            .bind(id)
-            .execute(self.conn().await?)
+        let done = self
+            .execute(
+                "DELETE FROM device_grants WHERE id = $1 AND status = 'approved'",
+                args![id],
+            )
             .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 }

@@ -7,10 +7,11 @@
 //! removed the row yet: every insert into `handles` first drops an expired reservation.
 
 use plinth_core::Handle;
-use sqlx::Row;
+use sqlx::Row as _;
 use time::OffsetDateTime;
 
 use crate::Result;
+use crate::sql::args;
 use crate::store::{Store, WriteTx, time_to_micros};
 
 /// An old handle that still redirects to its org's current one.
@@ -26,13 +27,11 @@ pub struct HandleRedirect {
 impl WriteTx {
     /// Drops `handle`'s reservation if its grace period is over, so it can be claimed.
     pub(crate) async fn release_expired_handle(&mut self, handle: &str, now_us: i64) -> Result<()> {
-        sqlx::query(
+        self.execute(
             "DELETE FROM handles WHERE handle = $1 \
              AND reserved_until IS NOT NULL AND reserved_until <= $2",
+            args![handle, now_us],
         )
-        .bind(handle)
-        .bind(now_us)
-        .execute(self.conn().await?)
         .await?;
         Ok(())
     }

@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use sqlx::Row;
+use sqlx::Row as _;
 use sqlx::postgres::PgListener;
 
 use crate::Result;

@@ -12,6 +12,7 @@ mod migrate;
 mod orgs;
 mod page;
 mod readers;
+mod sql;
 mod store;
 mod tokens;
 mod usage;
@@ -28,7 +29,7 @@ pub use audit::{
 };
 pub use backup::{sibling, sqlite_file_integrity, sqlite_in_use, sqlite_path};
 pub use device::{DeviceGrantRecord, DeviceGrantStatus, NewDeviceGrant};
-pub use error::{ConflictOn, StoreError};
+pub use error::{BoxError, ConflictOn, StoreError};
 pub use handles::HandleRedirect;
 pub use invalidations::{
     FeedRead, GAP_WAIT, INVALIDATION_CHANNEL, InvalidationFeed, LoggedInvalidation, MAX_REPLAY,

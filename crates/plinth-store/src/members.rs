@@ -1,10 +1,10 @@
 use plinth_core::{Handle, OrgRole};
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use sqlx::Row as _;
 use time::OffsetDateTime;
 
 use crate::orgs::{OrgRecord, org_from_row, org_role_from_db};
 use crate::page::Page;
+use crate::sql::{Row, args};
 use crate::store::{Store, WriteTx, micros_to_time, time_to_micros};
 use crate::{Result, StoreError};
 
@@ -69,17 +69,18 @@ pub struct InvitationRecord {
 
 const MEMBERSHIP_COLUMNS: &str = "m.id AS m_id, m.org_id, m.user_id, m.role, m.status, m.invited_by, m.created_at AS m_created_at";
 
-fn membership_from_row(row: &AnyRow) -> Result<MembershipRecord> {
-    let role: String = row.try_get("role")?;
-    let status: String = row.try_get("status")?;
+fn membership_from_row<'r>(row: impl Into<Row<'r>>) -> Result<MembershipRecord> {
+    let row = row.into();
+    let role: String = row.get("role")?;
+    let status: String = row.get("status")?;
     Ok(MembershipRecord {
-        id: row.try_get("m_id")?,
-        org_id: row.try_get("org_id")?,
-        user_id: row.try_get("user_id")?,
+        id: row.get("m_id")?,
+        org_id: row.get("org_id")?,
+        user_id: row.get("user_id")?,
         role: org_role_from_db(&role)?,
         status: MembershipStatus::from_db(&status)?,
-        invited_by: row.try_get("invited_by")?,
-        created_at: micros_to_time(row.try_get("m_created_at")?),
+        invited_by: row.get("invited_by")?,
+        created_at: micros_to_time(row.get("m_created_at")?),
     })
 }
 
@@ -195,12 +196,8 @@ impl WriteTx {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {MEMBERSHIP_COLUMNS} FROM memberships m WHERE m.org_id = $1 AND m.user_id = $2"
         ));
-        let row = sqlx::query(sql)
-            .bind(org_id)
-            .bind(user_id)
-            .fetch_optional(self.conn().await?)
-            .await?;
-        row.as_ref().map(membership_from_row).transpose()
+        self.fetch_optional(sql, args![org_id, user_id], |row| membership_from_row(row))
+            .await
     }
 
     pub async fn insert_invitation(
@@ -213,17 +210,11 @@ impl WriteTx {
     ) -> Result<MembershipRecord> {
         let id = crate::new_id();
         let now_us = time_to_micros(now);
-        sqlx::query(
+        self.execute(
             "INSERT INTO memberships (id, org_id, user_id, role, status, invited_by, created_at) \
              VALUES ($1, $2, $3, $4, 'invited', $5, $6)",
+            args![&id, org_id, user_id, role.as_str(), invited_by, now_us],
         )
-        .bind(&id)
-        .bind(org_id)
-        .bind(user_id)
-        .bind(role.as_str())
-        .bind(invited_by)
-        .bind(now_us)
-        .execute(self.conn().await?)
         .await?;
         Ok(MembershipRecord {
             id,
@@ -242,57 +233,53 @@ impl WriteTx {
         user_id: &str,
         role: OrgRole,
     ) -> Result<bool> {
-        let done =
-            sqlx::query("UPDATE memberships SET role = $3 WHERE org_id = $1 AND user_id = $2")
-                .bind(org_id)
-                .bind(user_id)
-                .bind(role.as_str())
-                .execute(self.conn().await?)
-                .await?;
-        Ok(done.rows_affected() == 1)
+        let done = self
+            .execute(
+                "UPDATE memberships SET role = $3 WHERE org_id = $1 AND user_id = $2",
+                args![org_id, user_id, role.as_str()],
+            )
+            .await?;
+        Ok(done == 1)
     }
 
     pub async fn activate_membership(&mut self, org_id: &str, user_id: &str) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE memberships SET status = 'active' \
+        let done = self
+            .execute(
+                "UPDATE memberships SET status = 'active' \
              WHERE org_id = $1 AND user_id = $2 AND status = 'invited'",
-        )
-        .bind(org_id)
-        .bind(user_id)
-        .execute(self.conn().await?)
-        .await?;
-        Ok(done.rows_affected() == 1)
+                args![org_id, user_id],
+            )
+            .await?;
+        Ok(done == 1)
     }
 
     /// Removes a membership or invitation, and the user's roles on the org's workspaces
     /// with it: someone who leaves an org keeps nothing inside it.
     pub async fn delete_membership(&mut self, org_id: &str, user_id: &str) -> Result<bool> {
-        sqlx::query(
+        self.execute(
             "DELETE FROM workspace_members WHERE user_id = $2 \
              AND workspace_id IN (SELECT id FROM workspaces WHERE org_id = $1)",
+            args![org_id, user_id],
         )
-        .bind(org_id)
-        .bind(user_id)
-        .execute(self.conn().await?)
         .await?;
-        let done = sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
-            .bind(org_id)
-            .bind(user_id)
-            .execute(self.conn().await?)
+        let done = self
+            .execute(
+                "DELETE FROM memberships WHERE org_id = $1 AND user_id = $2",
+                args![org_id, user_id],
+            )
             .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     /// Active owners of an org. Call after [`WriteTx::org_for_update`] so the count holds
     /// until commit.
     pub async fn count_active_owners(&mut self, org_id: &str) -> Result<i64> {
-        let row = sqlx::query(
+        self.fetch_one(
             "SELECT COUNT(*) AS n FROM memberships \
              WHERE org_id = $1 AND role = 'owner' AND status = 'active'",
+            args![org_id],
+            |row| row.get("n"),
         )
-        .bind(org_id)
-        .fetch_one(self.conn().await?)
-        .await?;
-        Ok(row.try_get("n")?)
+        .await
     }
 }

@@ -1,5 +1,6 @@
-use sqlx::{Executor, Row};
+use sqlx::Row as _;
 
+use crate::sql::args;
 use crate::store::{Backend, Store, time_to_micros};
 use crate::{Result, StoreError};
 
@@ -134,27 +135,24 @@ impl Store {
         for migration in MIGRATIONS.iter().filter(|m| m.version <= version) {
             let mut tx = self.begin().await?;
             if self.backend() == Backend::Postgres {
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(PG_MIGRATION_LOCK)
-                    .execute(tx.conn().await?)
+                tx.execute("SELECT pg_advisory_xact_lock($1)", args![PG_MIGRATION_LOCK])
                     .await?;
             }
-            tx.conn()
-                .await?
-                .execute(
-                    "CREATE TABLE IF NOT EXISTS plinth_migrations (\
-                       version BIGINT NOT NULL PRIMARY KEY, \
-                       name TEXT NOT NULL, \
-                       applied_at BIGINT NOT NULL)",
+            tx.execute(
+                "CREATE TABLE IF NOT EXISTS plinth_migrations (\
+                   version BIGINT NOT NULL PRIMARY KEY, \
+                   name TEXT NOT NULL, \
+                   applied_at BIGINT NOT NULL)",
+                args![],
+            )
+            .await?;
+            let done: Option<String> = tx
+                .fetch_optional(
+                    "SELECT name FROM plinth_migrations WHERE version = $1",
+                    args![migration.version],
+                    |row| row.get("name"),
                 )
                 .await?;
-            let done: Option<String> =
-                sqlx::query("SELECT name FROM plinth_migrations WHERE version = $1")
-                    .bind(migration.version)
-                    .fetch_optional(tx.conn().await?)
-                    .await?
-                    .map(|row| row.try_get("name"))
-                    .transpose()?;
             if let Some(name) = done {
                 if name != migration.name {
                     return Err(StoreError::Corrupt(format!(
@@ -168,14 +166,15 @@ impl Store {
                 Backend::Sqlite => migration.sqlite,
                 Backend::Postgres => migration.postgres,
             };
-            tx.conn().await?.execute(sqlx::raw_sql(sql)).await?;
-            sqlx::query(
+            tx.run_script(sql).await?;
+            tx.execute(
                 "INSERT INTO plinth_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                args![
+                    migration.version,
+                    migration.name,
+                    time_to_micros(time::OffsetDateTime::now_utc())
+                ],
             )
-            .bind(migration.version)
-            .bind(migration.name)
-            .bind(time_to_micros(time::OffsetDateTime::now_utc()))
-            .execute(tx.conn().await?)
             .await?;
             tx.commit().await?;
             tracing::info!(

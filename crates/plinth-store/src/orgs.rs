@@ -1,10 +1,10 @@
 use plinth_core::{Handle, OrgRole};
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use sqlx::Row as _;
 use time::OffsetDateTime;
 
 use crate::members::MembershipStatus;
 use crate::page::Page;
+use crate::sql::{Row, args};
 use crate::store::{Store, WriteTx, micros_to_time, time_to_micros};
 use crate::{Backend, Result, StoreError};
 
@@ -45,15 +45,16 @@ pub struct UserOrg {
 pub(crate) const ORG_COLUMNS: &str = "o.id, o.handle, o.display_name, o.avatar_url, o.token_min_issued_at, \
                            o.created_at, o.updated_at";
 
-pub(crate) fn org_from_row(row: &AnyRow) -> Result<OrgRecord> {
+pub(crate) fn org_from_row<'r>(row: impl Into<Row<'r>>) -> Result<OrgRecord> {
+    let row = row.into();
     Ok(OrgRecord {
-        id: row.try_get("id")?,
-        handle: Handle::from_trusted(row.try_get("handle")?),
-        display_name: row.try_get("display_name")?,
-        avatar_url: row.try_get("avatar_url")?,
-        token_min_issued_at: row.try_get("token_min_issued_at")?,
-        created_at: micros_to_time(row.try_get("created_at")?),
-        updated_at: micros_to_time(row.try_get("updated_at")?),
+        id: row.get("id")?,
+        handle: Handle::from_trusted(row.get("handle")?),
+        display_name: row.get("display_name")?,
+        avatar_url: row.get("avatar_url")?,
+        token_min_issued_at: row.get("token_min_issued_at")?,
+        created_at: micros_to_time(row.get("created_at")?),
+        updated_at: micros_to_time(row.get("updated_at")?),
     })
 }
 
@@ -128,31 +129,28 @@ impl WriteTx {
         let now_us = time_to_micros(now);
         self.release_expired_handle(new.handle.as_str(), now_us)
             .await?;
-        sqlx::query("INSERT INTO handles (handle, owner_kind, owner_id) VALUES ($1, 'org', $2)")
-            .bind(new.handle.as_str())
-            .bind(&id)
-            .execute(self.conn().await?)
-            .await?;
-        sqlx::query(
+        self.execute(
+            "INSERT INTO handles (handle, owner_kind, owner_id) VALUES ($1, 'org', $2)",
+            args![new.handle.as_str(), &id],
+        )
+        .await?;
+        self.execute(
             "INSERT INTO orgs (id, handle, display_name, avatar_url, token_min_issued_at, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, 0, $5, $5)",
+            args![
+                &id,
+                new.handle.as_str(),
+                &new.display_name,
+                &new.avatar_url,
+                now_us
+            ],
         )
-        .bind(&id)
-        .bind(new.handle.as_str())
-        .bind(&new.display_name)
-        .bind(new.avatar_url.clone())
-        .bind(now_us)
-        .execute(self.conn().await?)
         .await?;
-        sqlx::query(
+        self.execute(
             "INSERT INTO memberships (id, org_id, user_id, role, status, invited_by, created_at) \
              VALUES ($1, $2, $3, 'owner', 'active', NULL, $4)",
+            args![&crate::new_id(), &id, owner_id, now_us],
         )
-        .bind(crate::new_id())
-        .bind(&id)
-        .bind(owner_id)
-        .bind(now_us)
-        .execute(self.conn().await?)
         .await?;
         Ok(OrgRecord {
             id,
@@ -176,11 +174,8 @@ impl WriteTx {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {ORG_COLUMNS} FROM orgs o WHERE o.id = $1 AND o.deleted_at IS NULL{lock}"
         ));
-        let row = sqlx::query(sql)
-            .bind(id)
-            .fetch_optional(self.conn().await?)
-            .await?;
-        row.as_ref().map(org_from_row).transpose()
+        self.fetch_optional(sql, args![id], |row| org_from_row(row))
+            .await
     }
 
     /// Changes what `update` names and answers the org before and after, in one round
@@ -192,6 +187,7 @@ impl WriteTx {
         update: OrgUpdate,
         now: OffsetDateTime,
     ) -> Result<Option<(OrgRecord, OrgRecord)>> {
+        let update_name = update.display_name;
         let (set_avatar, avatar) = match update.avatar_url {
             Some(avatar) => (true, avatar),
             None => (false, None),
@@ -201,50 +197,68 @@ impl WriteTx {
         // SQLite's RETURNING names the table's columns without its alias.
         const RETURNED: &str = "id, handle, display_name, avatar_url, token_min_issued_at, \
                                 created_at, updated_at";
-        let sql = match self.backend {
-            // Two statements in one command: SQLite's RETURNING sees only the new row.
-            Backend::Sqlite => format!(
-                "SELECT {ORG_COLUMNS} FROM orgs o WHERE o.id = $1 AND o.deleted_at IS NULL;\n\
-                 UPDATE orgs AS o SET {SET} WHERE o.id = $1 AND o.deleted_at IS NULL \
+        if self.backend == Backend::Sqlite {
+            // SQLite's RETURNING sees only the new row, so the row is read first (two
+            // function calls on the writer's handle, writer.rs).
+            let select = format!(
+                "SELECT {ORG_COLUMNS} FROM orgs o WHERE o.id = $1 AND o.deleted_at IS NULL"
+            );
+            let before = self
+                .fetch_optional(sqlx::AssertSqlSafe(select), args![id], |row| {
+                    org_from_row(row)
+                })
+                .await?;
+            let Some(before) = before else {
+                return Ok(None);
+            };
+            let update = format!(
+                "UPDATE orgs AS o SET {SET} WHERE o.id = $1 AND o.deleted_at IS NULL \
                  RETURNING {RETURNED}"
-            ),
-            // Every part of one statement sees the same snapshot: `before` is the locked
-            // row as it was, `after` what the update made of it.
-            Backend::Postgres => format!(
-                "WITH before AS (SELECT {ORG_COLUMNS} FROM orgs o \
-                   WHERE o.id = $1 AND o.deleted_at IS NULL FOR UPDATE), \
-                 after AS (UPDATE orgs AS o SET {SET} FROM before WHERE o.id = before.id \
-                   RETURNING {ORG_COLUMNS}) \
-                 SELECT 0 AS part, before.* FROM before \
-                 UNION ALL SELECT 1 AS part, after.* FROM after ORDER BY part"
-            ),
-        };
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .bind(update.display_name)
-            .bind(set_avatar)
-            .bind(avatar)
-            .bind(time_to_micros(now))
-            .fetch_all(self.conn().await?)
+            );
+            let after = self
+                .fetch_one(
+                    sqlx::AssertSqlSafe(update),
+                    args![id, &update_name, set_avatar, &avatar, time_to_micros(now)],
+                    |row| org_from_row(row),
+                )
+                .await?;
+            return Ok(Some((before, after)));
+        }
+        // Every part of one statement sees the same snapshot: `before` is the locked row as
+        // it was, `after` what the update made of it.
+        let sql = format!(
+            "WITH before AS (SELECT {ORG_COLUMNS} FROM orgs o \
+               WHERE o.id = $1 AND o.deleted_at IS NULL FOR UPDATE), \
+             after AS (UPDATE orgs AS o SET {SET} FROM before WHERE o.id = before.id \
+               RETURNING {ORG_COLUMNS}) \
+             SELECT 0 AS part, before.* FROM before \
+             UNION ALL SELECT 1 AS part, after.* FROM after ORDER BY part"
+        );
+        let mut rows = self
+            .fetch_all(
+                sqlx::AssertSqlSafe(sql),
+                args![id, &update_name, set_avatar, &avatar, time_to_micros(now)],
+                |row| org_from_row(row),
+            )
             .await?;
-        match rows.as_slice() {
-            [] => Ok(None),
-            [before, after] => Ok(Some((org_from_row(before)?, org_from_row(after)?))),
-            _ => Err(StoreError::Corrupt(format!(
-                "org update answered {} rows",
-                rows.len()
-            ))),
+        match (rows.pop(), rows.pop(), rows.len()) {
+            (None, _, _) => Ok(None),
+            (Some(after), Some(before), 0) => Ok(Some((before, after))),
+            _ => Err(StoreError::Corrupt(
+                "org update answered more than two rows".to_owned(),
+            )),
         }
     }
 
     /// Refuses every token issued at or before `at` (unix µs) on this org's resources.
     pub async fn set_org_token_min_issued_at(&mut self, id: &str, at: i64) -> Result<bool> {
-        let done = sqlx::query("UPDATE orgs SET token_min_issued_at = $2 WHERE id = $1")
-            .bind(id)
-            .bind(at)
-            .execute(self.conn().await?)
+        let done = self
+            .execute(
+                "UPDATE orgs SET token_min_issued_at = $2 WHERE id = $1",
+                args![id, at],
+            )
             .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 }
 
@@ -268,33 +282,29 @@ impl WriteTx {
         let now_us = time_to_micros(now);
         self.release_expired_handle(new.as_str(), now_us).await?;
         // Taking back one of the org's own reservations.
-        sqlx::query(
+        self.execute(
             "DELETE FROM handles WHERE handle = $1 AND owner_kind = 'org' AND owner_id = $2 \
              AND reserved_until IS NOT NULL",
+            args![new.as_str(), org_id],
         )
-        .bind(new.as_str())
-        .bind(org_id)
-        .execute(self.conn().await?)
         .await?;
         // The key of `handles` decides between concurrent renames: one insert wins, the
         // others wait for it and then fail with a unique violation.
-        sqlx::query("INSERT INTO handles (handle, owner_kind, owner_id) VALUES ($1, 'org', $2)")
-            .bind(new.as_str())
-            .bind(org_id)
-            .execute(self.conn().await?)
-            .await?;
-        sqlx::query("UPDATE handles SET reserved_until = $3 WHERE handle = $1 AND owner_id = $2")
-            .bind(before.handle.as_str())
-            .bind(org_id)
-            .bind(time_to_micros(grace_until))
-            .execute(self.conn().await?)
-            .await?;
-        sqlx::query("UPDATE orgs SET handle = $2, updated_at = $3 WHERE id = $1")
-            .bind(org_id)
-            .bind(new.as_str())
-            .bind(now_us)
-            .execute(self.conn().await?)
-            .await?;
+        self.execute(
+            "INSERT INTO handles (handle, owner_kind, owner_id) VALUES ($1, 'org', $2)",
+            args![new.as_str(), org_id],
+        )
+        .await?;
+        self.execute(
+            "UPDATE handles SET reserved_until = $3 WHERE handle = $1 AND owner_id = $2",
+            args![before.handle.as_str(), org_id, time_to_micros(grace_until)],
+        )
+        .await?;
+        self.execute(
+            "UPDATE orgs SET handle = $2, updated_at = $3 WHERE id = $1",
+            args![org_id, new.as_str(), now_us],
+        )
+        .await?;
         let mut after = before.clone();
         after.handle = new.clone();
         after.updated_at = crate::micros_to_time(now_us);
@@ -309,22 +319,20 @@ impl WriteTx {
         grace_until: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<bool> {
-        let done =
-            sqlx::query("UPDATE orgs SET deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL")
-                .bind(org_id)
-                .bind(time_to_micros(now))
-                .execute(self.conn().await?)
-                .await?;
-        if done.rows_affected() == 0 {
+        let done = self
+            .execute(
+                "UPDATE orgs SET deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL",
+                args![org_id, time_to_micros(now)],
+            )
+            .await?;
+        if done == 0 {
             return Ok(false);
         }
-        sqlx::query(
+        self.execute(
             "UPDATE handles SET reserved_until = $2 \
              WHERE owner_kind = 'org' AND owner_id = $1 AND reserved_until IS NULL",
+            args![org_id, time_to_micros(grace_until)],
         )
-        .bind(org_id)
-        .bind(time_to_micros(grace_until))
-        .execute(self.conn().await?)
         .await?;
         Ok(true)
     }
@@ -341,24 +349,24 @@ impl WriteTx {
                ON h.handle = o.handle AND h.owner_kind = 'org' AND h.owner_id = o.id \
              WHERE o.handle = $1 AND o.deleted_at IS NOT NULL AND h.reserved_until > $2"
         ));
-        let Some(row) = sqlx::query(sql)
-            .bind(handle.as_str())
-            .bind(time_to_micros(now))
-            .fetch_optional(self.conn().await?)
+        let Some(org) = self
+            .fetch_optional(sql, args![handle.as_str(), time_to_micros(now)], |row| {
+                org_from_row(row)
+            })
             .await?
         else {
             return Ok(None);
         };
-        let org = org_from_row(&row)?;
-        sqlx::query("UPDATE orgs SET deleted_at = NULL WHERE id = $1")
-            .bind(&org.id)
-            .execute(self.conn().await?)
-            .await?;
-        sqlx::query("UPDATE handles SET reserved_until = NULL WHERE handle = $1 AND owner_id = $2")
-            .bind(handle.as_str())
-            .bind(&org.id)
-            .execute(self.conn().await?)
-            .await?;
+        self.execute(
+            "UPDATE orgs SET deleted_at = NULL WHERE id = $1",
+            args![&org.id],
+        )
+        .await?;
+        self.execute(
+            "UPDATE handles SET reserved_until = NULL WHERE handle = $1 AND owner_id = $2",
+            args![handle.as_str(), &org.id],
+        )
+        .await?;
         Ok(Some(org))
     }
 }
@@ -386,16 +394,14 @@ impl Store {
                 "DELETE FROM handles WHERE owner_kind = 'org' AND owner_id = $1",
                 "DELETE FROM orgs WHERE id = $1 AND deleted_at IS NOT NULL",
             ] {
-                sqlx::query(sql).bind(&id).execute(tx.conn().await?).await?;
+                tx.execute(sql, args![&id]).await?;
             }
             tx.commit().await?;
             purged.push(id);
         }
         self.write_one(
-            sqlx::query(
-                "DELETE FROM handles WHERE reserved_until IS NOT NULL AND reserved_until <= $1",
-            )
-            .bind(now_us),
+            "DELETE FROM handles WHERE reserved_until IS NOT NULL AND reserved_until <= $1",
+            args![now_us],
         )
         .await?;
         Ok(purged)

@@ -64,13 +64,13 @@ impl Readers {
                 let permit =
                     tokio::time::timeout(ACQUIRE_TIMEOUT, held.permits.clone().acquire_owned())
                         .await
-                        .map_err(|_| StoreError::Unavailable(sqlx::Error::PoolTimedOut))?
-                        .map_err(|_| StoreError::Unavailable(sqlx::Error::PoolClosed))?;
+                        .map_err(|_| StoreError::from(sqlx::Error::PoolTimedOut))?
+                        .map_err(|_| StoreError::from(sqlx::Error::PoolClosed))?;
                 // A permit is only ever out while its connection is.
                 let conn = held
                     .idle()
                     .pop()
-                    .ok_or(StoreError::Unavailable(sqlx::Error::PoolClosed))?;
+                    .ok_or(StoreError::from(sqlx::Error::PoolClosed))?;
                 Ok(ReadConn::Held {
                     conn: Some(conn),
                     home: held.clone(),

@@ -2,14 +2,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::any::{AnyArguments, AnyPoolOptions, AnyQueryResult, install_default_drivers};
-use sqlx::query::Query;
-use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor};
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{Any, AnyPool, Executor, SqlSafeStr};
 use time::OffsetDateTime;
 use tokio::sync::Mutex;
 
-use crate::deferred::{Deferred, bind_all};
+use crate::deferred::Deferred;
 use crate::readers::{HeldReaders, ReadConn, Readers};
+use crate::sql::{Arg, Target};
 use crate::writer::{self, ChainHead, HeldConn, HeldWriter, SharedWriter};
 use crate::{Result, StoreError};
 
@@ -54,9 +54,8 @@ pub struct Store {
 #[derive(Clone, Debug)]
 enum Writer {
     /// SQLite's one writer connection, held by one transaction at a time, outside any
-    /// pool: a pool pings a connection each time it comes back (one more hand-off to the
-    /// connection's thread on every write), and the next writer would wait for that too.
-    /// Its transactions are plain statements (writer.rs).
+    /// pool: a synchronous handle whose statements run on the caller's thread
+    /// (writer.rs).
     Held(SharedWriter),
     /// PostgreSQL's pool (many writers at once), and an in-memory SQLite database's single
     /// connection, which its reads share.
@@ -65,8 +64,8 @@ enum Writer {
 
 /// A write transaction. Dropping it without [`WriteTx::commit`] rolls everything back.
 ///
-/// Its statements run through [`WriteTx::conn`], which first sends what
-/// [`WriteTx::defer`] queued (`deferred.rs`).
+/// Its statements run through [`WriteTx::execute`] and the fetches beside it (sql.rs),
+/// which on sqlx first send what [`WriteTx::defer`] queued (deferred.rs).
 pub struct WriteTx {
     conn: TxConn,
     pub(crate) backend: Backend,
@@ -79,7 +78,7 @@ pub struct WriteTx {
 enum TxConn {
     Pooled(sqlx::Transaction<'static, Any>),
     /// The held writer, inside a transaction begun with [`HeldConn::begin`]; if the
-    /// `WriteTx` is dropped, [`writer::abandon`] rolls it back.
+    /// `WriteTx` is dropped, [`HeldConn::rollback`] ends it.
     Held(HeldWriter),
     /// Committed.
     Done,
@@ -115,26 +114,23 @@ impl Store {
                 }
                 // Connections opened by a pool, with its `after_connect` settings, then
                 // taken out of it: the store holds them itself (readers.rs).
-                let opener = sqlite_options(options().max_connections(SQLITE_READERS + 1))
+                let opener = sqlite_options(options().max_connections(SQLITE_READERS))
                     .connect(&url)
                     .await?;
                 // One after another (about 90 ms at start-up): the first puts a new file in
                 // WAL mode, or recovers the WAL a crash left, before the next one opens.
                 let mut conns = Vec::new();
-                for _ in 0..=SQLITE_READERS {
+                for _ in 0..SQLITE_READERS {
                     conns.push(opener.acquire().await?.detach());
                 }
                 opener.close().await;
-                let mut writer = conns.pop().expect("one more than the readers");
-                // The writer reads through its own page cache, not mmap: every checkpoint
-                // that grows the file makes a mapped connection remap it at its next
-                // transaction (munmap, and a TLB shoot-down on every core), and on the
-                // writer that sat inside the one write lock. Its reads are the few pages
-                // a write touches.
-                sqlx::Executor::execute(&mut writer, "PRAGMA mmap_size = 0").await?;
+                let path = crate::sqlite_path(&url).ok_or_else(|| {
+                    StoreError::UnsupportedUrl(format!("no SQLite file path in {url}"))
+                })?;
+                let writer = HeldConn::open(&path)?;
                 Ok(Self {
                     readers: Readers::Held(Arc::new(HeldReaders::new(conns))),
-                    writer: Writer::Held(Arc::new(Mutex::new(Some(HeldConn::new(writer))))),
+                    writer: Writer::Held(Arc::new(Mutex::new(Some(writer)))),
                     backend,
                     url,
                 })
@@ -165,19 +161,20 @@ impl Store {
         self.readers.get().await
     }
 
-    /// A write outside a [`WriteTx`]: one statement, its own transaction.
-    pub(crate) async fn write_one<'q>(
-        &self,
-        query: Query<'q, Any, AnyArguments>,
-    ) -> Result<AnyQueryResult> {
-        Ok(match &self.writer {
+    /// A write outside a [`WriteTx`]: one statement, its own transaction. Answers the
+    /// rows it changed.
+    pub(crate) async fn write_one(&self, sql: impl SqlSafeStr, args: &[Arg<'_>]) -> Result<u64> {
+        match &self.writer {
             Writer::Held(held) => {
                 let mut held = writer::lock(held).await?;
-                held.settle().await;
-                query.execute(&mut held.conn).await?
+                held.settle();
+                Target::Sqlite(held.conn()).execute(sql, args).await
             }
-            Writer::Pool(pool) => query.execute(pool).await?,
-        })
+            Writer::Pool(pool) => {
+                let mut conn = pool.acquire().await?;
+                Target::Sqlx(&mut conn).execute(sql, args).await
+            }
+        }
     }
 
     /// Begins a write transaction.
@@ -185,10 +182,7 @@ impl Store {
         let conn = match (&self.writer, self.backend) {
             (Writer::Held(held), _) => {
                 let mut held = writer::lock(held).await?;
-                if let Err(e) = held.begin().await {
-                    writer::abandon(held);
-                    return Err(e);
-                }
+                held.begin().await?;
                 TxConn::Held(held)
             }
             (Writer::Pool(pool), Backend::Sqlite) => {
@@ -218,9 +212,7 @@ impl Store {
             Writer::Held(held) => {
                 // After the transaction that holds it, if any, and a dropped one's
                 // rollback; closing ends whatever is still open.
-                if let Some(held) = held.lock().await.take() {
-                    let _ = held.conn.close().await;
-                }
+                drop(held.lock().await.take());
             }
             Writer::Pool(pool) => pool.close().await,
         }
@@ -234,22 +226,7 @@ impl WriteTx {
         }
         match std::mem::replace(&mut self.conn, TxConn::Done) {
             TxConn::Pooled(tx) => tx.commit().await?,
-            TxConn::Held(mut held) => {
-                // The deferred statements and COMMIT in one command: one hand-off.
-                let (command, binds) = std::mem::take(&mut self.deferred).then("COMMIT");
-                let committed = bind_all(sqlx::query(sqlx::AssertSqlSafe(command)), &binds)
-                    .execute(&mut held.conn)
-                    .await;
-                match committed {
-                    Ok(_) => held.committed(std::mem::take(&mut self.moved_heads)),
-                    Err(e) => {
-                        // Still open when a deferred statement failed: rolled back before
-                        // the next writer gets the connection.
-                        writer::abandon(held);
-                        return Err(e.into());
-                    }
-                }
-            }
+            TxConn::Held(mut held) => held.commit(std::mem::take(&mut self.moved_heads))?,
             TxConn::Done => {}
         }
         Ok(())
@@ -267,11 +244,20 @@ impl WriteTx {
         }
     }
 
-    /// The transaction's connection, deferred statements or not (see [`WriteTx::conn`]).
-    pub(crate) fn raw(&mut self) -> Result<&mut AnyConnection> {
+    /// SQLite's writer handle, when this transaction runs on it.
+    pub(crate) fn held_handle(&mut self) -> Option<&mut rusqlite::Connection> {
         match &mut self.conn {
-            TxConn::Pooled(tx) => Ok(tx),
-            TxConn::Held(held) => Ok(&mut held.conn),
+            TxConn::Held(held) => Some(held.conn()),
+            _ => None,
+        }
+    }
+
+    /// Where the transaction's next statement runs, deferred statements or not (see
+    /// [`WriteTx::target`]).
+    pub(crate) fn raw(&mut self) -> Result<Target<'_>> {
+        match &mut self.conn {
+            TxConn::Pooled(tx) => Ok(Target::Sqlx(tx)),
+            TxConn::Held(held) => Ok(Target::Sqlite(held.conn())),
             TxConn::Done => Err(StoreError::Corrupt(
                 "a statement after the transaction's commit".to_owned(),
             )),
@@ -281,8 +267,8 @@ impl WriteTx {
 
 impl Drop for WriteTx {
     fn drop(&mut self) {
-        if let TxConn::Held(held) = std::mem::replace(&mut self.conn, TxConn::Done) {
-            writer::abandon(held);
+        if let TxConn::Held(mut held) = std::mem::replace(&mut self.conn, TxConn::Done) {
+            held.rollback();
         }
     }
 }

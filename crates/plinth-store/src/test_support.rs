@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 pub use crate::Backend;
 use crate::Store;
+use crate::sql::{Arg, args};
 
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -57,7 +58,7 @@ impl TestDb {
                 let schema = format!("plinth_test_{suffix}");
                 let create = sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"));
                 admin
-                    .write_one(sqlx::query(create))
+                    .write_one(create, args![])
                     .await
                     .expect("create schema");
                 admin.close().await;
@@ -78,16 +79,11 @@ impl TestDb {
     /// Runs one statement with text parameters, for a test that must set up what no
     /// endpoint does yet. Answers the number of rows it changed.
     pub async fn execute(&self, sql: &str, params: &[&str]) -> u64 {
-        let sql = sqlx::AssertSqlSafe(sql.to_owned());
-        let mut query = sqlx::query(sql);
-        for param in params {
-            query = query.bind(param.to_string());
-        }
+        let args: Vec<Arg<'_>> = params.iter().map(|p| Arg::Text(p)).collect();
         self.store
-            .write_one(query)
+            .write_one(sqlx::AssertSqlSafe(sql.to_owned()), &args)
             .await
             .unwrap_or_else(|e| panic!("test statement failed: {e}"))
-            .rows_affected()
     }
 
     /// Runs a `SELECT COUNT(*) …` with text parameters and answers the count.
@@ -118,7 +114,7 @@ impl TestDb {
             Cleanup::Schema { base_url, schema } => {
                 if let Ok(admin) = Store::connect(base_url).await {
                     let drop = sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"));
-                    let _ = admin.write_one(sqlx::query(drop)).await;
+                    let _ = admin.write_one(drop, args![]).await;
                     admin.close().await;
                 }
             }

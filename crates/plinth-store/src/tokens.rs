@@ -1,8 +1,7 @@
 use plinth_core::{TokenHash, TokenKind};
-use sqlx::Row;
-use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
+use crate::sql::{Row, args};
 use crate::store::{Store, WriteTx, micros_to_time, time_to_micros};
 use crate::{Result, StoreError};
 
@@ -97,30 +96,31 @@ const TOKEN_COLUMNS: &str = "id, user_id, kind, title, description, status, last
                              authenticated_at, expires_at, last_used_at, revoked_at, \
                              created_ip, client, user_agent";
 
-fn token_from_row(row: &AnyRow) -> Result<TokenRecord> {
-    let kind: String = row.try_get("kind")?;
-    let status: String = row.try_get("status")?;
+fn token_from_row<'r>(row: impl Into<Row<'r>>) -> Result<TokenRecord> {
+    let row = row.into();
+    let kind: String = row.get("kind")?;
+    let status: String = row.get("status")?;
     let opt_time = |col: &str| -> Result<Option<OffsetDateTime>> {
-        Ok(row.try_get::<Option<i64>, _>(col)?.map(micros_to_time))
+        Ok(row.get::<Option<i64>>(col)?.map(micros_to_time))
     };
     Ok(TokenRecord {
-        id: row.try_get("id")?,
-        user_id: row.try_get("user_id")?,
+        id: row.get("id")?,
+        user_id: row.get("user_id")?,
         kind: TokenKind::from_db(&kind)
             .ok_or_else(|| StoreError::Corrupt(format!("token kind {kind:?}")))?,
-        title: row.try_get("title")?,
-        description: row.try_get("description")?,
+        title: row.get("title")?,
+        description: row.get("description")?,
         status: TokenStatus::from_db(&status)?,
-        last4: row.try_get("last4")?,
-        created_at: micros_to_time(row.try_get("created_at")?),
-        authenticated_at: row.try_get("authenticated_at")?,
+        last4: row.get("last4")?,
+        created_at: micros_to_time(row.get("created_at")?),
+        authenticated_at: row.get("authenticated_at")?,
         expires_at: opt_time("expires_at")?,
         last_used_at: opt_time("last_used_at")?,
         revoked_at: opt_time("revoked_at")?,
         origin: TokenOrigin {
-            ip: row.try_get("created_ip")?,
-            client: row.try_get("client")?,
-            user_agent: row.try_get("user_agent")?,
+            ip: row.get("created_ip")?,
+            client: row.get("client")?,
+            user_agent: row.get("user_agent")?,
         },
     })
 }
@@ -216,13 +216,11 @@ impl Store {
         }
         let mut tx = self.begin().await?;
         for (id, at) in uses {
-            sqlx::query(
+            tx.execute(
                 "UPDATE tokens SET last_used_at = $2 \
                  WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)",
+                args![id, time_to_micros(*at)],
             )
-            .bind(id)
-            .bind(time_to_micros(*at))
-            .execute(tx.conn().await?)
             .await?;
         }
         tx.commit().await
@@ -236,14 +234,12 @@ impl Store {
     pub async fn purge_dead_tokens(&self, cutoff: OffsetDateTime) -> Result<u64> {
         let done = self
             .write_one(
-                sqlx::query(
-                    "DELETE FROM tokens WHERE (expires_at IS NOT NULL AND expires_at <= $1) \
+                "DELETE FROM tokens WHERE (expires_at IS NOT NULL AND expires_at <= $1) \
                      OR (revoked_at IS NOT NULL AND revoked_at <= $1)",
-                )
-                .bind(time_to_micros(cutoff)),
+                args![time_to_micros(cutoff)],
             )
             .await?;
-        Ok(done.rows_affected())
+        Ok(done)
     }
 }
 
@@ -255,25 +251,26 @@ impl WriteTx {
     ) -> Result<TokenRecord> {
         let id = crate::new_id();
         let now_us = time_to_micros(now);
-        sqlx::query(
+        self.execute(
             "INSERT INTO tokens (id, user_id, kind, token_hash, title, description, status, \
              last4, created_at, expires_at, authenticated_at, created_ip, client, user_agent) \
              VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $10, $11, $12, $13)",
+            args![
+                &id,
+                &new.user_id,
+                new.kind.as_str(),
+                &new.hash.to_hex(),
+                &new.title,
+                &new.description,
+                &new.last4,
+                now_us,
+                new.expires_at.map(time_to_micros),
+                new.authenticated_at,
+                &new.origin.ip,
+                &new.origin.client,
+                &new.origin.user_agent
+            ],
         )
-        .bind(&id)
-        .bind(&new.user_id)
-        .bind(new.kind.as_str())
-        .bind(new.hash.to_hex())
-        .bind(new.title.clone())
-        .bind(new.description.clone())
-        .bind(&new.last4)
-        .bind(now_us)
-        .bind(new.expires_at.map(time_to_micros))
-        .bind(new.authenticated_at)
-        .bind(new.origin.ip.clone())
-        .bind(new.origin.client.clone())
-        .bind(new.origin.user_agent.clone())
-        .execute(self.conn().await?)
         .await?;
         Ok(TokenRecord {
             id,
@@ -295,14 +292,13 @@ impl WriteTx {
     /// Live user tokens of a user. Call after [`WriteTx::user_for_update`] so that the
     /// count holds until commit.
     pub async fn count_live_user_tokens(&mut self, user_id: &str) -> Result<i64> {
-        let row = sqlx::query(
+        self.fetch_one(
             "SELECT COUNT(*) AS n FROM tokens \
              WHERE user_id = $1 AND kind = 'user' AND revoked_at IS NULL",
+            args![user_id],
+            |row| row.get("n"),
         )
-        .bind(user_id)
-        .fetch_one(self.conn().await?)
-        .await?;
-        Ok(row.try_get("n")?)
+        .await
     }
 
     pub async fn user_token_for_update(
@@ -314,12 +310,8 @@ impl WriteTx {
             "SELECT {TOKEN_COLUMNS} FROM tokens \
              WHERE id = $1 AND user_id = $2 AND kind = 'user' AND revoked_at IS NULL"
         ));
-        let row = sqlx::query(sql)
-            .bind(id)
-            .bind(user_id)
-            .fetch_optional(self.conn().await?)
-            .await?;
-        row.as_ref().map(token_from_row).transpose()
+        self.fetch_optional(sql, args![id, user_id], |row| token_from_row(row))
+            .await
     }
 
     /// A live (not revoked) login session of `user_id`, read inside the transaction.
@@ -332,12 +324,8 @@ impl WriteTx {
             "SELECT {TOKEN_COLUMNS} FROM tokens \
              WHERE id = $1 AND user_id = $2 AND kind = 'temporary' AND revoked_at IS NULL"
         ));
-        let row = sqlx::query(sql)
-            .bind(id)
-            .bind(user_id)
-            .fetch_optional(self.conn().await?)
-            .await?;
-        row.as_ref().map(token_from_row).transpose()
+        self.fetch_optional(sql, args![id, user_id], |row| token_from_row(row))
+            .await
     }
 
     /// Applies `update` to a live user token; `None` when there is no such token.
@@ -359,24 +347,22 @@ impl WriteTx {
         if let Some(description) = update.description {
             token.description = description;
         }
-        sqlx::query("UPDATE tokens SET status = $2, title = $3, description = $4 WHERE id = $1")
-            .bind(id)
-            .bind(token.status.as_str())
-            .bind(token.title.clone())
-            .bind(token.description.clone())
-            .execute(self.conn().await?)
-            .await?;
+        self.execute(
+            "UPDATE tokens SET status = $2, title = $3, description = $4 WHERE id = $1",
+            args![id, token.status.as_str(), &token.title, &token.description],
+        )
+        .await?;
         Ok(Some(token))
     }
 
     /// Marks a token revoked (logout, delete). Returns whether a live token was revoked.
     pub async fn revoke_token(&mut self, id: &str, now: OffsetDateTime) -> Result<bool> {
-        let done =
-            sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-                .bind(id)
-                .bind(time_to_micros(now))
-                .execute(self.conn().await?)
-                .await?;
-        Ok(done.rows_affected() == 1)
+        let done = self
+            .execute(
+                "UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+                args![id, time_to_micros(now)],
+            )
+            .await?;
+        Ok(done == 1)
     }
 }

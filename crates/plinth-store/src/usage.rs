@@ -1,8 +1,9 @@
 //! Daily usage figures: written in batches by the server's meter, read by the usage API.
 
-use sqlx::Row;
+use sqlx::Row as _;
 
 use crate::Result;
+use crate::sql::args;
 use crate::store::Store;
 
 /// How a figure combines with what is stored for the same key.
@@ -53,14 +54,11 @@ impl Store {
                      DO UPDATE SET value = excluded.value"
                 }
             };
-            sqlx::query(sql)
-                .bind(&key.org_id)
-                .bind(&key.workspace_id)
-                .bind(&key.day)
-                .bind(key.metric)
-                .bind(*value)
-                .execute(tx.conn().await?)
-                .await?;
+            tx.execute(
+                sql,
+                args![&key.org_id, &key.workspace_id, &key.day, key.metric, *value],
+            )
+            .await?;
         }
         tx.commit().await
     }
@@ -82,13 +80,9 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.begin().await?;
         for sql in [SNAPSHOT_MEMBERS, SNAPSHOT_WORKSPACES] {
-            sqlx::query(sql).bind(day).execute(tx.conn().await?).await?;
+            tx.execute(sql, args![day]).await?;
         }
-        sqlx::query(SNAPSHOT_AUDIT_EVENTS)
-            .bind(day)
-            .bind(day_start_us)
-            .bind(day_end_us)
-            .execute(tx.conn().await?)
+        tx.execute(SNAPSHOT_AUDIT_EVENTS, args![day, day_start_us, day_end_us])
             .await?;
         tx.commit().await
     }
@@ -148,19 +142,19 @@ impl Store {
     pub async fn purge_usage_before(&self, before: &str) -> Result<u64> {
         let mut tx = self.begin().await?;
         // The kept levels in one uncorrelated pass (not a subquery per deleted row).
-        let done = sqlx::query(
-            "DELETE FROM usage_daily WHERE day < $1 AND NOT ( \
+        let done = tx
+            .execute(
+                "DELETE FROM usage_daily WHERE day < $1 AND NOT ( \
                workspace_id = '' AND metric IN ('members', 'workspaces') \
                AND (org_id, metric, day) IN ( \
                  SELECT org_id, metric, MAX(day) FROM usage_daily \
                  WHERE day < $1 AND workspace_id = '' AND metric IN ('members', 'workspaces') \
                  GROUP BY org_id, metric))",
-        )
-        .bind(before)
-        .execute(tx.conn().await?)
-        .await?;
+                args![before],
+            )
+            .await?;
         tx.commit().await?;
-        Ok(done.rows_affected())
+        Ok(done)
     }
 
     /// Rows in `usage_daily` (for the scale benchmark and tests).

@@ -1,8 +1,7 @@
 use plinth_core::{Email, Handle};
-use sqlx::Row;
-use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
+use crate::sql::{Row, args};
 use crate::store::{Store, WriteTx, micros_to_time, time_to_micros};
 use crate::{Backend, Result};
 
@@ -52,20 +51,19 @@ pub struct UserUpdate {
 const USER_COLUMNS: &str = "id, handle, email, display_name, avatar_url, password_hash, \
                             token_min_issued_at, disabled_at, created_at, updated_at";
 
-fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
+fn user_from_row<'r>(row: impl Into<Row<'r>>) -> Result<UserRecord> {
+    let row = row.into();
     Ok(UserRecord {
-        id: row.try_get("id")?,
-        handle: Handle::from_trusted(row.try_get("handle")?),
-        email: Email::from_trusted(row.try_get("email")?),
-        display_name: row.try_get("display_name")?,
-        avatar_url: row.try_get("avatar_url")?,
-        password_hash: row.try_get("password_hash")?,
-        token_min_issued_at: row.try_get("token_min_issued_at")?,
-        disabled_at: row
-            .try_get::<Option<i64>, _>("disabled_at")?
-            .map(micros_to_time),
-        created_at: micros_to_time(row.try_get("created_at")?),
-        updated_at: micros_to_time(row.try_get("updated_at")?),
+        id: row.get("id")?,
+        handle: Handle::from_trusted(row.get("handle")?),
+        email: Email::from_trusted(row.get("email")?),
+        display_name: row.get("display_name")?,
+        avatar_url: row.get("avatar_url")?,
+        password_hash: row.get("password_hash")?,
+        token_min_issued_at: row.get("token_min_issued_at")?,
+        disabled_at: row.get::<Option<i64>>("disabled_at")?.map(micros_to_time),
+        created_at: micros_to_time(row.get("created_at")?),
+        updated_at: micros_to_time(row.get("updated_at")?),
     })
 }
 
@@ -107,23 +105,24 @@ impl WriteTx {
         let now_us = time_to_micros(now);
         self.release_expired_handle(new.handle.as_str(), now_us)
             .await?;
-        sqlx::query("INSERT INTO handles (handle, owner_kind, owner_id) VALUES ($1, 'user', $2)")
-            .bind(new.handle.as_str())
-            .bind(&id)
-            .execute(self.conn().await?)
-            .await?;
-        sqlx::query(
+        self.execute(
+            "INSERT INTO handles (handle, owner_kind, owner_id) VALUES ($1, 'user', $2)",
+            args![new.handle.as_str(), &id],
+        )
+        .await?;
+        self.execute(
             "INSERT INTO users (id, handle, email, display_name, avatar_url, password_hash, \
              token_min_issued_at, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, NULL, $5, 0, $6, $6)",
+            args![
+                &id,
+                new.handle.as_str(),
+                new.email.as_str(),
+                &new.display_name,
+                &new.password_hash,
+                now_us
+            ],
         )
-        .bind(&id)
-        .bind(new.handle.as_str())
-        .bind(new.email.as_str())
-        .bind(&new.display_name)
-        .bind(&new.password_hash)
-        .bind(now_us)
-        .execute(self.conn().await?)
         .await?;
         Ok(UserRecord {
             id,
@@ -149,11 +148,8 @@ impl WriteTx {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {USER_COLUMNS} FROM users WHERE id = $1{lock}"
         ));
-        let row = sqlx::query(sql)
-            .bind(id)
-            .fetch_optional(self.conn().await?)
-            .await?;
-        row.as_ref().map(user_from_row).transpose()
+        self.fetch_optional(sql, args![id], |row| user_from_row(row))
+            .await
     }
 
     pub async fn update_user(
@@ -175,28 +171,30 @@ impl WriteTx {
             user.email = email;
         }
         user.updated_at = micros_to_time(time_to_micros(now));
-        sqlx::query(
+        self.execute(
             "UPDATE users SET display_name = $2, avatar_url = $3, email = $4, updated_at = $5 \
              WHERE id = $1",
+            args![
+                id,
+                &user.display_name,
+                &user.avatar_url,
+                user.email.as_str(),
+                time_to_micros(now)
+            ],
         )
-        .bind(id)
-        .bind(&user.display_name)
-        .bind(user.avatar_url.clone())
-        .bind(user.email.as_str())
-        .bind(time_to_micros(now))
-        .execute(self.conn().await?)
         .await?;
         Ok(Some(user))
     }
 
     /// Refuses every token of this user issued at or before `at` (unix µs).
     pub async fn set_user_token_min_issued_at(&mut self, id: &str, at: i64) -> Result<bool> {
-        let done = sqlx::query("UPDATE users SET token_min_issued_at = $2 WHERE id = $1")
-            .bind(id)
-            .bind(at)
-            .execute(self.conn().await?)
+        let done = self
+            .execute(
+                "UPDATE users SET token_min_issued_at = $2 WHERE id = $1",
+                args![id, at],
+            )
             .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     /// Disables (`Some(now)`) or enables (`None`) the account. Answers whether a user
@@ -206,12 +204,13 @@ impl WriteTx {
         id: &str,
         disabled_at: Option<OffsetDateTime>,
     ) -> Result<bool> {
-        let done = sqlx::query("UPDATE users SET disabled_at = $2 WHERE id = $1")
-            .bind(id)
-            .bind(disabled_at.map(time_to_micros))
-            .execute(self.conn().await?)
+        let done = self
+            .execute(
+                "UPDATE users SET disabled_at = $2 WHERE id = $1",
+                args![id, disabled_at.map(time_to_micros)],
+            )
             .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     /// Replaces the user's password hash (an administrator's reset).
@@ -221,13 +220,12 @@ impl WriteTx {
         password_hash: &str,
         now: OffsetDateTime,
     ) -> Result<bool> {
-        let done =
-            sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
-                .bind(id)
-                .bind(password_hash)
-                .bind(time_to_micros(now))
-                .execute(self.conn().await?)
-                .await?;
-        Ok(done.rows_affected() == 1)
+        let done = self
+            .execute(
+                "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",
+                args![id, password_hash, time_to_micros(now)],
+            )
+            .await?;
+        Ok(done == 1)
     }
 }

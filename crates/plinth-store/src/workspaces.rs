@@ -1,9 +1,9 @@
 use plinth_core::{Handle, WorkspaceHandle, WorkspaceRole};
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use sqlx::Row as _;
 use time::OffsetDateTime;
 
 use crate::page::Page;
+use crate::sql::{Row, args};
 use crate::store::{Store, WriteTx, micros_to_time, time_to_micros};
 use crate::{Result, StoreError};
 
@@ -41,14 +41,15 @@ pub struct WorkspaceMemberRecord {
 
 const WS_COLUMNS: &str = "w.id, w.org_id, w.handle, w.display_name, w.created_at, w.updated_at";
 
-fn workspace_from_row(row: &AnyRow) -> Result<WorkspaceRecord> {
+fn workspace_from_row<'r>(row: impl Into<Row<'r>>) -> Result<WorkspaceRecord> {
+    let row = row.into();
     Ok(WorkspaceRecord {
-        id: row.try_get("id")?,
-        org_id: row.try_get("org_id")?,
-        handle: WorkspaceHandle::from_trusted(row.try_get("handle")?),
-        display_name: row.try_get("display_name")?,
-        created_at: micros_to_time(row.try_get("created_at")?),
-        updated_at: micros_to_time(row.try_get("updated_at")?),
+        id: row.get("id")?,
+        org_id: row.get("org_id")?,
+        handle: WorkspaceHandle::from_trusted(row.get("handle")?),
+        display_name: row.get("display_name")?,
+        created_at: micros_to_time(row.get("created_at")?),
+        updated_at: micros_to_time(row.get("updated_at")?),
     })
 }
 
@@ -57,16 +58,17 @@ fn ws_role_from_db(s: &str) -> Result<WorkspaceRole> {
         .map_err(|_| StoreError::Corrupt(format!("workspace role {s:?}")))
 }
 
-fn ws_member_from_row(row: &AnyRow) -> Result<WorkspaceMemberRecord> {
+fn ws_member_from_row<'r>(row: impl Into<Row<'r>>) -> Result<WorkspaceMemberRecord> {
+    let row = row.into();
     Ok(WorkspaceMemberRecord {
-        id: row.try_get("id")?,
-        workspace_id: row.try_get("workspace_id")?,
-        user_id: row.try_get("user_id")?,
-        handle: Handle::from_trusted(row.try_get("handle")?),
-        display_name: row.try_get("display_name")?,
-        avatar_url: row.try_get("avatar_url")?,
-        role: ws_role_from_db(&row.try_get::<String, _>("role")?)?,
-        created_at: micros_to_time(row.try_get("created_at")?),
+        id: row.get("id")?,
+        workspace_id: row.get("workspace_id")?,
+        user_id: row.get("user_id")?,
+        handle: Handle::from_trusted(row.get("handle")?),
+        display_name: row.get("display_name")?,
+        avatar_url: row.get("avatar_url")?,
+        role: ws_role_from_db(&row.get::<String>("role")?)?,
+        created_at: micros_to_time(row.get("created_at")?),
     })
 }
 
@@ -234,16 +236,11 @@ impl WriteTx {
     ) -> Result<WorkspaceRecord> {
         let id = crate::new_id();
         let now_us = time_to_micros(now);
-        sqlx::query(
+        self.execute(
             "INSERT INTO workspaces (id, org_id, handle, display_name, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $5)",
+            args![&id, org_id, handle.as_str(), &display_name, now_us],
         )
-        .bind(&id)
-        .bind(org_id)
-        .bind(handle.as_str())
-        .bind(&display_name)
-        .bind(now_us)
-        .execute(self.conn().await?)
         .await?;
         Ok(WorkspaceRecord {
             id,
@@ -263,12 +260,10 @@ impl WriteTx {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {WS_COLUMNS} FROM workspaces w WHERE w.org_id = $1 AND w.handle = $2"
         ));
-        let row = sqlx::query(sql)
-            .bind(org_id)
-            .bind(handle.as_str())
-            .fetch_optional(self.conn().await?)
-            .await?;
-        row.as_ref().map(workspace_from_row).transpose()
+        self.fetch_optional(sql, args![org_id, handle.as_str()], |row| {
+            workspace_from_row(row)
+        })
+        .await
     }
 
     pub async fn set_workspace_display_name(
@@ -277,14 +272,13 @@ impl WriteTx {
         display_name: &str,
         now: OffsetDateTime,
     ) -> Result<bool> {
-        let done =
-            sqlx::query("UPDATE workspaces SET display_name = $2, updated_at = $3 WHERE id = $1")
-                .bind(id)
-                .bind(display_name)
-                .bind(time_to_micros(now))
-                .execute(self.conn().await?)
-                .await?;
-        Ok(done.rows_affected() == 1)
+        let done = self
+            .execute(
+                "UPDATE workspaces SET display_name = $2, updated_at = $3 WHERE id = $1",
+                args![id, display_name, time_to_micros(now)],
+            )
+            .await?;
+        Ok(done == 1)
     }
 
     /// Gives a workspace a new handle; another workspace of the org holding it fails on
@@ -295,22 +289,21 @@ impl WriteTx {
         handle: &WorkspaceHandle,
         now: OffsetDateTime,
     ) -> Result<bool> {
-        let done = sqlx::query("UPDATE workspaces SET handle = $2, updated_at = $3 WHERE id = $1")
-            .bind(id)
-            .bind(handle.as_str())
-            .bind(time_to_micros(now))
-            .execute(self.conn().await?)
+        let done = self
+            .execute(
+                "UPDATE workspaces SET handle = $2, updated_at = $3 WHERE id = $1",
+                args![id, handle.as_str(), time_to_micros(now)],
+            )
             .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     /// Deletes a workspace and, by cascade, its members.
     pub async fn delete_workspace(&mut self, id: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM workspaces WHERE id = $1")
-            .bind(id)
-            .execute(self.conn().await?)
+        let done = self
+            .execute("DELETE FROM workspaces WHERE id = $1", args![id])
             .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     pub async fn workspace_member_for_update(
@@ -318,17 +311,15 @@ impl WriteTx {
         workspace_id: &str,
         user_id: &str,
     ) -> Result<Option<WorkspaceMemberRecord>> {
-        let row = sqlx::query(
+        self.fetch_optional(
             "SELECT wm.id, wm.workspace_id, wm.user_id, wm.role, wm.created_at, \
              u.handle, u.display_name, u.avatar_url \
              FROM workspace_members wm JOIN users u ON u.id = wm.user_id \
              WHERE wm.workspace_id = $1 AND wm.user_id = $2",
+            args![workspace_id, user_id],
+            |row| ws_member_from_row(row),
         )
-        .bind(workspace_id)
-        .bind(user_id)
-        .fetch_optional(self.conn().await?)
-        .await?;
-        row.as_ref().map(ws_member_from_row).transpose()
+        .await
     }
 
     pub async fn insert_workspace_member(
@@ -338,16 +329,17 @@ impl WriteTx {
         role: WorkspaceRole,
         now: OffsetDateTime,
     ) -> Result<()> {
-        sqlx::query(
+        self.execute(
             "INSERT INTO workspace_members (id, workspace_id, user_id, role, created_at) \
              VALUES ($1, $2, $3, $4, $5)",
+            args![
+                &crate::new_id(),
+                workspace_id,
+                user_id,
+                role.as_str(),
+                time_to_micros(now)
+            ],
         )
-        .bind(crate::new_id())
-        .bind(workspace_id)
-        .bind(user_id)
-        .bind(role.as_str())
-        .bind(time_to_micros(now))
-        .execute(self.conn().await?)
         .await?;
         Ok(())
     }
@@ -358,15 +350,13 @@ impl WriteTx {
         user_id: &str,
         role: WorkspaceRole,
     ) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE workspace_members SET role = $3 WHERE workspace_id = $1 AND user_id = $2",
-        )
-        .bind(workspace_id)
-        .bind(user_id)
-        .bind(role.as_str())
-        .execute(self.conn().await?)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let done = self
+            .execute(
+                "UPDATE workspace_members SET role = $3 WHERE workspace_id = $1 AND user_id = $2",
+                args![workspace_id, user_id, role.as_str()],
+            )
+            .await?;
+        Ok(done == 1)
     }
 
     pub async fn delete_workspace_member(
@@ -374,12 +364,12 @@ impl WriteTx {
         workspace_id: &str,
         user_id: &str,
     ) -> Result<bool> {
-        let done =
-            sqlx::query("DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2")
-                .bind(workspace_id)
-                .bind(user_id)
-                .execute(self.conn().await?)
-                .await?;
-        Ok(done.rows_affected() == 1)
+        let done = self
+            .execute(
+                "DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2",
+                args![workspace_id, user_id],
+            )
+            .await?;
+        Ok(done == 1)
     }
 }

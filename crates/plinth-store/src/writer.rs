@@ -1,24 +1,36 @@
 //! SQLite's one writer connection, held outside any pool, and what the store keeps about
 //! it between transactions.
 //!
-//! A write's cost on SQLite is mostly its hand-offs to the connection's thread and back
-//! (docs/BENCHMARKS.md), and the writer is held for all of them, so every hand-off a write
-//! makes is one every other write waits for. This connection's transactions are begun and
-//! ended with plain statements rather than through sqlx's transaction manager, so that:
-//! - `BEGIN IMMEDIATE` and `PRAGMA data_version` go as one command;
-//! - the deferred statements (deferred.rs) and `COMMIT` go as one command;
-//! - an audit append finds its chain's head in memory ([`HeldConn::chain_heads`]) instead
-//!   of reading it: this connection is the only one in the process that appends, and
-//!   `PRAGMA data_version` changes exactly when another connection (a `plinth admin` in
-//!   another process, say) has committed since, which empties the copy.
+//! The writer is a synchronous SQLite handle (rusqlite, on the same SQLite library sqlx
+//! links), not one of sqlx's connections. A sqlx SQLite connection runs on a thread of its
+//! own, and each statement is a hand-off to that thread and back: measured, those hand-offs
+//! were most of a write's cost (docs/BENCHMARKS.md), and the writer is held for all of
+//! them, so every write waited for every other write's. Here a statement is a function call
+//! on the caller's thread, microseconds long, so the writer is held only for SQLite's own
+//! work. The transactions are plain statements (`BEGIN IMMEDIATE`, `COMMIT`, `ROLLBACK`),
+//! and sql.rs runs every write's statements on either kind of connection, so each write is
+//! written once.
 //!
-//! A profile change is then three hand-offs (`BEGIN`, the update, the rest with `COMMIT`)
-//! where it was five.
+//! Two things follow from running on the caller's thread, which is one of the runtime's
+//! workers:
+//! - The handle never sleeps in SQLite's busy handler (`busy_timeout = 0`). Only `BEGIN
+//!   IMMEDIATE` can find the write lock taken (by another process: `plinth admin`), and it
+//!   is retried with an asynchronous pause, up to the pool's acquire timeout. Once the lock
+//!   is held, no other connection can take it.
+//! - A checkpoint that SQLite runs inside a `COMMIT` (every 1,000 pages of WAL) runs on
+//!   that worker: a few milliseconds, about once every few hundred writes.
+//!
+//! An audit append finds its chain's head in memory ([`HeldConn::chain_heads`]) instead of
+//! reading it: this connection is the only one in the process that appends, and `PRAGMA
+//! data_version` changes exactly when another connection has committed since, which empties
+//! the copy.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use sqlx::{AnyConnection, Executor};
+use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
 
 use crate::store::ACQUIRE_TIMEOUT;
@@ -32,13 +44,19 @@ pub(crate) type HeldWriter = OwnedMappedMutexGuard<Option<HeldConn>, HeldConn>;
 
 /// SQLite's `BEGIN IMMEDIATE` takes the write lock up front: a deferred transaction that
 /// reads first and writes later can fail with SQLITE_BUSY instead of waiting. Once the lock
-/// is held no other connection can commit, so the version read with it is the one the
+/// is held no other connection can commit, so the version read after it is the one the
 /// transaction works on.
-const BEGIN: &str = "BEGIN IMMEDIATE; PRAGMA data_version";
+const BEGIN: &str = "BEGIN IMMEDIATE";
 
 /// How many chain heads the writer remembers; past it the copy starts again empty. A
 /// chain is an org's or a user's log, so this covers the ones being written to now.
 const MAX_CHAIN_HEADS: usize = 4096;
+
+/// Prepared statements the handle keeps: more than the store's distinct write statements.
+const STATEMENT_CACHE: usize = 256;
+
+/// The longest pause between two tries of `BEGIN IMMEDIATE` while another process writes.
+const MAX_BEGIN_PAUSE: Duration = Duration::from_millis(20);
 
 /// The last entry of an audit chain: what the next entry links to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,52 +67,95 @@ pub(crate) struct ChainHead {
 
 #[derive(Debug)]
 pub(crate) struct HeldConn {
-    pub conn: AnyConnection,
-    /// A `BEGIN` was sent and no `COMMIT` or `ROLLBACK` is known to have ended it: a
-    /// transaction dropped where no runtime could send its rollback, or a commit whose
-    /// answer never came (its future was dropped). The next user rolls it back first.
-    maybe_open: bool,
+    conn: Connection,
     /// `PRAGMA data_version` as the last transaction began.
     data_version: Option<i64>,
     /// The head of each chain as this connection last committed it. An entry is taken out
     /// when a transaction appends to its chain and put back only when that transaction
-    /// commits, so a rollback, an error or a dropped commit leaves the chain to be read.
+    /// commits, so a rollback or an error leaves the chain to be read.
     chain_heads: HashMap<String, ChainHead>,
 }
 
 impl HeldConn {
-    pub fn new(conn: AnyConnection) -> Self {
-        Self {
+    /// Opens the writer on the database file at `path`, which the readers have already
+    /// opened (and so put in WAL mode, or recovered).
+    pub fn open(path: &Path) -> Result<Self> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        // The readers' settings (store.rs), but the writer reads through its own page
+        // cache, not mmap: every checkpoint that grows the file makes a mapped connection
+        // remap it at its next transaction (munmap, and a TLB shoot-down on every core),
+        // and on the writer that sat inside the one write lock. Its reads are the few pages
+        // a write touches. Opening may wait for another process; after that, no wait
+        // blocks the thread (the module's docs).
+        conn.busy_timeout(ACQUIRE_TIMEOUT)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+             PRAGMA foreign_keys = ON; PRAGMA mmap_size = 0;",
+        )?;
+        conn.busy_timeout(Duration::ZERO)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(Self {
             conn,
-            maybe_open: false,
             data_version: None,
             chain_heads: HashMap::new(),
-        }
+        })
+    }
+
+    /// The handle, for statements (sql.rs).
+    pub fn conn(&mut self) -> &mut Connection {
+        &mut self.conn
     }
 
     /// Ends a transaction an earlier user left open, if any, before this one uses the
-    /// connection. The `ROLLBACK` answers "no transaction is active" when it had ended after
-    /// all (a commit that went through unanswered), which is the same outcome. Heads it may
-    /// have committed are not known, so the copy is emptied.
-    pub async fn settle(&mut self) {
-        if self.maybe_open {
-            let _ = self.conn.execute("ROLLBACK").await;
-            self.maybe_open = false;
+    /// connection: one whose `ROLLBACK` failed. What it may have moved is not known, so
+    /// the copy of chain heads is emptied.
+    pub fn settle(&mut self) {
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
             self.chain_heads.clear();
         }
     }
 
-    /// Begins a transaction. From the moment `BEGIN` is sent the transaction may be open:
-    /// if this future is dropped before the answer, the next user rolls it back.
+    /// Begins a transaction, waiting (without blocking the thread) while another process
+    /// holds SQLite's write lock.
     pub async fn begin(&mut self) -> Result<()> {
-        self.settle().await;
-        self.maybe_open = true;
-        // Drained (not `fetch_one`), so no statement of the pair is left mid-step.
-        let versions: Vec<i64> = sqlx::query_scalar(BEGIN).fetch_all(&mut self.conn).await?;
-        let version = versions
-            .first()
-            .copied()
-            .ok_or_else(|| StoreError::Corrupt("PRAGMA data_version answered no row".to_owned()))?;
+        self.settle();
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(1);
+        loop {
+            // The statement is let go before the pause: it is not `Send`.
+            let begun = self
+                .conn
+                .prepare_cached(BEGIN)
+                .and_then(|mut begin| begin.raw_execute());
+            match begun {
+                Ok(_) => break,
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy
+                        && started.elapsed() < ACQUIRE_TIMEOUT =>
+                {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(MAX_BEGIN_PAUSE);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let version = self
+            .conn
+            .prepare_cached("PRAGMA data_version")?
+            .query_row([], |row| row.get::<_, i64>(0));
+        let version = match version {
+            Ok(version) => version,
+            Err(e) => {
+                self.rollback();
+                return Err(e.into());
+            }
+        };
         if self.data_version != Some(version) {
             // Another connection committed since this one last began: any head may have
             // moved (or a fresh connection, which knows none yet).
@@ -104,14 +165,36 @@ impl HeldConn {
         Ok(())
     }
 
-    /// Marks the transaction ended by a `COMMIT` that succeeded, and records the heads it
-    /// moved.
-    pub fn committed(&mut self, heads: Vec<(String, ChainHead)>) {
-        self.maybe_open = false;
+    /// Commits, and records the heads the transaction moved. A failed commit is rolled
+    /// back at once, so the write lock is given back.
+    pub fn commit(&mut self, heads: Vec<(String, ChainHead)>) -> Result<()> {
+        let done = self
+            .conn
+            .prepare_cached("COMMIT")
+            .and_then(|mut commit| commit.raw_execute());
+        if let Err(e) = done {
+            self.rollback();
+            return Err(e.into());
+        }
         if self.chain_heads.len() + heads.len() > MAX_CHAIN_HEADS {
             self.chain_heads.clear();
         }
         self.chain_heads.extend(heads);
+        Ok(())
+    }
+
+    /// Rolls back the open transaction, if any: a dropped or failed one. At once, so that
+    /// neither SQLite's write lock (other processes wait for it) nor the transaction's
+    /// snapshot (checkpoints cannot pass it) is held until the next write. The heads it
+    /// took out of the copy stay out, to be read again.
+    pub fn rollback(&mut self) {
+        if !self.conn.is_autocommit() {
+            // A failure leaves the transaction open: the next user tries again (settle).
+            let _ = self
+                .conn
+                .prepare_cached("ROLLBACK")
+                .and_then(|mut r| r.raw_execute());
+        }
     }
 
     /// The chain's head as last committed here, taken out of the copy (see
@@ -126,21 +209,7 @@ impl HeldConn {
 pub(crate) async fn lock(writer: &SharedWriter) -> Result<HeldWriter> {
     let held = tokio::time::timeout(ACQUIRE_TIMEOUT, writer.clone().lock_owned())
         .await
-        .map_err(|_| StoreError::Unavailable(sqlx::Error::PoolTimedOut))?;
+        .map_err(|_| StoreError::from(sqlx::Error::PoolTimedOut))?;
     OwnedMutexGuard::try_map(held, Option::as_mut)
-        .map_err(|_| StoreError::Unavailable(sqlx::Error::PoolClosed))
-}
-
-/// Gives the writer up after a transaction that did not commit. Its rollback is sent at
-/// once, by a task that keeps the writer until it is done: an open transaction would hold
-/// SQLite's write lock (other processes wait for it) and its snapshot (checkpoints cannot
-/// pass it) until the next write came. The next writer waits for that task in the lock's
-/// queue. Outside a runtime, the next user rolls back ([`HeldConn::settle`]).
-pub(crate) fn abandon(mut held: HeldWriter) {
-    if !held.maybe_open {
-        return;
-    }
-    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-        runtime.spawn(async move { held.settle().await });
-    }
+        .map_err(|_| StoreError::from(sqlx::Error::PoolClosed))
 }
