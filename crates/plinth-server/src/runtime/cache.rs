@@ -93,6 +93,21 @@ impl<K: Eq + Hash + Clone, V> TtlMap<K, V> {
         inner.entries.remove(key);
     }
 
+    /// Drops the entry of `id` as [`TtlMap::remove_by_id`] does and, when no other
+    /// invalidation happened since `ticket`, puts `value` in its place, in one step under
+    /// the lock.
+    fn replace_by_id(&self, ticket: u64, id: String, key: K, value: Arc<V>) {
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let unchanged = self.epoch.fetch_add(1, Ordering::AcqRel) == ticket;
+        if let Some(old) = inner.by_id.remove(&id) {
+            inner.entries.remove(&old);
+        }
+        if unchanged && inner.entries.len() < MAX_ENTRIES {
+            inner.by_id.insert(id, key.clone());
+            inner.entries.insert(key, (Instant::now(), value));
+        }
+    }
+
     fn remove_by_id(&self, id: &str) {
         let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
         self.epoch.fetch_add(1, Ordering::AcqRel);
@@ -212,6 +227,18 @@ impl AuthCache {
     /// a database read.
     pub fn drop_org(&self, id: &str) {
         self.orgs.remove_by_id(id);
+    }
+
+    /// After the commit of a change to `org`, which the write read back under the row's
+    /// lock: drops the org as [`AuthCache::drop_org`] does and caches `org` in its place,
+    /// so the next request of the org needs no read. `ticket` is taken before that commit.
+    /// If any org was invalidated since, the entry is only dropped: that invalidation may
+    /// be a later change's (an authentication reset's new token cut-off, say), and
+    /// `org` would bring back what it replaced.
+    pub fn replace_org(&self, ticket: Ticket, org: OrgRecord) {
+        let (id, handle) = (org.id.clone(), org.handle.clone());
+        self.orgs
+            .replace_by_id(ticket.orgs, id, handle, Arc::new(org));
     }
 
     /// `Some(None)`: known not to be a member (or not yet invited).
@@ -334,6 +361,37 @@ mod tests {
             created_at: time::OffsetDateTime::UNIX_EPOCH,
             updated_at: time::OffsetDateTime::UNIX_EPOCH,
         }
+    }
+
+    #[test]
+    fn an_org_written_back_after_its_commit_is_kept_only_if_nothing_came_between() {
+        let acme = || Handle::parse("acme").unwrap();
+        let cache = AuthCache::default();
+        cache.put_org(cache.ticket(), org("o1", "acme"));
+        // A profile write: the ticket before its commit, the row it read back after.
+        let ticket = cache.ticket();
+        let mut after = org("o1", "acme");
+        after.display_name = "Acme Inc".to_owned();
+        cache.replace_org(ticket, after.clone());
+        assert_eq!(cache.org(&acme()).unwrap().display_name, "Acme Inc");
+
+        // Another write's invalidation between the ticket and the write-back (an
+        // authentication reset): the entry is dropped, not replaced by the older row.
+        let ticket = cache.ticket();
+        cache.drop_org("o1");
+        cache.put_org(cache.ticket(), {
+            let mut reset = after.clone();
+            reset.token_min_issued_at = 42;
+            reset
+        });
+        cache.replace_org(ticket, after);
+        assert!(cache.org(&acme()).is_none(), "the stale row is not put back");
+
+        // The write-back finds the org under whatever handle it was cached by.
+        cache.put_org(cache.ticket(), org("o1", "old"));
+        cache.replace_org(cache.ticket(), org("o1", "acme"));
+        assert!(cache.org(&Handle::parse("old").unwrap()).is_none());
+        assert!(cache.org(&acme()).is_some());
     }
 
     #[test]

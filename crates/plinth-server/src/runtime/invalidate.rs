@@ -142,18 +142,23 @@ impl AppState {
             .await
     }
 
-    /// [`AppState::commit_invalidating`] for a change of `org`'s profile alone: its
-    /// workspaces' names show only its display name of it, so they are patched here
-    /// from `org` instead of re-read (two reads fewer for every profile write). Other
-    /// replicas re-read them from the log as for any [`Invalidation::Org`].
+    /// [`AppState::commit_invalidating`] for a change of `org`'s profile alone, where
+    /// `org` is the row the write read back: it replaces the cached org, and its
+    /// workspaces' names, which show only its display name of it, are patched from it
+    /// instead of re-read (three reads fewer for every profile write). Other replicas
+    /// drop and re-read from the log as for any [`Invalidation::Org`].
     pub async fn commit_org_profile(
         &self,
         tx: WriteTx,
         org: &plinth_store::OrgRecord,
     ) -> Result<(), StoreError> {
         let inv = Invalidation::Org(org.id.clone());
+        // Before the commit: see `AuthCache::replace_org`.
+        let ticket = self.cache.ticket();
         self.commit_logged(tx, std::slice::from_ref(&inv)).await?;
-        self.apply_invalidation(&inv);
+        // The row as the write left it is this replica's cached org at once: the next
+        // request of the org (the next profile write, often) reads nothing.
+        self.cache.replace_org(ticket, org.clone());
         self.directory
             .set_org_display_name(&org.id, &org.display_name)
             .await;
