@@ -2,6 +2,7 @@
 
 mod audit;
 mod backup;
+mod checkpoint;
 mod deferred;
 mod device;
 mod error;

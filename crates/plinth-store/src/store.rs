@@ -168,7 +168,9 @@ impl Store {
             Writer::Held(held) => {
                 let mut held = writer::lock(held).await?;
                 held.settle();
-                Target::Sqlite(held.conn()).execute(sql, args).await
+                let changed = Target::Sqlite(held.conn()).execute(sql, args).await?;
+                held.wrote();
+                Ok(changed)
             }
             Writer::Pool(pool) => {
                 let mut conn = pool.acquire().await?;

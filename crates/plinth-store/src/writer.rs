@@ -17,8 +17,8 @@
 //!   IMMEDIATE` can find the write lock taken (by another process: `plinth admin`), and it
 //!   is retried with an asynchronous pause, up to the pool's acquire timeout. Once the lock
 //!   is held, no other connection can take it.
-//! - A checkpoint that SQLite runs inside a `COMMIT` (every 1,000 pages of WAL) runs on
-//!   that worker: a few milliseconds, about once every few hundred writes.
+//! - Checkpoints, which SQLite would run inside a `COMMIT` every 1,000 pages of log, with
+//!   an `fsync`, run on a thread of their own (checkpoint.rs).
 //!
 //! An audit append finds its chain's head in memory ([`HeldConn::chain_heads`]) instead of
 //! reading it: this connection is the only one in the process that appends, and `PRAGMA
@@ -33,6 +33,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
 
+use crate::checkpoint::Checkpointer;
 use crate::store::ACQUIRE_TIMEOUT;
 use crate::{Result, StoreError};
 
@@ -74,6 +75,8 @@ pub(crate) struct HeldConn {
     /// when a transaction appends to its chain and put back only when that transaction
     /// commits, so a rollback or an error leaves the chain to be read.
     chain_heads: HashMap<String, ChainHead>,
+    /// Runs the checkpoints this connection's commits would have run (checkpoint.rs).
+    checkpointer: Checkpointer,
 }
 
 impl HeldConn {
@@ -95,7 +98,7 @@ impl HeldConn {
         conn.busy_timeout(ACQUIRE_TIMEOUT)?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-             PRAGMA foreign_keys = ON; PRAGMA mmap_size = 0;",
+             PRAGMA foreign_keys = ON; PRAGMA mmap_size = 0; PRAGMA wal_autocheckpoint = 0;",
         )?;
         conn.busy_timeout(Duration::ZERO)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
@@ -103,7 +106,13 @@ impl HeldConn {
             conn,
             data_version: None,
             chain_heads: HashMap::new(),
+            checkpointer: Checkpointer::start(path)?,
         })
+    }
+
+    /// After a statement that committed on its own (outside a transaction).
+    pub fn wrote(&self) {
+        self.checkpointer.committed();
     }
 
     /// The handle, for statements (sql.rs).
@@ -176,6 +185,7 @@ impl HeldConn {
             self.rollback();
             return Err(e.into());
         }
+        self.checkpointer.committed();
         if self.chain_heads.len() + heads.len() > MAX_CHAIN_HEADS {
             self.chain_heads.clear();
         }

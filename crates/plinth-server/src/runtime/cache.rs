@@ -385,7 +385,10 @@ mod tests {
             reset
         });
         cache.replace_org(ticket, after);
-        assert!(cache.org(&acme()).is_none(), "the stale row is not put back");
+        assert!(
+            cache.org(&acme()).is_none(),
+            "the stale row is not put back"
+        );
 
         // The write-back finds the org under whatever handle it was cached by.
         cache.put_org(cache.ticket(), org("o1", "old"));

@@ -144,6 +144,48 @@ async fn a_write_waits_for_another_processs_lock_without_blocking_the_thread() {
     fixture.cleanup().await;
 }
 
+fn len(path: &std::path::Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+/// Waits until the database file grows past `since` bytes: only a checkpoint writes pages
+/// into it.
+async fn checkpointed(db: &std::path::Path, since: u64) {
+    for _ in 0..200 {
+        if len(db) > since {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no checkpoint reached the database file in 10 s");
+}
+
+/// The writer leaves checkpoints to a thread of its own: what its commits put in the log
+/// reaches the database file with no further write, and the log's file is written again
+/// from its start instead of growing with every write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkpoints_run_beside_the_writer() {
+    let fixture = setup(Backend::Sqlite).await;
+    let store = &fixture.store;
+    let db = plinth_store::sqlite_path(store.url()).unwrap();
+    let wal = plinth_store::sibling(&db, "-wal");
+    let chain = org_chain("o1");
+    let file_before = len(&db);
+    append(store, &chain, 300).await;
+    let wal_after_first = len(&wal);
+    checkpointed(&db, file_before).await;
+    let file_before = len(&db);
+    append(store, &chain, 300).await;
+    let wal_after_second = len(&wal);
+    assert!(
+        wal_after_second * 2 < wal_after_first * 3,
+        "the log grew from {wal_after_first} to {wal_after_second} bytes: not rewritten"
+    );
+    checkpointed(&db, file_before).await;
+    assert!(store.verify_audit_chain(&chain).await.unwrap().ok);
+    fixture.cleanup().await;
+}
+
 /// Entries appended to one chain in one transaction link to each other, and the head
 /// ends at the last.
 async fn appends_to_one_chain_in_one_transaction_link(fixture: &TestDb) {
