@@ -5,12 +5,11 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Executor, SqlSafeStr};
 use time::OffsetDateTime;
-use tokio::sync::Mutex;
 
 use crate::deferred::Deferred;
 use crate::readers::{HeldReaders, ReadConn, Readers};
 use crate::sql::{Arg, Target};
-use crate::writer::{self, ChainHead, HeldConn, HeldWriter, SharedWriter};
+use crate::writer::{self, ChainHead, CommitStep, HeldConn, HeldWriter, SharedWriter};
 use crate::{Result, StoreError};
 
 /// Which database a [`Store`] talks to.
@@ -79,7 +78,12 @@ enum TxConn {
     Pooled(sqlx::Transaction<'static, Any>),
     /// The held writer, inside a transaction begun with [`HeldConn::begin`]; if the
     /// `WriteTx` is dropped, [`HeldConn::rollback`] ends it.
-    Held(HeldWriter),
+    Held {
+        held: HeldWriter,
+        /// Works under a savepoint inside its group's transaction (writer.rs).
+        savepoint: bool,
+        writer: SharedWriter,
+    },
     /// Committed.
     Done,
 }
@@ -130,7 +134,7 @@ impl Store {
                 let writer = HeldConn::open(&path)?;
                 Ok(Self {
                     readers: Readers::Held(Arc::new(HeldReaders::new(conns))),
-                    writer: Writer::Held(Arc::new(Mutex::new(Some(writer)))),
+                    writer: Writer::Held(SharedWriter::new(writer)),
                     backend,
                     url,
                 })
@@ -168,6 +172,7 @@ impl Store {
             Writer::Held(held) => {
                 let mut held = writer::lock(held).await?;
                 held.settle();
+                held.flush_group();
                 let changed = Target::Sqlite(held.conn()).execute(sql, args).await?;
                 held.wrote();
                 Ok(changed)
@@ -182,10 +187,14 @@ impl Store {
     /// Begins a write transaction.
     pub async fn begin(&self) -> Result<WriteTx> {
         let conn = match (&self.writer, self.backend) {
-            (Writer::Held(held), _) => {
-                let mut held = writer::lock(held).await?;
-                held.begin().await?;
-                TxConn::Held(held)
+            (Writer::Held(writer), _) => {
+                let mut held = writer::lock(writer).await?;
+                let savepoint = held.begin_member().await?;
+                TxConn::Held {
+                    held,
+                    savepoint,
+                    writer: writer.clone(),
+                }
             }
             (Writer::Pool(pool), Backend::Sqlite) => {
                 TxConn::Pooled(pool.begin_with(SQLITE_BEGIN).await?)
@@ -211,11 +220,7 @@ impl Store {
     pub async fn close(&self) {
         self.readers.close().await;
         match &self.writer {
-            Writer::Held(held) => {
-                // After the transaction that holds it, if any, and a dropped one's
-                // rollback; closing ends whatever is still open.
-                drop(held.lock().await.take());
-            }
+            Writer::Held(writer) => writer.close().await,
             Writer::Pool(pool) => pool.close().await,
         }
     }
@@ -228,7 +233,20 @@ impl WriteTx {
         }
         match std::mem::replace(&mut self.conn, TxConn::Done) {
             TxConn::Pooled(tx) => tx.commit().await?,
-            TxConn::Held(mut held) => held.commit(std::mem::take(&mut self.moved_heads))?,
+            TxConn::Held {
+                mut held,
+                savepoint,
+                writer,
+            } => {
+                let heads = std::mem::take(&mut self.moved_heads);
+                match held.commit_member(savepoint, heads, writer.contended()) {
+                    CommitStep::Done(committed) => committed?,
+                    CommitStep::InGroup(outcome) => {
+                        drop(held);
+                        writer::wait_for_group(writer, outcome).await?;
+                    }
+                }
+            }
             TxConn::Done => {}
         }
         Ok(())
@@ -241,7 +259,7 @@ impl WriteTx {
     /// SQLite's held writer, when this transaction runs on it.
     pub(crate) fn held_writer(&mut self) -> Option<&mut HeldConn> {
         match &mut self.conn {
-            TxConn::Held(held) => Some(held),
+            TxConn::Held { held, .. } => Some(held),
             _ => None,
         }
     }
@@ -249,7 +267,7 @@ impl WriteTx {
     /// SQLite's writer handle, when this transaction runs on it.
     pub(crate) fn held_handle(&mut self) -> Option<&mut rusqlite::Connection> {
         match &mut self.conn {
-            TxConn::Held(held) => Some(held.conn()),
+            TxConn::Held { held, .. } => Some(held.conn()),
             _ => None,
         }
     }
@@ -259,7 +277,7 @@ impl WriteTx {
     pub(crate) fn raw(&mut self) -> Result<Target<'_>> {
         match &mut self.conn {
             TxConn::Pooled(tx) => Ok(Target::Sqlx(tx)),
-            TxConn::Held(held) => Ok(Target::Sqlite(held.conn())),
+            TxConn::Held { held, .. } => Ok(Target::Sqlite(held.conn())),
             TxConn::Done => Err(StoreError::Corrupt(
                 "a statement after the transaction's commit".to_owned(),
             )),
@@ -269,8 +287,13 @@ impl WriteTx {
 
 impl Drop for WriteTx {
     fn drop(&mut self) {
-        if let TxConn::Held(mut held) = std::mem::replace(&mut self.conn, TxConn::Done) {
-            held.rollback();
+        if let TxConn::Held {
+            mut held,
+            savepoint,
+            writer,
+        } = std::mem::replace(&mut self.conn, TxConn::Done)
+        {
+            held.rollback_member(savepoint, writer.contended());
         }
     }
 }

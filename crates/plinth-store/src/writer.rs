@@ -28,17 +28,47 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
-use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
+use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard, oneshot};
 
 use crate::checkpoint::Checkpointer;
 use crate::store::ACQUIRE_TIMEOUT;
 use crate::{Result, StoreError};
 
-/// The writer, shared by the store's clones; `None` once the store is closed.
-pub(crate) type SharedWriter = Arc<Mutex<Option<HeldConn>>>;
+/// The writer, shared by the store's clones.
+#[derive(Debug, Clone)]
+pub(crate) struct SharedWriter {
+    /// `None` once the store is closed.
+    cell: Arc<Mutex<Option<HeldConn>>>,
+    /// How many callers are waiting for the writer: a transaction that commits while
+    /// another waits leaves its commit to the group (see [`HeldConn::commit_member`]).
+    waiting: Arc<AtomicUsize>,
+}
+
+impl SharedWriter {
+    pub fn new(conn: HeldConn) -> Self {
+        Self {
+            cell: Arc::new(Mutex::new(Some(conn))),
+            waiting: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Whether another caller is waiting for the writer now.
+    pub fn contended(&self) -> bool {
+        self.waiting.load(Ordering::Acquire) > 0
+    }
+
+    /// Takes the writer out for good (closing the store), after the transaction that
+    /// holds it, with its group committed.
+    pub async fn close(&self) {
+        if let Some(mut held) = self.cell.lock().await.take() {
+            held.flush_group();
+        }
+    }
+}
 
 /// The writer while one transaction (or one statement) has it.
 pub(crate) type HeldWriter = OwnedMappedMutexGuard<Option<HeldConn>, HeldConn>;
@@ -59,6 +89,17 @@ const STATEMENT_CACHE: usize = 256;
 /// The longest pause between two tries of `BEGIN IMMEDIATE` while another process writes.
 const MAX_BEGIN_PAUSE: Duration = Duration::from_millis(20);
 
+/// The most transactions one `COMMIT` ends (group commit, [`HeldConn::commit_member`]):
+/// the first waits for the others' work, a few hundred microseconds each.
+const MAX_GROUP: usize = 16;
+
+/// How long a member waits for its group before it commits the group itself: far longer
+/// than a group takes, so it happens only when the member expected to come did not.
+const GROUP_WAIT: Duration = Duration::from_millis(50);
+
+/// The savepoint each transaction after the first of a group works in.
+const MEMBER: &str = "SAVEPOINT member";
+
 /// The last entry of an audit chain: what the next entry links to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ChainHead {
@@ -77,6 +118,11 @@ pub(crate) struct HeldConn {
     chain_heads: HashMap<String, ChainHead>,
     /// Runs the checkpoints this connection's commits would have run (checkpoint.rs).
     checkpointer: Checkpointer,
+    /// The transactions whose work is in the open SQLite transaction, waiting for its
+    /// `COMMIT` (group commit, [`HeldConn::commit_member`]).
+    group: Vec<oneshot::Sender<GroupOutcome>>,
+    /// The chain heads they moved, in order.
+    group_heads: Vec<(String, ChainHead)>,
 }
 
 impl HeldConn {
@@ -107,6 +153,8 @@ impl HeldConn {
             data_version: None,
             chain_heads: HashMap::new(),
             checkpointer: Checkpointer::start(path)?,
+            group: Vec::new(),
+            group_heads: Vec::new(),
         })
     }
 
@@ -124,9 +172,110 @@ impl HeldConn {
     /// connection: one whose `ROLLBACK` failed. What it may have moved is not known, so
     /// the copy of chain heads is emptied.
     pub fn settle(&mut self) {
+        if !self.group.is_empty() {
+            if self.conn.is_autocommit() {
+                // SQLite ended the transaction itself (it rolls back on some I/O errors).
+                self.end_group(Err("the transaction was rolled back".to_owned()));
+            }
+            return;
+        }
         if !self.conn.is_autocommit() {
             let _ = self.conn.execute_batch("ROLLBACK");
             self.chain_heads.clear();
+        }
+    }
+
+    /// Begins a transaction: inside the open group's SQLite transaction, under a
+    /// savepoint of its own (answers `true`), or with a `BEGIN` of its own.
+    pub async fn begin_member(&mut self) -> Result<bool> {
+        self.settle();
+        if self.group.is_empty() {
+            self.begin().await?;
+            return Ok(false);
+        }
+        self.conn
+            .prepare_cached(MEMBER)
+            .and_then(|mut s| s.raw_execute())?;
+        Ok(true)
+    }
+
+    /// Ends a transaction's work. Group commit: when another caller is waiting for the
+    /// writer (`contended`) and the group has room, the work stays in the open SQLite
+    /// transaction, the writer goes to the next caller, and this transaction is told the
+    /// outcome when the group's last member commits. Otherwise it commits, for itself and
+    /// for the group. Each member's work is all or nothing: a member that rolls back
+    /// undoes its savepoint only, and a failed `COMMIT` fails every member.
+    pub fn commit_member(
+        &mut self,
+        savepoint: bool,
+        heads: Vec<(String, ChainHead)>,
+        contended: bool,
+    ) -> CommitStep {
+        if savepoint {
+            let released = self
+                .conn
+                .prepare_cached("RELEASE member")
+                .and_then(|mut s| s.raw_execute());
+            if let Err(e) = released {
+                self.rollback_member(savepoint, contended);
+                return CommitStep::Done(Err(e.into()));
+            }
+        }
+        if contended && self.group.len() + 1 < MAX_GROUP {
+            let (told, outcome) = oneshot::channel();
+            self.group.push(told);
+            self.group_heads.extend(heads);
+            return CommitStep::InGroup(outcome);
+        }
+        let mut all_heads = std::mem::take(&mut self.group_heads);
+        all_heads.extend(heads);
+        let committed = self.commit(all_heads);
+        self.end_group(committed.as_ref().map(|_| ()).map_err(ToString::to_string));
+        CommitStep::Done(committed)
+    }
+
+    /// Undoes a transaction's work: its savepoint, or the whole transaction when it was
+    /// the first. Then, if the group is waiting and no one else will come to end it,
+    /// commits the group.
+    pub fn rollback_member(&mut self, savepoint: bool, contended: bool) {
+        if savepoint && !self.conn.is_autocommit() {
+            let undone = self
+                .conn
+                .execute_batch("ROLLBACK TO member; RELEASE member");
+            if undone.is_err() {
+                self.rollback();
+                self.end_group(Err("the transaction was rolled back".to_owned()));
+            }
+        } else {
+            self.rollback();
+            if !self.group.is_empty() {
+                self.end_group(Err("the transaction was rolled back".to_owned()));
+            }
+        }
+        if !contended {
+            self.flush_group();
+        }
+    }
+
+    /// Commits the group waiting in the open SQLite transaction, if any.
+    pub fn flush_group(&mut self) {
+        if self.group.is_empty() {
+            return;
+        }
+        if self.conn.is_autocommit() {
+            self.end_group(Err("the transaction was rolled back".to_owned()));
+            return;
+        }
+        let heads = std::mem::take(&mut self.group_heads);
+        let committed = self.commit(heads);
+        self.end_group(committed.map_err(|e| e.to_string()));
+    }
+
+    /// Tells every member of the group how it ended.
+    fn end_group(&mut self, outcome: GroupOutcome) {
+        self.group_heads.clear();
+        for member in self.group.drain(..) {
+            let _ = member.send(outcome.clone());
         }
     }
 
@@ -217,9 +366,67 @@ impl HeldConn {
 /// The writer, or "unavailable" after [`ACQUIRE_TIMEOUT`] or once closed, as a pool
 /// answers.
 pub(crate) async fn lock(writer: &SharedWriter) -> Result<HeldWriter> {
-    let held = tokio::time::timeout(ACQUIRE_TIMEOUT, writer.clone().lock_owned())
+    struct Waiting<'a>(&'a AtomicUsize);
+    impl Drop for Waiting<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+    writer.waiting.fetch_add(1, Ordering::AcqRel);
+    let waiting = Waiting(&writer.waiting);
+    let held = tokio::time::timeout(ACQUIRE_TIMEOUT, writer.cell.clone().lock_owned())
         .await
         .map_err(|_| StoreError::from(sqlx::Error::PoolTimedOut))?;
+    drop(waiting);
     OwnedMutexGuard::try_map(held, Option::as_mut)
         .map_err(|_| StoreError::from(sqlx::Error::PoolClosed))
+}
+
+/// How a member's commit ends: at once, or when its group commits.
+pub(crate) enum CommitStep {
+    Done(Result<()>),
+    InGroup(oneshot::Receiver<GroupOutcome>),
+}
+
+/// A group's `COMMIT`: `Err` holds its error's text, for every member.
+pub(crate) type GroupOutcome = std::result::Result<(), String>;
+
+/// Waits for the group a commit was left to. If the group's last member never comes (the
+/// caller that was waiting gave up), this member commits the group itself after
+/// [`GROUP_WAIT`]. If this wait is dropped, a task does that, so the write lock is never
+/// left held by a group no one will finish.
+pub(crate) async fn wait_for_group(
+    writer: SharedWriter,
+    mut outcome: oneshot::Receiver<GroupOutcome>,
+) -> Result<()> {
+    struct Pending(Option<SharedWriter>);
+    impl Drop for Pending {
+        fn drop(&mut self) {
+            if let (Some(writer), Ok(runtime)) =
+                (self.0.take(), tokio::runtime::Handle::try_current())
+            {
+                runtime.spawn(async move {
+                    if let Ok(mut held) = lock(&writer).await {
+                        held.flush_group();
+                    }
+                });
+            }
+        }
+    }
+    let mut pending = Pending(Some(writer.clone()));
+    let outcome = match tokio::time::timeout(GROUP_WAIT, &mut outcome).await {
+        Ok(outcome) => outcome,
+        Err(_) => {
+            lock(&writer).await?.flush_group();
+            outcome.await
+        }
+    };
+    pending.0 = None;
+    match outcome {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(why)) => Err(StoreError::Unavailable(why.into())),
+        Err(_) => Err(StoreError::Unavailable(
+            "the writer closed before the commit".into(),
+        )),
+    }
 }

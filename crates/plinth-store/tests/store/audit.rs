@@ -144,6 +144,117 @@ async fn a_write_waits_for_another_processs_lock_without_blocking_the_thread() {
     fixture.cleanup().await;
 }
 
+/// Transactions that queue for the writer while one holds it commit in groups
+/// (writer.rs): each member still stays or goes alone, and every chain verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_of_a_commit_group_each_stay_or_go_alone() {
+    let fixture = setup(Backend::Sqlite).await;
+    let store = fixture.store.clone();
+    let mut first = store.begin().await.unwrap();
+    first
+        .append_audit(entry(&org_chain("o0"), 0), now())
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 1..=20 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut tx = store.begin().await.unwrap();
+            tx.append_audit(entry(&org_chain(&format!("o{}", i % 4)), i), now())
+                .await
+                .unwrap();
+            // Every fifth gives up: its entry must go, and only its.
+            if i % 5 == 0 {
+                drop(tx);
+                return 0;
+            }
+            tx.commit().await.unwrap();
+            1
+        }));
+    }
+    // The others queue behind the first meanwhile.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    first.commit().await.unwrap();
+    let mut kept = 0;
+    for task in tasks {
+        kept += task.await.unwrap();
+    }
+    assert_eq!(kept, 16);
+    let mut entries = 0;
+    for o in 0..4 {
+        let chain = org_chain(&format!("o{o}"));
+        let verdict = store.verify_audit_chain(&chain).await.unwrap();
+        assert!(verdict.ok, "{chain}: {verdict:?}");
+        entries += verdict.entries;
+    }
+    assert_eq!(entries, 17, "the first, and the 16 that committed");
+    fixture.cleanup().await;
+}
+
+/// A commit left to its group is not lost when the caller stops waiting for it, and no
+/// group is left holding SQLite's write lock: the one that ends the group commits it,
+/// or a task does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_commit_is_finished_when_its_callers_go_away() {
+    use sqlx::{Connection, Executor};
+    let fixture = setup(Backend::Sqlite).await;
+    let store = fixture.store.clone();
+    let (a, b, c) = (org_chain("a"), org_chain("b"), org_chain("c"));
+
+    // The next caller takes the writer and gives up: its rollback ends the group.
+    let mut first = store.begin().await.unwrap();
+    first.append_audit(entry(&a, 0), now()).await.unwrap();
+    let next = tokio::spawn({
+        let store = store.clone();
+        async move { store.begin().await.unwrap() }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let committing = tokio::spawn(first.commit());
+    drop(next.await.unwrap());
+    committing.await.unwrap().unwrap();
+    assert_eq!(store.audit_head(&a).await.unwrap(), 1);
+
+    // The caller's wait is dropped after its work joined the group: still committed.
+    let mut first = store.begin().await.unwrap();
+    first.append_audit(entry(&b, 0), now()).await.unwrap();
+    let next = tokio::spawn({
+        let store = store.clone();
+        let c = c.clone();
+        async move {
+            let mut tx = store.begin().await.unwrap();
+            tx.append_audit(entry(&c, 0), now()).await.unwrap();
+            tx.commit().await
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let mut commit = Box::pin(first.commit());
+    tokio::select! {
+        biased;
+        _ = &mut commit => {}
+        () = std::future::ready(()) => {}
+    }
+    drop(commit);
+    next.await.unwrap().unwrap();
+    // Whichever way the group ended, it has ended.
+    for _ in 0..100 {
+        if store.audit_head(&b).await.unwrap() == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(store.audit_head(&b).await.unwrap(), 1);
+    assert_eq!(store.audit_head(&c).await.unwrap(), 1);
+    let mut other = sqlx::AnyConnection::connect(store.url()).await.unwrap();
+    other.execute("PRAGMA busy_timeout = 0").await.unwrap();
+    other
+        .execute("BEGIN IMMEDIATE")
+        .await
+        .expect("no group holds the write lock");
+    other.execute("ROLLBACK").await.unwrap();
+    other.close().await.unwrap();
+    fixture.cleanup().await;
+}
+
 fn len(path: &std::path::Path) -> u64 {
     std::fs::metadata(path).map_or(0, |m| m.len())
 }
