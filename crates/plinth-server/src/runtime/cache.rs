@@ -34,7 +34,14 @@ struct Inner<K, V> {
     /// Secondary key → primary key (tokens are dropped by id, cached by hash). Kept
     /// under the same lock as `entries`, so the two can never disagree.
     by_id: HashMap<String, K>,
+    /// The epoch each id was last dropped at, for [`TtlMap::replace_by_id`]; ids dropped
+    /// before `dropped_floor` are no longer listed, and count as dropped then.
+    dropped_at: HashMap<String, u64>,
+    dropped_floor: u64,
 }
+
+/// How many dropped ids a map remembers before it forgets them all (`dropped_floor`).
+const MAX_DROPPED: usize = 10_000;
 
 struct TtlMap<K, V> {
     inner: RwLock<Inner<K, V>>,
@@ -48,6 +55,8 @@ impl<K: Eq + Hash + Clone, V> TtlMap<K, V> {
             inner: RwLock::new(Inner {
                 entries: HashMap::new(),
                 by_id: HashMap::new(),
+                dropped_at: HashMap::new(),
+                dropped_floor: 0,
             }),
             epoch: AtomicU64::new(0),
         }
@@ -78,7 +87,7 @@ impl<K: Eq + Hash + Clone, V> TtlMap<K, V> {
             if inner.entries.len() >= MAX_ENTRIES {
                 inner.entries.clear();
             }
-            let Inner { entries, by_id } = &mut *inner;
+            let Inner { entries, by_id, .. } = &mut *inner;
             by_id.retain(|_, key| entries.contains_key(key));
         }
         if let Some(id) = id {
@@ -93,16 +102,21 @@ impl<K: Eq + Hash + Clone, V> TtlMap<K, V> {
         inner.entries.remove(key);
     }
 
-    /// Drops the entry of `id` as [`TtlMap::remove_by_id`] does and, when no other
-    /// invalidation happened since `ticket`, puts `value` in its place, in one step under
-    /// the lock.
+    /// Drops the entry of `id` as [`TtlMap::remove_by_id`] does and, when `id` was not
+    /// dropped since `ticket` (nor the whole map cleared), puts `value` in its place, in
+    /// one step under the lock.
     fn replace_by_id(&self, ticket: u64, id: String, key: K, value: Arc<V>) {
         let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        let unchanged = self.epoch.fetch_add(1, Ordering::AcqRel) == ticket;
+        let dropped_since = inner
+            .dropped_at
+            .get(&id)
+            .map_or(ticket < inner.dropped_floor, |&at| at > ticket);
+        let epoch = self.epoch.fetch_add(1, Ordering::AcqRel) + 1;
+        note_dropped(&mut inner, &id, epoch);
         if let Some(old) = inner.by_id.remove(&id) {
             inner.entries.remove(&old);
         }
-        if unchanged && inner.entries.len() < MAX_ENTRIES {
+        if !dropped_since && inner.entries.len() < MAX_ENTRIES {
             inner.by_id.insert(id, key.clone());
             inner.entries.insert(key, (Instant::now(), value));
         }
@@ -110,7 +124,8 @@ impl<K: Eq + Hash + Clone, V> TtlMap<K, V> {
 
     fn remove_by_id(&self, id: &str) {
         let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        self.epoch.fetch_add(1, Ordering::AcqRel);
+        let epoch = self.epoch.fetch_add(1, Ordering::AcqRel) + 1;
+        note_dropped(&mut inner, id, epoch);
         if let Some(key) = inner.by_id.remove(id) {
             inner.entries.remove(&key);
         }
@@ -118,9 +133,11 @@ impl<K: Eq + Hash + Clone, V> TtlMap<K, V> {
 
     fn clear(&self) {
         let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        self.epoch.fetch_add(1, Ordering::AcqRel);
+        let epoch = self.epoch.fetch_add(1, Ordering::AcqRel) + 1;
         inner.entries.clear();
         inner.by_id.clear();
+        inner.dropped_at.clear();
+        inner.dropped_floor = epoch;
     }
 
     #[cfg(test)]
@@ -131,6 +148,16 @@ impl<K: Eq + Hash + Clone, V> TtlMap<K, V> {
             .entries
             .len()
     }
+}
+
+/// Records that `id` was dropped at `epoch`; past [`MAX_DROPPED`] ids the list starts
+/// again, and everything before counts as dropped at `epoch`.
+fn note_dropped<K, V>(inner: &mut Inner<K, V>, id: &str, epoch: u64) {
+    if inner.dropped_at.len() >= MAX_DROPPED && !inner.dropped_at.contains_key(id) {
+        inner.dropped_at.clear();
+        inner.dropped_floor = epoch;
+    }
+    inner.dropped_at.insert(id.to_owned(), epoch);
 }
 
 /// Tokens by hash, users by id, live orgs by handle, and memberships by (org, user).
@@ -232,9 +259,10 @@ impl AuthCache {
     /// After the commit of a change to `org`, which the write read back under the row's
     /// lock: drops the org as [`AuthCache::drop_org`] does and caches `org` in its place,
     /// so the next request of the org needs no read. `ticket` is taken before that commit.
-    /// If any org was invalidated since, the entry is only dropped: that invalidation may
-    /// be a later change's (an authentication reset's new token cut-off, say), and
-    /// `org` would bring back what it replaced.
+    /// If this org was dropped since (or the cache cleared), the entry is only dropped:
+    /// that may be a later change's invalidation (an authentication reset's new token
+    /// cut-off, say), and `org` would bring back what it replaced. Other orgs' drops do
+    /// not matter: concurrent writes to different orgs each keep their own.
     pub fn replace_org(&self, ticket: Ticket, org: OrgRecord) {
         let (id, handle) = (org.id.clone(), org.handle.clone());
         self.orgs
@@ -389,6 +417,17 @@ mod tests {
             cache.org(&acme()).is_none(),
             "the stale row is not put back"
         );
+
+        // Another org's drop in between does not matter.
+        let ticket = cache.ticket();
+        cache.drop_org("o2");
+        cache.replace_org(ticket, org("o1", "acme"));
+        assert!(cache.org(&acme()).is_some());
+        // A clear in between (a replica that may have missed invalidations) does.
+        let ticket = cache.ticket();
+        cache.clear();
+        cache.replace_org(ticket, org("o1", "acme"));
+        assert!(cache.org(&acme()).is_none());
 
         // The write-back finds the org under whatever handle it was cached by.
         cache.put_org(cache.ticket(), org("o1", "old"));
