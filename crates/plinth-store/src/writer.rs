@@ -7,9 +7,13 @@
 //! were most of a write's cost (docs/BENCHMARKS.md), and the writer is held for all of
 //! them, so every write waited for every other write's. Here a statement is a function call
 //! on the caller's thread, microseconds long, so the writer is held only for SQLite's own
-//! work. The transactions are plain statements (`BEGIN IMMEDIATE`, `COMMIT`, `ROLLBACK`),
-//! and sql.rs runs every write's statements on either kind of connection, so each write is
-//! written once.
+//! work. The transactions are plain statements (`BEGIN IMMEDIATE`, `SAVEPOINT`, `COMMIT`,
+//! `ROLLBACK`), and sql.rs runs every write's statements on either kind of connection, so
+//! each write is written once.
+//!
+//! Under load the writer commits in groups ([`HeldConn::commit_member`]): a transaction
+//! that commits while another caller waits for the writer leaves its `COMMIT` to the
+//! group's last member, and returns when that is done.
 //!
 //! Two things follow from running on the caller's thread, which is one of the runtime's
 //! workers:
