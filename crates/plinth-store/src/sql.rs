@@ -173,14 +173,7 @@ impl Target<'_> {
                 .iter()
                 .map(|row| decode(Row::Any(row)))
                 .collect(),
-            Target::Sqlite(conn) => {
-                let mut out = Vec::new();
-                run_sqlite(conn, sql.into_sql_str().as_str(), args, |row| {
-                    out.push(decode(row)?);
-                    Ok(())
-                })?;
-                Ok(out)
-            }
+            Target::Sqlite(conn) => sqlite_rows(conn, sql, args, decode, usize::MAX),
         }
     }
 
@@ -199,16 +192,7 @@ impl Target<'_> {
                 .as_ref()
                 .map(|row| decode(Row::Any(row)))
                 .transpose(),
-            Target::Sqlite(conn) => {
-                let mut first = None;
-                run_sqlite(conn, sql.into_sql_str().as_str(), args, |row| {
-                    if first.is_none() {
-                        first = Some(decode(row)?);
-                    }
-                    Ok(())
-                })?;
-                Ok(first)
-            }
+            Target::Sqlite(conn) => Ok(sqlite_rows(conn, sql, args, decode, 1)?.pop()),
         }
     }
 
@@ -264,6 +248,25 @@ impl WriteTx {
     pub(crate) async fn run_script(&mut self, sql: &'static str) -> Result<()> {
         self.target().await?.run_script(sql).await
     }
+}
+
+/// The first `keep` rows of one statement on SQLite's handle, read with `decode`; the
+/// statement runs to its end either way.
+fn sqlite_rows<T>(
+    conn: &rusqlite::Connection,
+    sql: impl SqlSafeStr,
+    args: &[Arg<'_>],
+    decode: impl Fn(Row<'_>) -> Result<T>,
+    keep: usize,
+) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    run_sqlite(conn, sql.into_sql_str().as_str(), args, |row| {
+        if out.len() < keep {
+            out.push(decode(row)?);
+        }
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 /// One statement on SQLite's synchronous handle. Its prepared form is kept on the

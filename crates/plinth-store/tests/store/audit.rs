@@ -96,24 +96,14 @@ async fn a_dropped_transaction_leaves_no_entry(fixture: &TestDb) {
 /// when the next write comes: another process (`plinth admin`) can write meanwhile.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_transaction_gives_sqlites_write_lock_back_at_once() {
-    use sqlx::{Connection, Executor};
     let fixture = setup(Backend::Sqlite).await;
     let mut tx = fixture.store.begin().await.unwrap();
     tx.append_audit(entry(&org_chain("o1"), 0), now())
         .await
         .unwrap();
     drop(tx);
-    // A connection that never waits for the lock: the rollback ran in `drop`.
-    let mut other = sqlx::AnyConnection::connect(fixture.store.url())
-        .await
-        .unwrap();
-    other.execute("PRAGMA busy_timeout = 0").await.unwrap();
-    other
-        .execute("BEGIN IMMEDIATE")
-        .await
-        .expect("the dropped transaction gave the write lock back");
-    other.execute("ROLLBACK").await.unwrap();
-    other.close().await.unwrap();
+    // The rollback ran in `drop`.
+    assert_write_lock_free(fixture.store.url(), "the dropped transaction gave it back").await;
     fixture.cleanup().await;
 }
 
@@ -196,7 +186,6 @@ async fn members_of_a_commit_group_each_stay_or_go_alone() {
 /// or a task does.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_commit_is_finished_when_its_callers_go_away() {
-    use sqlx::{Connection, Executor};
     let fixture = setup(Backend::Sqlite).await;
     let store = fixture.store.clone();
     let (a, b, c) = (org_chain("a"), org_chain("b"), org_chain("c"));
@@ -244,15 +233,20 @@ async fn a_group_commit_is_finished_when_its_callers_go_away() {
     }
     assert_eq!(store.audit_head(&b).await.unwrap(), 1);
     assert_eq!(store.audit_head(&c).await.unwrap(), 1);
-    let mut other = sqlx::AnyConnection::connect(store.url()).await.unwrap();
+    assert_write_lock_free(store.url(), "no group holds it").await;
+    fixture.cleanup().await;
+}
+
+/// Another connection, one that never waits, gets SQLite's write lock at once.
+async fn assert_write_lock_free(url: &str, why: &str) {
+    use sqlx::{Connection, Executor};
+    let mut other = sqlx::AnyConnection::connect(url).await.unwrap();
     other.execute("PRAGMA busy_timeout = 0").await.unwrap();
-    other
-        .execute("BEGIN IMMEDIATE")
-        .await
-        .expect("no group holds the write lock");
+    if let Err(e) = other.execute("BEGIN IMMEDIATE").await {
+        panic!("the write lock is held ({why}): {e}");
+    }
     other.execute("ROLLBACK").await.unwrap();
     other.close().await.unwrap();
-    fixture.cleanup().await;
 }
 
 fn len(path: &std::path::Path) -> u64 {
