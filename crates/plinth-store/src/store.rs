@@ -76,8 +76,8 @@ pub struct WriteTx {
 
 enum TxConn {
     Pooled(sqlx::Transaction<'static, Any>),
-    /// The held writer, inside a transaction begun with [`HeldConn::begin`]; if the
-    /// `WriteTx` is dropped, [`HeldConn::rollback`] ends it.
+    /// The held writer, inside a transaction begun with [`HeldConn::begin_member`]; if the
+    /// `WriteTx` is dropped, [`HeldConn::rollback_member`] undoes its work.
     Held {
         held: HeldWriter,
         /// Works under a savepoint inside its group's transaction (writer.rs).

@@ -283,10 +283,9 @@ impl HeldConn {
         }
     }
 
-    /// Begins a transaction, waiting (without blocking the thread) while another process
-    /// holds SQLite's write lock.
-    pub async fn begin(&mut self) -> Result<()> {
-        self.settle();
+    /// Begins a transaction (after [`HeldConn::settle`]), waiting without blocking the
+    /// thread while another process holds SQLite's write lock.
+    async fn begin(&mut self) -> Result<()> {
         let started = Instant::now();
         let mut pause = Duration::from_millis(1);
         loop {
@@ -329,7 +328,7 @@ impl HeldConn {
 
     /// Commits, and records the heads the transaction moved. A failed commit is rolled
     /// back at once, so the write lock is given back.
-    pub fn commit(&mut self, heads: Vec<(String, ChainHead)>) -> Result<()> {
+    fn commit(&mut self, heads: Vec<(String, ChainHead)>) -> Result<()> {
         let done = self
             .conn
             .prepare_cached("COMMIT")
@@ -350,7 +349,7 @@ impl HeldConn {
     /// neither SQLite's write lock (other processes wait for it) nor the transaction's
     /// snapshot (checkpoints cannot pass it) is held until the next write. The heads it
     /// took out of the copy stay out, to be read again.
-    pub fn rollback(&mut self) {
+    fn rollback(&mut self) {
         if !self.conn.is_autocommit() {
             // A failure leaves the transaction open: the next user tries again (settle).
             let _ = self
