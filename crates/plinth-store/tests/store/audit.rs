@@ -237,6 +237,35 @@ async fn a_group_commit_is_finished_when_its_callers_go_away() {
     fixture.cleanup().await;
 }
 
+/// A commit left to a caller who then gave up before taking the writer: the member
+/// commits its group itself. One thread, so the caller is cancelled after the commit
+/// counted on it and before it ran.
+#[tokio::test(flavor = "current_thread")]
+async fn a_group_whose_next_caller_never_comes_is_committed_by_its_member() {
+    let fixture = setup(Backend::Sqlite).await;
+    let store = fixture.store.clone();
+    let chain = org_chain("a");
+    let mut first = store.begin().await.unwrap();
+    first.append_audit(entry(&chain, 0), now()).await.unwrap();
+    let next = tokio::spawn({
+        let store = store.clone();
+        async move { store.begin().await.map(drop) }
+    });
+    // The caller is now waiting for the writer.
+    tokio::task::yield_now().await;
+    let mut commit = Box::pin(first.commit());
+    tokio::select! {
+        biased;
+        _ = &mut commit => panic!("the commit was left to the waiting caller"),
+        () = std::future::ready(()) => {}
+    }
+    next.abort();
+    commit.await.expect("the member committed its group");
+    assert_eq!(store.audit_head(&chain).await.unwrap(), 1);
+    assert_write_lock_free(store.url(), "the group ended").await;
+    fixture.cleanup().await;
+}
+
 /// Another connection, one that never waits, gets SQLite's write lock at once.
 async fn assert_write_lock_free(url: &str, why: &str) {
     use sqlx::{Connection, Executor};
