@@ -18,6 +18,7 @@ use sqlx::query::Query;
 use crate::Result;
 use crate::sql::{Arg, Target, bind_any, run_sqlite};
 use crate::store::{Backend, WriteTx};
+use crate::writer::HeldConn;
 
 /// One bound value.
 #[derive(Debug, Clone)]
@@ -152,7 +153,7 @@ fn renumber(sql: &str, offset: usize, count: usize) -> String {
 impl WriteTx {
     /// Queues a statement nothing in this transaction reads back (see the module's docs).
     pub(crate) async fn defer(&mut self, sql: &str, binds: Vec<Bind>) -> Result<()> {
-        if let Some(conn) = self.held_handle() {
+        if let Some(conn) = self.held_writer().map(HeldConn::conn) {
             run_sqlite(conn, sql, &as_args(&binds), |_| Ok(()))?;
             return Ok(());
         }
@@ -164,7 +165,7 @@ impl WriteTx {
     /// Queues a row of `insert` that nothing in this transaction reads back, after the
     /// rows queued before it ([`Deferred::push_row`]).
     pub(crate) async fn defer_row(&mut self, insert: &'static str, row: Vec<Bind>) -> Result<()> {
-        if let Some(conn) = self.held_handle() {
+        if let Some(conn) = self.held_writer().map(HeldConn::conn) {
             let mut one = Deferred::default();
             one.push_row(insert, row);
             run_sqlite(conn, &one.statements[0], &as_args(&one.binds), |_| Ok(()))?;

@@ -264,14 +264,6 @@ impl WriteTx {
         }
     }
 
-    /// SQLite's writer handle, when this transaction runs on it.
-    pub(crate) fn held_handle(&mut self) -> Option<&mut rusqlite::Connection> {
-        match &mut self.conn {
-            TxConn::Held { held, .. } => Some(held.conn()),
-            _ => None,
-        }
-    }
-
     /// Where the transaction's next statement runs, deferred statements or not (see
     /// [`WriteTx::target`]).
     pub(crate) fn raw(&mut self) -> Result<Target<'_>> {

@@ -101,6 +101,9 @@ const MAX_GROUP: usize = 16;
 /// than a group takes, so it happens only when the member expected to come did not.
 const GROUP_WAIT: Duration = Duration::from_millis(50);
 
+/// What every member of a group is told when its transaction ended without a commit.
+const LOST: &str = "the transaction was rolled back";
+
 /// The savepoint each transaction after the first of a group works in.
 const MEMBER: &str = "SAVEPOINT member";
 
@@ -179,12 +182,12 @@ impl HeldConn {
         if !self.group.is_empty() {
             if self.conn.is_autocommit() {
                 // SQLite ended the transaction itself (it rolls back on some I/O errors).
-                self.end_group(Err("the transaction was rolled back".to_owned()));
+                self.end_group(Err(LOST.to_owned()));
             }
             return;
         }
         if !self.conn.is_autocommit() {
-            let _ = self.conn.execute_batch("ROLLBACK");
+            self.rollback();
             self.chain_heads.clear();
         }
     }
@@ -248,12 +251,12 @@ impl HeldConn {
                 .execute_batch("ROLLBACK TO member; RELEASE member");
             if undone.is_err() {
                 self.rollback();
-                self.end_group(Err("the transaction was rolled back".to_owned()));
+                self.end_group(Err(LOST.to_owned()));
             }
         } else {
             self.rollback();
             if !self.group.is_empty() {
-                self.end_group(Err("the transaction was rolled back".to_owned()));
+                self.end_group(Err(LOST.to_owned()));
             }
         }
         if !contended {
@@ -267,7 +270,7 @@ impl HeldConn {
             return;
         }
         if self.conn.is_autocommit() {
-            self.end_group(Err("the transaction was rolled back".to_owned()));
+            self.end_group(Err(LOST.to_owned()));
             return;
         }
         let heads = std::mem::take(&mut self.group_heads);
